@@ -1,0 +1,59 @@
+namespace FunctionsChat.Domain;
+
+/// <summary>
+/// Every way a request can be refused, each with its HTTP status and a stable <c>type</c> URI (RFC 9457).
+/// A refused request changes nothing.
+/// </summary>
+public sealed record ApiProblem(int Status, string Type, string Title, string Detail)
+{
+    const string Base = "urn:functionschat:problem:";
+
+    public static ApiProblem InvalidSessionId(string? id) => new(400, Base + "invalid-session-id", "The session id is not valid.",
+        $"A session id is 1 to {SessionIds.MaxLength} characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'; got '{Shorten(id)}'.");
+
+    public static ApiProblem InvalidTurnId(string? id) => new(400, Base + "invalid-turn-id", "The turn id or Idempotency-Key is not valid.",
+        $"A turn id is 1 to {SessionIds.MaxLength} characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'; got '{Shorten(id)}'.");
+
+    public static ApiProblem UnsupportedMediaType(string? contentType) => new(415, Base + "unsupported-media-type", "The body must be JSON.",
+        $"Send the body as application/json; got '{Shorten(contentType) ?? "no content type"}'.");
+
+    public static ApiProblem InvalidJson(string reason) => new(400, Base + "invalid-json", "The body is not valid JSON.", reason);
+
+    public static ApiProblem MissingMessage() => new(400, Base + "missing-message", "The body has no message.",
+        "Send a JSON object with a string property 'message', for example {\"message\": \"Hello\"}.");
+
+    public static ApiProblem EmptyMessage() => new(400, Base + "empty-message", "The message is empty.",
+        "The message must contain at least one character that is not white space.");
+
+    public static ApiProblem MessageTooLarge(int maxBytes) => new(413, Base + "message-too-large", "The message is too large.",
+        $"A message may hold at most {maxBytes} bytes of UTF-8.");
+
+    public static ApiProblem IdempotencyKeyReused(string turnId) => new(422, Base + "idempotency-key-reused", "The Idempotency-Key was used for another message.",
+        $"Turn '{turnId}' already exists with a different message; use a new key for a new message.");
+
+    public static ApiProblem SessionNotFound(string sessionId) => new(404, Base + "session-not-found", "The session does not exist.",
+        $"There is no session '{sessionId}'.");
+
+    public static ApiProblem TurnNotFound(string sessionId, string turnId) => new(404, Base + "turn-not-found", "The turn does not exist.",
+        $"Session '{sessionId}' has no turn '{turnId}'.");
+
+    public static ApiProblem TurnAlreadyFinished(string turnId, TurnStatus status) => new(409, Base + "turn-finished", "The turn has already finished.",
+        $"Turn '{turnId}' is {status.ToString().ToLowerInvariant()} and can no longer be cancelled.");
+
+    public static ApiProblem TurnCancelled(string turnId) => new(409, Base + "turn-cancelled", "The turn was cancelled.",
+        $"Turn '{turnId}' was cancelled before it was answered.");
+
+    public static ApiProblem InvalidQuery(string name, string reason) => new(400, Base + "invalid-query", $"The query parameter '{name}' is not valid.", reason);
+
+    /// <summary>A turn that failed: 504 when it ran out of time, 429 when the queue was full, 502 for a model failure.</summary>
+    public static ApiProblem TurnFailed(string turnId, string? code, string? message) => code switch
+    {
+        ErrorCodes.TurnExpired => new(504, Base + "turn-expired", "The turn did not finish in time.", Describe(turnId, code, message)),
+        ErrorCodes.QueueFull => new(429, Base + "session-busy", "The session has too many turns waiting.", Describe(turnId, code, message)),
+        _ => new(502, Base + "turn-failed", "The model could not answer this turn.", Describe(turnId, code, message)),
+    };
+
+    static string Describe(string turnId, string? code, string? message) => $"Turn '{turnId}' failed with {code}: {message}";
+
+    static string? Shorten(string? text) => text is { Length: > 140 } ? text[..140] + "…" : text;
+}

@@ -1,0 +1,58 @@
+using System.Text;
+using System.Text.Json;
+
+namespace FunctionsChat.Domain;
+
+/// <summary>Reads and checks the body of a message request: JSON, an object with a non-empty string 'message', within the size bound.</summary>
+public static class MessageInput
+{
+    /// <summary>The most bytes a body may have for a message of <paramref name="maxMessageBytes"/>: room for JSON escaping.</summary>
+    public static int MaxBodyBytes(int maxMessageBytes) => maxMessageBytes * 6 + 1024;
+
+    public static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            return false;
+        }
+
+        var mediaType = contentType.Split(';', 2)[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+                && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    public static (string? Message, ApiProblem? Problem) Parse(ReadOnlySpan<byte> body, int maxMessageBytes)
+    {
+        if (body.Length > MaxBodyBytes(maxMessageBytes))
+        {
+            return (null, ApiProblem.MessageTooLarge(maxMessageBytes));
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("message", out var property)
+                || property.ValueKind != JsonValueKind.String)
+            {
+                return (null, ApiProblem.MissingMessage());
+            }
+
+            string message = property.GetString()!;
+            if (string.IsNullOrWhiteSpace(message))
+            {
+                return (null, ApiProblem.EmptyMessage());
+            }
+
+            return Encoding.UTF8.GetByteCount(message) > maxMessageBytes
+                ? (null, ApiProblem.MessageTooLarge(maxMessageBytes))
+                : (message, null);
+        }
+        catch (JsonException exception)
+        {
+            return (null, ApiProblem.InvalidJson(exception.Message));
+        }
+    }
+}

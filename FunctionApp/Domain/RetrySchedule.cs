@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization;
+
+namespace FunctionsChat.Domain;
+
+/// <summary>
+/// When to try a failed model call again: transient failures only, exponential back-off, and never sooner
+/// than the service's own Retry-After, all within <see cref="MaxInterval"/>. Travels in the turn's input so a
+/// replay decides exactly as the first run did.
+/// </summary>
+public sealed record RetrySchedule(
+    [property: JsonPropertyName("maxAttempts")] int MaxAttempts,
+    [property: JsonPropertyName("firstInterval")] TimeSpan FirstInterval,
+    [property: JsonPropertyName("backoffCoefficient")] double BackoffCoefficient,
+    [property: JsonPropertyName("maxInterval")] TimeSpan MaxInterval)
+{
+    public static RetrySchedule Default { get; } = new(5, TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(60));
+
+    /// <summary>The wait before the next attempt, or null when the call must not be tried again.</summary>
+    public TimeSpan? DelayAfter(int failedAttempts, ModelFailure? failure)
+    {
+        if (failure is not { IsTransient: true } || failedAttempts >= MaxAttempts)
+        {
+            return null;
+        }
+
+        double backoffMs = FirstInterval.TotalMilliseconds * Math.Pow(BackoffCoefficient, failedAttempts - 1);
+        var delay = TimeSpan.FromMilliseconds(Math.Min(backoffMs, MaxInterval.TotalMilliseconds));
+        if (failure.RetryAfter is { } retryAfter && retryAfter > delay)
+        {
+            delay = retryAfter < MaxInterval ? retryAfter : MaxInterval;
+        }
+
+        return delay;
+    }
+}

@@ -1,0 +1,53 @@
+namespace FunctionsChat.Domain;
+
+/// <summary>A turn as a client sees it; <see cref="Position"/> counts from 1 for queued turns.</summary>
+public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, string MessageHash, int? Position, TranscriptTurn? Finished);
+
+/// <summary>Reads over a session state; none of them changes it.</summary>
+public static class SessionQueries
+{
+    public static string? FindMessageHash(ChatSessionState state, string turnId) => FindTurn(state, turnId)?.MessageHash;
+
+    public static TurnView? FindTurn(ChatSessionState state, string turnId)
+    {
+        if (state.Active?.Turn is { } running && running.TurnId == turnId)
+        {
+            return new(turnId, running.Sequence, TurnStatus.Running, running.MessageHash, null, null);
+        }
+
+        for (int i = 0; i < state.Pending.Count; i++)
+        {
+            if (state.Pending[i].TurnId == turnId)
+            {
+                return new(turnId, state.Pending[i].Sequence, TurnStatus.Queued, state.Pending[i].MessageHash, i + 1, null);
+            }
+        }
+
+        for (int i = state.Turns.Count - 1; i >= 0; i--)
+        {
+            var turn = state.Turns[i];
+            if (turn.TurnId == turnId)
+            {
+                return new(turnId, turn.Sequence, turn.Status, turn.MessageHash, null, turn);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The conversation the model is shown: completed turns only, each a user message and its reply.</summary>
+    public static IReadOnlyList<ConversationMessage> Conversation(ChatSessionState state)
+    {
+        var messages = new List<ConversationMessage>(state.Turns.Count * 2);
+        foreach (var turn in state.Turns)
+        {
+            if (turn is { Status: TurnStatus.Completed, Answer: { } answer })
+            {
+                messages.Add(new(ConversationMessage.User, turn.Message));
+                messages.Add(new(ConversationMessage.Assistant, answer));
+            }
+        }
+
+        return messages;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+
+namespace FunctionsChat.Domain;
+
+[JsonConverter(typeof(JsonStringEnumConverter<TurnStatus>))]
+public enum TurnStatus
+{
+    [JsonStringEnumMemberName("queued")] Queued,
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("completed")] Completed,
+    [JsonStringEnumMemberName("failed")] Failed,
+    [JsonStringEnumMemberName("cancelled")] Cancelled,
+}
+
+public sealed record TokenUsage(
+    [property: JsonPropertyName("inputTokens")] long InputTokens,
+    [property: JsonPropertyName("outputTokens")] long OutputTokens)
+{
+    [JsonPropertyName("totalTokens")]
+    public long TotalTokens => InputTokens + OutputTokens;
+}
+
+/// <summary>A turn the API accepted: made before signalling, so a redelivered signal is recognised by its id.</summary>
+public sealed record TurnRequest(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("acceptedAt")] DateTimeOffset AcceptedAt)
+{
+    [JsonPropertyName("messageHash")]
+    public string MessageHash { get; init; } = MessageFingerprint.Of(Message);
+}
+
+public sealed record QueuedTurn(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("messageHash")] string MessageHash,
+    [property: JsonPropertyName("acceptedAt")] DateTimeOffset AcceptedAt,
+    [property: JsonPropertyName("queuedAt")] DateTimeOffset QueuedAt);
+
+public sealed record ActiveTurn(
+    [property: JsonPropertyName("turn")] QueuedTurn Turn,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("expiresAt")] DateTimeOffset ExpiresAt);
+
+/// <summary>A finished turn: the user's message and, when it completed, the reply.</summary>
+public sealed record TranscriptTurn(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("status")] TurnStatus Status,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("messageHash")] string MessageHash,
+    [property: JsonPropertyName("acceptedAt")] DateTimeOffset AcceptedAt,
+    [property: JsonPropertyName("finishedAt")] DateTimeOffset FinishedAt)
+{
+    [JsonPropertyName("answer")]
+    public string? Answer { get; init; }
+
+    [JsonPropertyName("model")]
+    public string? Model { get; init; }
+
+    [JsonPropertyName("usage")]
+    public TokenUsage? Usage { get; init; }
+
+    [JsonPropertyName("errorCode")]
+    public string? ErrorCode { get; init; }
+
+    [JsonPropertyName("errorMessage")]
+    public string? ErrorMessage { get; init; }
+}
+
+/// <summary>What the turn orchestration reports back when the model answered.</summary>
+public sealed record TurnCompletion(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("answer")] string Answer,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("usage")] TokenUsage Usage,
+    [property: JsonPropertyName("completedAt")] DateTimeOffset CompletedAt);
+
+/// <summary>What the turn orchestration reports back when the turn could not be answered.</summary>
+public sealed record TurnFailure(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("failedAt")] DateTimeOffset FailedAt);
+
+public sealed record TurnExpiry([property: JsonPropertyName("turnId")] string TurnId);
+
+public sealed record TurnCancellation([property: JsonPropertyName("turnId")] string TurnId);

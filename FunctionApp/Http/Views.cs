@@ -1,0 +1,108 @@
+using System.Text.Json.Serialization;
+using FunctionsChat.Domain;
+
+namespace FunctionsChat.Http;
+
+public sealed record AnswerView(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("answer")] string Answer,
+    [property: JsonPropertyName("model")] string? Model,
+    [property: JsonPropertyName("usage")] TokenUsage? Usage);
+
+public sealed record AcceptedView(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("statusUrl")] string StatusUrl);
+
+public sealed record MessageView(
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("content")] string Content,
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("status")] TurnStatus Status);
+
+public sealed record PendingView(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("position")] int Position,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("acceptedAt")] DateTimeOffset AcceptedAt);
+
+public sealed record ActiveView(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("expiresAt")] DateTimeOffset ExpiresAt);
+
+public sealed record HistoryView(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("messages")] IReadOnlyList<MessageView> Messages,
+    [property: JsonPropertyName("pending")] IReadOnlyList<PendingView> Pending,
+    [property: JsonPropertyName("active")] ActiveView? Active,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("lastActivityAt")] DateTimeOffset LastActivityAt)
+{
+    public static HistoryView From(string sessionId, ChatSessionState state)
+    {
+        var messages = new List<MessageView>(state.Turns.Count * 2);
+        foreach (var turn in state.Turns)
+        {
+            messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status));
+            if (turn.Answer is { } answer)
+            {
+                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status));
+            }
+        }
+
+        var pending = state.Pending.Select((t, i) => new PendingView(t.TurnId, t.Sequence, i + 1, t.Message, t.AcceptedAt)).ToArray();
+        var active = state.Active is { } a ? new ActiveView(a.Turn.TurnId, a.Turn.Sequence, a.Turn.Message, a.StartedAt, a.ExpiresAt) : null;
+        return new(sessionId, messages, pending, active, state.CreatedAt, state.LastActivityAt);
+    }
+}
+
+public sealed record TurnErrorView(
+    [property: JsonPropertyName("code")] string? Code,
+    [property: JsonPropertyName("message")] string? Message);
+
+public sealed record TurnStatusView(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("status")] TurnStatus Status)
+{
+    [JsonPropertyName("position")]
+    public int? Position { get; init; }
+
+    [JsonPropertyName("answer")]
+    public string? Answer { get; init; }
+
+    [JsonPropertyName("model")]
+    public string? Model { get; init; }
+
+    [JsonPropertyName("usage")]
+    public TokenUsage? Usage { get; init; }
+
+    [JsonPropertyName("error")]
+    public TurnErrorView? Error { get; init; }
+
+    public static TurnStatusView From(string sessionId, TurnView turn) => new(sessionId, turn.TurnId, turn.Sequence, turn.Status)
+    {
+        Position = turn.Position,
+        Answer = turn.Finished?.Answer,
+        Model = turn.Finished?.Model,
+        Usage = turn.Finished?.Usage,
+        Error = turn.Finished is { Status: TurnStatus.Failed } f ? new(f.ErrorCode, f.ErrorMessage) : null,
+    };
+}
+
+public sealed record SessionSummaryView(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("messageCount")] int MessageCount,
+    [property: JsonPropertyName("lastActivityAt")] DateTimeOffset LastActivityAt);
+
+public sealed record SessionPageView(
+    [property: JsonPropertyName("sessions")] IReadOnlyList<SessionSummaryView> Sessions,
+    [property: JsonPropertyName("continuationToken")] string? ContinuationToken);

@@ -1,0 +1,76 @@
+using FunctionsChat.Domain;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Tokenizers;
+
+namespace FunctionsChat.Llm;
+
+/// <summary>
+/// Fits a turn's prompt to a token budget, counted with the o200k_base tokenizer: the system prompt and the new
+/// message always stay; whole earlier turns (a user message and its reply) are left out oldest first.
+/// The stored transcript is never cut; only what the model is shown.
+/// </summary>
+public sealed class ContextFitter(Tokenizer tokenizer)
+{
+    // The chat format spends a few tokens on every message (role and delimiters) and on priming the reply.
+    public const int TokensPerMessage = 4;
+    public const int TokensForReplyPriming = 3;
+
+    public static Tokenizer CreateTokenizer() => TiktokenTokenizer.CreateForEncoding("o200k_base");
+
+    public int Count(string role, string content) => TokensPerMessage + tokenizer.CountTokens(role) + tokenizer.CountTokens(content);
+
+    public int Count(IEnumerable<ChatMessage> messages) =>
+        TokensForReplyPriming + messages.Sum(m => Count(m.Role.Value, m.Text));
+
+    public IReadOnlyList<ChatMessage> Fit(string systemPrompt, IReadOnlyList<ConversationMessage> history, string message, int budget)
+    {
+        int used = TokensForReplyPriming + Count(ChatRole.System.Value, systemPrompt) + Count(ChatRole.User.Value, message);
+        if (used > budget)
+        {
+            throw new ModelCallException(new ModelFailure(
+                ModelFailure.ContextTooLong,
+                $"The message needs {used} tokens with the system prompt; the budget is {budget}."));
+        }
+
+        int keepFrom = history.Count;
+        foreach (var (start, length) in TurnsNewestFirst(history))
+        {
+            int cost = 0;
+            for (int i = start; i < start + length; i++)
+            {
+                cost += Count(history[i].Role, history[i].Content);
+            }
+
+            if (used + cost > budget)
+            {
+                break;
+            }
+
+            used += cost;
+            keepFrom = start;
+        }
+
+        var prompt = new List<ChatMessage>(history.Count - keepFrom + 2) { new(ChatRole.System, systemPrompt) };
+        for (int i = keepFrom; i < history.Count; i++)
+        {
+            prompt.Add(new ChatMessage(new ChatRole(history[i].Role), history[i].Content));
+        }
+
+        prompt.Add(new ChatMessage(ChatRole.User, message));
+        return prompt;
+    }
+
+    // A turn starts at a user message and runs to the next one.
+    static IEnumerable<(int Start, int Length)> TurnsNewestFirst(IReadOnlyList<ConversationMessage> history)
+    {
+        int end = history.Count;
+        for (int i = history.Count - 1; i >= 0; i--)
+        {
+            if (history[i].Role == ConversationMessage.User || i == 0)
+            {
+                yield return (i, end - i);
+                end = i;
+            }
+        }
+    }
+}

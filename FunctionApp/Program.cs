@@ -1,0 +1,9 @@
+using FunctionsChat;
+using Microsoft.Extensions.Hosting;
+
+var host = new HostBuilder()
+    .ConfigureFunctionsWebApplication()
+    .ConfigureServices((context, services) => services.AddFunctionsChat(context.Configuration))
+    .Build();
+
+host.Run();

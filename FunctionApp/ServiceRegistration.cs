@@ -1,0 +1,29 @@
+using FunctionsChat.Http;
+using FunctionsChat.Llm;
+using FunctionsChat.Sessions;
+using FunctionsChat.Turns;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FunctionsChat;
+
+/// <summary>Everything the app registers: options (validated at start), the model client and the HTTP helpers.</summary>
+public static class ServiceRegistration
+{
+    public static IServiceCollection AddFunctionsChat(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LlmOptions>().Bind(configuration.GetSection(LlmOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new ContextFitter(ContextFitter.CreateTokenizer()));
+        services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
+        services.AddSingleton<TurnWaiter>();
+        services.AddHostedService<StartupWarnings>();
+        return services;
+    }
+}

@@ -1,0 +1,46 @@
+using FunctionsChat.Domain;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Entities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FunctionsChat.Sessions;
+
+/// <summary>
+/// One chat session. The entity runs one operation at a time, so turns queue here and run one after another;
+/// each operation applies a domain transition and hands what it decided to <see cref="SessionStep"/>.
+/// </summary>
+public sealed class ChatSession(IOptions<SessionOptions> options, TimeProvider clock, ILogger<ChatSession> logger)
+    : TaskEntity<ChatSessionState>
+{
+    SessionLimits Limits => options.Value.Limits;
+
+    DateTimeOffset Now => clock.GetUtcNow();
+
+    public void Enqueue(TurnRequest request, TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.Enqueue(State, request, Now, Limits));
+
+    public void Complete(TurnCompletion completion, TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.Complete(State, completion, Now, Limits));
+
+    public void Fail(TurnFailure failure, TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.Fail(State, failure, Now, Limits));
+
+    public void Expire(TurnExpiry expiry, TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.Expire(State, expiry, Now, Limits));
+
+    public void Cancel(TurnCancellation cancellation, TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.Cancel(State, cancellation, Now, Limits));
+
+    public void Delete(TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.Delete(State));
+
+    [Function(nameof(ChatSession))]
+    public static Task Dispatch([EntityTrigger] TaskEntityDispatcher dispatcher) => dispatcher.DispatchAsync<ChatSession>();
+
+    protected override ChatSessionState InitializeState(TaskEntityOperation entityOperation) => ChatSessionState.Empty;
+
+    // An empty session is stored as no state at all, so a late signal after Delete does not bring it back.
+    ChatSessionState Carry(TaskEntityContext context, Transition transition) =>
+        SessionStep.Carry(context, transition, options.Value.Retry, logger) ?? null!;
+}

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+using FunctionsChat.Domain;
+
+namespace FunctionsChat.Sessions;
+
+/// <summary>The <c>Session</c> configuration section.</summary>
+public sealed class SessionOptions
+{
+    public const string Section = "Session";
+
+    [Range(1, 1000)]
+    public int MaxPendingTurns { get; set; } = SessionLimits.Default.MaxPendingTurns;
+
+    /// <summary>How long a started turn may run before the session fails it and moves on.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan TurnTimeout { get; set; } = SessionLimits.Default.TurnTimeout;
+
+    [Range(1, 20)]
+    public int ModelMaxAttempts { get; set; } = RetrySchedule.Default.MaxAttempts;
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ModelFirstRetryInterval { get; set; } = RetrySchedule.Default.FirstInterval;
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan ModelMaxRetryInterval { get; set; } = RetrySchedule.Default.MaxInterval;
+
+    public SessionLimits Limits => new(MaxPendingTurns, TurnTimeout);
+
+    public RetrySchedule Retry => new(ModelMaxAttempts, ModelFirstRetryInterval, RetrySchedule.Default.BackoffCoefficient, ModelMaxRetryInterval);
+}

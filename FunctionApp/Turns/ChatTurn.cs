@@ -1,0 +1,51 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Sessions;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace FunctionsChat.Turns;
+
+/// <summary>
+/// One turn: ask the model (a durable, retried step), then tell the session how it went.
+/// Orchestrator code: deterministic, no clock but the context's, no I/O but the context's.
+/// </summary>
+public static partial class ChatTurn
+{
+    [Function(nameof(ChatTurn))]
+    public static async Task<TurnResult> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        var turn = context.GetInput<ChatTurnInput>() ?? throw new InvalidOperationException("ChatTurn needs its input.");
+        var session = SessionEntityIds.For(turn.SessionKey);
+        var logger = context.CreateReplaySafeLogger(typeof(ChatTurn));
+
+        try
+        {
+            var reply = await context.CallActivityAsync<ModelReply>(
+                nameof(GenerateReply),
+                new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message),
+                ModelRetry.Options(turn.Retry));
+
+            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime);
+            await context.Entities.SignalEntityAsync(session, nameof(ChatSession.Complete), completion);
+            TurnCompleted(logger, turn.SessionKey, turn.TurnId, reply.Usage.InputTokens, reply.Usage.OutputTokens);
+            return new TurnResult(turn.TurnId, TurnStatus.Completed, Answer: reply.Text);
+        }
+        catch (TaskFailedException failed)
+        {
+            var failure = ModelRetry.Describe(failed.FailureDetails);
+            await context.Entities.SignalEntityAsync(
+                session,
+                nameof(ChatSession.Fail),
+                new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime));
+            TurnFailed(logger, turn.SessionKey, turn.TurnId, failure.Code);
+            return new TurnResult(turn.TurnId, TurnStatus.Failed, ErrorCode: failure.Code);
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Turn {TurnId} of session {SessionKey} completed ({InputTokens} input, {OutputTokens} output tokens)")]
+    static partial void TurnCompleted(ILogger logger, string sessionKey, string turnId, long inputTokens, long outputTokens);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Turn {TurnId} of session {SessionKey} failed: {ErrorCode}")]
+    static partial void TurnFailed(ILogger logger, string sessionKey, string turnId, string errorCode);
+}

@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+using FunctionsChat.Domain;
+
+namespace FunctionsChat.Turns;
+
+/// <summary>The turn orchestration's input: the turn, the conversation as it stood when the turn started, and its retry schedule.</summary>
+public sealed record ChatTurnInput(
+    [property: JsonPropertyName("sessionKey")] string SessionKey,
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("history")] IReadOnlyList<ConversationMessage> History,
+    [property: JsonPropertyName("retry")] RetrySchedule Retry);
+
+/// <summary>The model activity's input.</summary>
+public sealed record ReplyRequest(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("history")] IReadOnlyList<ConversationMessage> History,
+    [property: JsonPropertyName("message")] string Message);
+
+/// <summary>The model activity's output.</summary>
+public sealed record ModelReply(
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("usage")] TokenUsage Usage,
+    [property: JsonPropertyName("finishReason")] string? FinishReason);
+
+/// <summary>The turn orchestration's output: what it reported to the session.</summary>
+public sealed record TurnResult(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("status")] TurnStatus Status,
+    [property: JsonPropertyName("answer")] string? Answer = null,
+    [property: JsonPropertyName("errorCode")] string? ErrorCode = null);
