@@ -1,0 +1,237 @@
+using FunctionsChat.Domain;
+using static FunctionsChat.Tests.Domain.Turns;
+
+namespace FunctionsChat.Tests.Domain;
+
+public class SessionTransitionsTests
+{
+    [Fact]
+    public void Enqueue_on_an_idle_session_starts_the_turn_at_once()
+    {
+        var result = SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1", "Write a poem"), T0, Limits);
+
+        Assert.Equal(TransitionNote.Applied, result.Note);
+        Assert.NotNull(result.Start);
+        Assert.Equal(("session123", "t1", 1L, "Write a poem"), (result.Start.SessionId, result.Start.TurnId, result.Start.Sequence, result.Start.Message));
+        Assert.Empty(result.Start.History);
+        Assert.Equal(T0 + Limits.TurnTimeout, result.Start.ExpiresAt);
+        Assert.Equal("t1", result.State.Active?.Turn.TurnId);
+        Assert.Empty(result.State.Pending);
+        Assert.Equal("session123", result.State.SessionId);
+    }
+
+    [Fact]
+    public void Enqueue_while_a_turn_runs_queues_the_message_behind_it()
+    {
+        var result = SessionTransitions.Enqueue(Enqueued("t1"), Request("t2", "second"), T0.AddSeconds(1), Limits);
+
+        Assert.Null(result.Start);
+        Assert.Equal("t1", result.State.Active?.Turn.TurnId);
+        var queued = Assert.Single(result.State.Pending);
+        Assert.Equal(("t2", 2L, "second", T0.AddSeconds(1)), (queued.TurnId, queued.Sequence, queued.Message, queued.QueuedAt));
+    }
+
+    [Theory]
+    [InlineData("t1")] // running
+    [InlineData("t2")] // queued
+    public void Enqueue_of_a_known_turn_with_the_same_message_is_a_duplicate_and_changes_nothing(string turnId)
+    {
+        var state = Enqueued("t1", "t2");
+
+        var result = SessionTransitions.Enqueue(state, Request(turnId, "message " + turnId), T0.AddSeconds(9), Limits);
+
+        Assert.Equal(TransitionNote.Duplicate, result.Note);
+        Assert.Same(state, result.State);
+        Assert.Null(result.Start);
+    }
+
+    [Fact]
+    public void Enqueue_of_a_finished_turn_with_the_same_message_is_a_duplicate_and_changes_nothing()
+    {
+        var state = Enqueued("t1").Completed("t1");
+
+        var result = SessionTransitions.Enqueue(state, Request("t1", "message t1"), T0.AddSeconds(9), Limits);
+
+        Assert.Equal(TransitionNote.Duplicate, result.Note);
+        Assert.Same(state, result.State);
+    }
+
+    [Fact]
+    public void Enqueue_of_a_known_turn_id_with_another_message_is_a_conflict_and_changes_nothing()
+    {
+        var state = Enqueued("t1", "t2");
+
+        var result = SessionTransitions.Enqueue(state, Request("t2", "something else"), T0, Limits);
+
+        Assert.Equal(TransitionNote.Conflict, result.Note);
+        Assert.Same(state, result.State);
+    }
+
+    [Fact]
+    public void Enqueue_beyond_the_queue_bound_records_the_turn_as_failed_and_queues_nothing()
+    {
+        var full = Enqueued("t1", "t2", "t3", "t4");
+
+        var result = SessionTransitions.Enqueue(full, Request("t5"), T0, Limits);
+
+        Assert.Equal(TransitionNote.QueueFull, result.Note);
+        Assert.Equal(3, result.State.Pending.Count);
+        var rejected = Assert.Single(result.State.Turns);
+        Assert.Equal(("t5", TurnStatus.Failed, ErrorCodes.QueueFull), (rejected.TurnId, rejected.Status, rejected.ErrorCode));
+    }
+
+    [Fact]
+    public void Complete_records_the_reply_and_starts_the_next_turn_with_the_new_history()
+    {
+        var state = Enqueued("t1", "t2");
+
+        var result = SessionTransitions.Complete(state, Completion("t1", "first answer"), T0.AddSeconds(5), Limits);
+
+        var done = Assert.Single(result.State.Turns);
+        Assert.Equal(("t1", TurnStatus.Completed, "first answer", "gpt-test", 15L), (done.TurnId, done.Status, done.Answer, done.Model, done.Usage!.TotalTokens));
+        Assert.Equal("t2", result.Start?.TurnId);
+        Assert.Equal([new("user", "message t1"), new("assistant", "first answer")], result.Start!.History);
+        Assert.Equal("t2", result.State.Active?.Turn.TurnId);
+        Assert.Empty(result.State.Pending);
+    }
+
+    [Fact]
+    public void Complete_for_a_turn_that_is_not_the_active_one_changes_nothing()
+    {
+        var state = Enqueued("t1", "t2");
+
+        var result = SessionTransitions.Complete(state, Completion("t2"), T0, Limits);
+
+        Assert.Equal(TransitionNote.Stale, result.Note);
+        Assert.Same(state, result.State);
+        Assert.Null(result.Start);
+    }
+
+    [Fact]
+    public void Fail_records_the_error_keeps_the_message_and_starts_the_next_turn()
+    {
+        var state = Enqueued("t1", "t2");
+
+        var result = SessionTransitions.Fail(state, new TurnFailure("t1", "llm.unauthorized", "bad key", T0.AddSeconds(1)), T0.AddSeconds(1), Limits);
+
+        var failed = Assert.Single(result.State.Turns);
+        Assert.Equal(("t1", TurnStatus.Failed, "llm.unauthorized", "bad key", "message t1"), (failed.TurnId, failed.Status, failed.ErrorCode, failed.ErrorMessage, failed.Message));
+        Assert.Equal("t2", result.Start?.TurnId);
+        Assert.Empty(result.Start!.History); // a failed turn is not shown to the model
+    }
+
+    [Fact]
+    public void Fail_for_a_turn_that_is_not_the_active_one_changes_nothing()
+    {
+        var state = Enqueued("t1");
+
+        var result = SessionTransitions.Fail(state, new TurnFailure("other", "x", "y", T0), T0, Limits);
+
+        Assert.Equal(TransitionNote.Stale, result.Note);
+        Assert.Same(state, result.State);
+    }
+
+    [Fact]
+    public void Expire_after_the_deadline_fails_the_active_turn_and_starts_the_next()
+    {
+        var state = Enqueued("t1", "t2");
+
+        var result = SessionTransitions.Expire(state, new TurnExpiry("t1"), T0 + Limits.TurnTimeout, Limits);
+
+        var expired = Assert.Single(result.State.Turns);
+        Assert.Equal((TurnStatus.Failed, ErrorCodes.TurnExpired), (expired.Status, expired.ErrorCode));
+        Assert.Equal("t2", result.Start?.TurnId);
+    }
+
+    [Fact]
+    public void Expire_before_the_deadline_or_for_another_turn_changes_nothing()
+    {
+        var state = Enqueued("t1");
+
+        Assert.Same(state, SessionTransitions.Expire(state, new TurnExpiry("t1"), T0.AddMinutes(1), Limits).State);
+        Assert.Same(state, SessionTransitions.Expire(state, new TurnExpiry("t9"), T0.AddHours(1), Limits).State);
+    }
+
+    [Fact]
+    public void Expire_of_a_turn_that_already_completed_changes_nothing()
+    {
+        var state = Enqueued("t1").Completed("t1");
+
+        var result = SessionTransitions.Expire(state, new TurnExpiry("t1"), T0.AddHours(1), Limits);
+
+        Assert.Equal(TransitionNote.Stale, result.Note);
+        Assert.Same(state, result.State);
+    }
+
+    [Fact]
+    public void Cancel_of_a_queued_turn_removes_it_from_the_queue_and_records_it_cancelled()
+    {
+        var state = Enqueued("t1", "t2", "t3");
+
+        var result = SessionTransitions.Cancel(state, new TurnCancellation("t2"), T0.AddSeconds(1), Limits);
+
+        Assert.Equal(["t3"], result.State.Pending.Select(t => t.TurnId));
+        Assert.Equal("t1", result.State.Active?.Turn.TurnId);
+        Assert.Equal(TurnStatus.Cancelled, Assert.Single(result.State.Turns).Status);
+        Assert.Null(result.Start);
+    }
+
+    [Fact]
+    public void Cancel_of_the_running_turn_starts_the_next_and_its_late_result_is_ignored()
+    {
+        var cancelled = SessionTransitions.Cancel(Enqueued("t1", "t2"), new TurnCancellation("t1"), T0.AddSeconds(1), Limits);
+
+        Assert.Equal("t2", cancelled.Start?.TurnId);
+        var late = SessionTransitions.Complete(cancelled.State, Completion("t1"), T0.AddSeconds(2), Limits);
+        Assert.Equal(TransitionNote.Stale, late.Note);
+        Assert.Same(cancelled.State, late.State);
+        Assert.Equal(TurnStatus.Cancelled, Assert.Single(late.State.Turns).Status);
+    }
+
+    [Fact]
+    public void Cancel_of_a_finished_or_unknown_turn_changes_nothing()
+    {
+        var state = Enqueued("t1").Completed("t1");
+
+        var finished = SessionTransitions.Cancel(state, new TurnCancellation("t1"), T0, Limits);
+        var unknown = SessionTransitions.Cancel(state, new TurnCancellation("nope"), T0, Limits);
+
+        Assert.Equal((TransitionNote.AlreadyFinished, TransitionNote.NotFound), (finished.Note, unknown.Note));
+        Assert.Same(state, finished.State);
+        Assert.Same(state, unknown.State);
+    }
+
+    [Fact]
+    public void Delete_leaves_an_empty_session_which_a_late_result_does_not_revive()
+    {
+        var deleted = SessionTransitions.Delete(Enqueued("t1", "t2")).State;
+        var late = SessionTransitions.Complete(deleted, Completion("t1"), T0, Limits);
+
+        Assert.True(deleted.IsEmpty);
+        Assert.True(late.State.IsEmpty);
+        Assert.Null(late.Start);
+    }
+
+    [Fact]
+    public void The_context_of_a_turn_is_the_conversation_when_it_starts_and_not_when_it_was_queued()
+    {
+        var state = Enqueued("t1", "t2", "t3");
+        var second = SessionTransitions.Complete(state, Completion("t1", "a1"), T0.AddSeconds(1), Limits);
+        var third = SessionTransitions.Complete(second.State, Completion("t2", "a2"), T0.AddSeconds(2), Limits);
+
+        Assert.Equal(["message t1", "a1"], second.Start!.History.Select(m => m.Content));
+        Assert.Equal(["message t1", "a1", "message t2", "a2"], third.Start!.History.Select(m => m.Content));
+        Assert.Equal("message t3", third.Start.Message);
+    }
+
+    [Fact]
+    public void Turn_lookup_tells_queued_position_running_and_finished()
+    {
+        var state = Enqueued("t1", "t2", "t3").Completed("t1");
+
+        Assert.Equal(TurnStatus.Completed, SessionQueries.FindTurn(state, "t1")?.Status);
+        Assert.Equal(TurnStatus.Running, SessionQueries.FindTurn(state, "t2")?.Status);
+        Assert.Equal((TurnStatus.Queued, 1), (SessionQueries.FindTurn(state, "t3")?.Status, SessionQueries.FindTurn(state, "t3")?.Position));
+        Assert.Null(SessionQueries.FindTurn(state, "t4"));
+    }
+}
