@@ -11,7 +11,7 @@ namespace Microsoft.DurableTask
 {
     public readonly struct TaskName : IEquatable<TaskName>
     {
-        public TaskName(string name)
+        internal TaskName(string name)
         {
             Name = name;
         }

@@ -52,14 +52,9 @@ namespace Microsoft.DurableTask.Client.Entities
 
         public EntityMetadata(EntityInstanceId id, TState? state)
         {
-            Id = id;
             this.state = state;
             IncludesState = state is not null;
         }
-
-        public EntityInstanceId Id { get; }
-
-        public DateTimeOffset LastModifiedTime { get; init; }
 
         public bool IncludesState { get; }
 

@@ -1,0 +1,111 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Http;
+
+namespace FunctionsChat.Tests.Http;
+
+/// <summary>Every bad request answers a problem with its own type, and neither signals nor changes a session.</summary>
+public class BadInputTests
+{
+    readonly HttpHarness http = new() { State = HttpHarness.BusySession() };
+
+    void NothingChanged(ChatSessionState? before)
+    {
+        Assert.Empty(http.Signals);
+        Assert.Same(before, http.State);
+    }
+
+    [Theory]
+    [InlineData("has space")]
+    [InlineData("bad/slash")]
+    [InlineData("")]
+    public async Task A_session_id_outside_the_allowed_shape_is_400_on_every_route(string sessionId)
+    {
+        var before = http.State;
+
+        HttpHarness.Problem(await http.Messages.CallMessage(HttpHarness.Post("/Chat/x/message", "hi"), http.Client.Object, sessionId), 400, "invalid-session-id");
+        HttpHarness.Problem(await http.Messages.SendMessage(HttpHarness.Post("/Chat/x/message/send", "hi"), http.Client.Object, sessionId), 400, "invalid-session-id");
+        HttpHarness.Problem(await HistoryFunctions.GetHistory(HttpHarness.Request("GET", "/Chat/x/getHistory"), http.Client.Object, sessionId), 400, "invalid-session-id");
+        HttpHarness.Problem(await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
+        HttpHarness.Problem(await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
+        HttpHarness.Problem(await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/x"), http.Client.Object, sessionId), 400, "invalid-session-id");
+        NothingChanged(before);
+        Assert.Empty(http.Reads);
+    }
+
+    [Fact]
+    public async Task A_session_id_longer_than_128_characters_is_400()
+    {
+        HttpHarness.Problem(await http.Messages.SendMessage(HttpHarness.Post("/Chat/x/message/send", "hi"), http.Client.Object, new string('a', 129)), 400, "invalid-session-id");
+        Assert.Empty(http.Signals);
+    }
+
+    [Fact]
+    public async Task An_Idempotency_Key_outside_the_allowed_shape_is_400()
+    {
+        var before = http.State;
+
+        HttpHarness.Problem(await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hi", "not a key!"), http.Client.Object, "session123"), 400, "invalid-turn-id");
+        NothingChanged(before);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData(null)]
+    public async Task A_body_that_is_not_declared_json_is_415(string? contentType)
+    {
+        var before = http.State;
+
+        var result = await http.Messages.CallMessage(HttpHarness.Request("POST", "/Chat/session123/message", "{\"message\":\"hi\"}", contentType), http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 415, "unsupported-media-type");
+        NothingChanged(before);
+    }
+
+    [Theory]
+    [InlineData("not json at all", "invalid-json")]
+    [InlineData("{\"message\": ", "invalid-json")]
+    [InlineData("{\"text\":\"hi\"}", "missing-message")]
+    [InlineData("{\"message\":null}", "missing-message")]
+    [InlineData("\"just a string\"", "missing-message")]
+    [InlineData("{\"message\":\"  \\n\\t \"}", "empty-message")]
+    public async Task A_body_without_a_usable_message_is_400(string body, string type)
+    {
+        var before = http.State;
+
+        var result = await http.Messages.SendMessage(HttpHarness.Request("POST", "/Chat/session123/message/send", body), http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 400, type);
+        NothingChanged(before);
+    }
+
+    [Fact]
+    public async Task A_message_over_the_configured_size_is_413()
+    {
+        var before = http.State;
+        http.Api.MaxMessageBytes = 16;
+
+        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", new string('x', 17)), http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 413, "message-too-large");
+        NothingChanged(before);
+    }
+
+    [Fact]
+    public async Task A_body_declaring_more_bytes_than_any_message_may_have_is_413_before_it_is_read()
+    {
+        var request = HttpHarness.Post("/Chat/session123/message/send", "short");
+        request.ContentLength = 10_000_000;
+
+        HttpHarness.Problem(await http.Messages.SendMessage(request, http.Client.Object, "session123"), 413, "message-too-large");
+        Assert.Equal(0, request.Body.Position);
+        Assert.Empty(http.Signals);
+    }
+
+    [Fact]
+    public async Task A_turn_id_outside_the_allowed_shape_is_400()
+    {
+        HttpHarness.Problem(await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/x"), http.Client.Object, "session123", "bad id"), 400, "invalid-turn-id");
+        Assert.Empty(http.Signals);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text;
+using FunctionsChat.Domain;
+using FunctionsChat.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Client.Entities;
+using Microsoft.DurableTask.Entities;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace FunctionsChat.Tests.Http;
+
+/// <summary>Virtual time: every delay passes at once and is recorded, so back-off is asserted exactly.</summary>
+public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; private set; } = start;
+
+    public List<TimeSpan> Delays { get; } = [];
+
+    public override DateTimeOffset GetUtcNow() => Now;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        Delays.Add(dueTime);
+        Now += dueTime;
+        ThreadPool.QueueUserWorkItem(_ => callback(state));
+        return new Fired();
+    }
+
+    sealed class Fired : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period) => false;
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>A mocked Durable client over one in-memory session state, recording every signal it is sent.</summary>
+public sealed class HttpHarness
+{
+    public static readonly DateTimeOffset Start = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
+
+    public Mock<DurableTaskClient> Client { get; } = new(MockBehavior.Strict, "test");
+
+    public Mock<DurableEntityClient> Entities { get; } = new(MockBehavior.Strict, "test");
+
+    public VirtualClock Clock { get; } = new(Start);
+
+    public ApiOptions Api { get; } = new();
+
+    public ChatSessionState? State { get; set; }
+
+    public List<(EntityInstanceId Id, string Operation, object? Input)> Signals { get; } = [];
+
+    public List<EntityInstanceId> Reads { get; } = [];
+
+    /// <summary>Runs after every read: lets a test play the session moving on between looks.</summary>
+    public Action<int>? AfterRead { get; set; }
+
+    /// <summary>Applies signals to <see cref="State"/> the way the entity would, when set.</summary>
+    public bool EntityApplies { get; set; }
+
+    public HttpHarness()
+    {
+        Client.SetupGet(c => c.Entities).Returns(Entities.Object);
+        Entities.Setup(e => e.GetEntityAsync<ChatSessionState>(It.IsAny<EntityInstanceId>(), true, It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) =>
+            {
+                Reads.Add(id);
+                var state = State;
+                AfterRead?.Invoke(Reads.Count);
+                return Task.FromResult(state is null ? null : new EntityMetadata<ChatSessionState>(id, state));
+            });
+        Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>(), It.IsAny<CancellationToken>()))
+            .Callback<EntityInstanceId, string, object?, SignalEntityOptions?, CancellationToken>((id, op, input, _, _) =>
+            {
+                Signals.Add((id, op, input));
+                if (EntityApplies && op == "Enqueue")
+                {
+                    State = SessionTransitions.Enqueue(State ?? ChatSessionState.Empty, (TurnRequest)input!, Clock.GetUtcNow(), SessionLimits.Default).State;
+                }
+            })
+            .Returns(Task.CompletedTask);
+    }
+
+    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock);
+
+    public SessionFunctions Sessions => new(Options.Create(Api));
+
+    public static HttpRequest Request(string method, string path, string? body = null, string? contentType = "application/json", string? idempotencyKey = null, CancellationToken aborted = default)
+    {
+        var context = new DefaultHttpContext { RequestAborted = aborted };
+        context.Request.Method = method;
+        context.Request.Path = path;
+        if (body is not null)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(body);
+            context.Request.Body = new MemoryStream(bytes);
+            context.Request.ContentLength = bytes.Length;
+        }
+
+        if (contentType is not null)
+        {
+            context.Request.ContentType = contentType;
+        }
+
+        if (idempotencyKey is not null)
+        {
+            context.Request.Headers["Idempotency-Key"] = idempotencyKey;
+        }
+
+        return context.Request;
+    }
+
+    public static HttpRequest Post(string path, string message, string? idempotencyKey = null, CancellationToken aborted = default) =>
+        Request("POST", path, $"{{\"message\":\"{message}\"}}", idempotencyKey: idempotencyKey, aborted: aborted);
+
+    public static ProblemDetails Problem(IActionResult result, int status, string type)
+    {
+        var objectResult = Assert.IsType<ObjectResult>(result);
+        Assert.Equal(status, objectResult.StatusCode);
+        Assert.Contains("application/problem+json", objectResult.ContentTypes);
+        var problem = Assert.IsType<ProblemDetails>(objectResult.Value);
+        Assert.Equal(status, problem.Status);
+        Assert.Equal("urn:functionschat:problem:" + type, problem.Type);
+        Assert.False(string.IsNullOrWhiteSpace(problem.Detail));
+        return problem;
+    }
+
+    /// <summary>A session in which t1 completed, t2 runs and t3 waits.</summary>
+    public static ChatSessionState BusySession()
+    {
+        var limits = SessionLimits.Default;
+        var state = ChatSessionState.Empty;
+        foreach (var id in new[] { "t1", "t2", "t3" })
+        {
+            state = SessionTransitions.Enqueue(state, new TurnRequest("session123", id, "message " + id, Start), Start, limits).State;
+        }
+
+        return SessionTransitions.Complete(state, new TurnCompletion("t1", "answer t1", "gpt-test", new TokenUsage(3, 4), Start.AddSeconds(1)), Start.AddSeconds(1), limits).State;
+    }
+
+    public void Complete(string turnId, string answer) =>
+        State = SessionTransitions.Complete(State!, new TurnCompletion(turnId, answer, "gpt-test", new TokenUsage(10, 2), Clock.GetUtcNow()), Clock.GetUtcNow(), SessionLimits.Default).State;
+
+    public void Fail(string turnId, string code) =>
+        State = SessionTransitions.Fail(State!, new TurnFailure(turnId, code, "went wrong", Clock.GetUtcNow()), Clock.GetUtcNow(), SessionLimits.Default).State;
+}

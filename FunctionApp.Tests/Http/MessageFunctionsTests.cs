@@ -1,0 +1,150 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Entities;
+
+namespace FunctionsChat.Tests.Http;
+
+public class MessageFunctionsTests
+{
+    static readonly EntityInstanceId Session = new("ChatSession", "session123");
+
+    [Fact]
+    public async Task Send_signals_Enqueue_to_the_session_entity_and_answers_202_with_the_Location_of_the_turn()
+    {
+        var http = new HttpHarness();
+
+        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
+
+        var accepted = Assert.IsType<AcceptedResult>(result);
+        Assert.Equal("/Chat/session123/turns/turn-1", accepted.Location);
+        Assert.Equal(new AcceptedView("session123", "turn-1", "/Chat/session123/turns/turn-1"), accepted.Value);
+        var (id, operation, input) = Assert.Single(http.Signals);
+        Assert.Equal((Session, "Enqueue"), (id, operation));
+        Assert.Equal(new TurnRequest("session123", "turn-1", "Write a poem", HttpHarness.Start), input);
+    }
+
+    [Fact]
+    public async Task Send_without_an_Idempotency_Key_makes_a_new_turn_id_each_time()
+    {
+        var http = new HttpHarness();
+
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "a"), http.Client.Object, "session123");
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "a"), http.Client.Object, "session123");
+
+        var ids = http.Signals.Select(s => ((TurnRequest)s.Input!).TurnId).ToList();
+        Assert.Equal(2, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.True(SessionIds.IsValid(id)));
+    }
+
+    [Fact]
+    public async Task A_retried_send_with_the_same_key_and_message_is_the_same_turn_and_signals_nothing_new()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hello", "k1"), http.Client.Object, "session123");
+        var retried = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hello", "k1"), http.Client.Object, "session123");
+
+        Assert.Equal("k1", ((AcceptedView)Assert.IsType<AcceptedResult>(retried).Value!).TurnId);
+        Assert.Single(http.Signals);
+    }
+
+    [Fact]
+    public async Task A_key_reused_for_another_message_is_422_and_changes_nothing()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hello", "k1"), http.Client.Object, "session123");
+        var before = http.State;
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "something else", "k1"), http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 422, "idempotency-key-reused");
+        Assert.Single(http.Signals);
+        Assert.Same(before, http.State);
+    }
+
+    [Fact]
+    public async Task Call_of_a_turn_already_answered_returns_the_answer_at_once_without_a_new_signal()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "message t1", "t1"), http.Client.Object, "session123");
+
+        var ok = Assert.IsType<OkObjectResult>(result);
+        Assert.Equal(new AnswerView("session123", "t1", "answer t1", "gpt-test", new TokenUsage(3, 4)), ok.Value);
+        Assert.Empty(http.Signals);
+        Assert.Empty(http.Clock.Delays);
+    }
+
+    [Fact]
+    public async Task Call_waits_for_the_answer_backing_off_between_looks()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        http.AfterRead = reads =>
+        {
+            if (reads == 6)
+            {
+                http.Complete("k1", "A poem about durable execution.");
+            }
+        };
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "Write a poem", "k1"), http.Client.Object, "session123");
+
+        var ok = Assert.IsType<OkObjectResult>(result);
+        Assert.Equal("A poem about durable execution.", ((AnswerView)ok.Value!).Answer);
+        Assert.Equal(7, http.Reads.Count); // one before signalling, then six looks
+        Assert.Equal([100, 200, 400, 800, 1000], http.Clock.Delays.Select(d => d.TotalMilliseconds));
+    }
+
+    [Fact]
+    public async Task Call_past_its_bound_answers_202_with_the_Location_of_the_turn_after_few_looks()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "slow one", "k1"), http.Client.Object, "session123");
+
+        var accepted = Assert.IsType<AcceptedResult>(result);
+        Assert.Equal("/Chat/session123/turns/k1", accepted.Location);
+        Assert.Equal(TimeSpan.FromSeconds(120), http.Clock.Delays.Aggregate(TimeSpan.Zero, (a, b) => a + b));
+        Assert.InRange(http.Reads.Count, 100, 130); // 120 s at most one look a second: back-off, never a tight loop
+    }
+
+    [Fact]
+    public async Task Call_stops_looking_when_the_client_goes_away()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        using var aborted = new CancellationTokenSource();
+        http.AfterRead = reads =>
+        {
+            if (reads == 3)
+            {
+                aborted.Cancel();
+            }
+        };
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "hi", "k1", aborted.Token), http.Client.Object, "session123");
+
+        Assert.IsType<EmptyResult>(result);
+        Assert.Equal(3, http.Reads.Count);
+    }
+
+    [Theory]
+    [InlineData("llm.unauthorized", 502, "turn-failed")]
+    [InlineData("turn.expired", 504, "turn-expired")]
+    public async Task Call_of_a_turn_that_failed_answers_a_problem(string code, int status, string type)
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        http.AfterRead = reads =>
+        {
+            if (reads == 2)
+            {
+                http.Fail("k1", code);
+            }
+        };
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "hi", "k1"), http.Client.Object, "session123");
+
+        var problem = HttpHarness.Problem(result, status, type);
+        Assert.Contains(code, problem.Detail);
+    }
+}

@@ -1,0 +1,147 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client.Entities;
+using Microsoft.DurableTask.Entities;
+using Moq;
+
+namespace FunctionsChat.Tests.Http;
+
+public class ReadFunctionsTests
+{
+    static readonly EntityInstanceId Session = new("ChatSession", "session123");
+
+    [Fact]
+    public async Task GetHistory_returns_messages_pending_and_active_from_committed_state_without_signalling()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        var result = await HistoryFunctions.GetHistory(HttpHarness.Request("GET", "/Chat/session123/getHistory"), http.Client.Object, "session123");
+
+        var history = Assert.IsType<HistoryView>(Assert.IsType<OkObjectResult>(result).Value);
+        Assert.Equal([("user", "message t1"), ("assistant", "answer t1")], history.Messages.Select(m => (m.Role, m.Content)));
+        Assert.Equal("t2", history.Active?.TurnId);
+        Assert.Equal(("t3", 1), (history.Pending.Single().TurnId, history.Pending.Single().Position));
+        Assert.Equal([Session], http.Reads);
+        Assert.Empty(http.Signals);
+    }
+
+    [Fact]
+    public async Task GetHistory_of_a_session_that_does_not_exist_is_404()
+    {
+        var http = new HttpHarness();
+
+        var result = await HistoryFunctions.GetHistory(HttpHarness.Request("GET", "/Chat/nobody/getHistory"), http.Client.Object, "nobody");
+
+        HttpHarness.Problem(result, 404, "session-not-found");
+    }
+
+    [Theory]
+    [InlineData("t1", TurnStatus.Completed, null, "answer t1")]
+    [InlineData("t2", TurnStatus.Running, null, null)]
+    [InlineData("t3", TurnStatus.Queued, 1, null)]
+    public async Task GetTurn_tells_the_turn_status_position_and_answer(string turnId, TurnStatus status, int? position, string? answer)
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        var result = await TurnFunctions.GetTurn(HttpHarness.Request("GET", $"/Chat/session123/turns/{turnId}"), http.Client.Object, "session123", turnId);
+
+        var view = Assert.IsType<TurnStatusView>(Assert.IsType<OkObjectResult>(result).Value);
+        Assert.Equal((turnId, status, position, answer), (view.TurnId, view.Status, view.Position, view.Answer));
+    }
+
+    [Fact]
+    public async Task GetTurn_of_a_failed_turn_carries_its_error_code_and_message()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+        http.Fail("t2", "llm.content_filtered");
+
+        var result = await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t2"), http.Client.Object, "session123", "t2");
+
+        var view = Assert.IsType<TurnStatusView>(Assert.IsType<OkObjectResult>(result).Value);
+        Assert.Equal((TurnStatus.Failed, "llm.content_filtered", "went wrong"), (view.Status, view.Error?.Code, view.Error?.Message));
+    }
+
+    [Fact]
+    public async Task GetTurn_of_an_unknown_turn_is_404()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        var result = await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t9"), http.Client.Object, "session123", "t9");
+
+        HttpHarness.Problem(result, 404, "turn-not-found");
+    }
+
+    [Theory]
+    [InlineData("t2")]
+    [InlineData("t3")]
+    public async Task CancelTurn_of_a_running_or_queued_turn_signals_Cancel_and_answers_202(string turnId)
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        var result = await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", $"/Chat/session123/turns/{turnId}"), http.Client.Object, "session123", turnId);
+
+        Assert.Equal($"/Chat/session123/turns/{turnId}", Assert.IsType<AcceptedResult>(result).Location);
+        Assert.Equal([(Session, "Cancel", (object?)new TurnCancellation(turnId))], http.Signals);
+    }
+
+    [Fact]
+    public async Task CancelTurn_of_a_finished_turn_is_409_and_of_an_unknown_turn_404_and_neither_signals()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        HttpHarness.Problem(await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t1"), http.Client.Object, "session123", "t1"), 409, "turn-finished");
+        HttpHarness.Problem(await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t9"), http.Client.Object, "session123", "t9"), 404, "turn-not-found");
+        Assert.Empty(http.Signals);
+    }
+
+    [Fact]
+    public async Task DeleteSession_signals_Delete_and_answers_204_also_the_second_time()
+    {
+        var http = new HttpHarness();
+
+        var first = await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+        var second = await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+
+        Assert.IsType<NoContentResult>(first);
+        Assert.IsType<NoContentResult>(second);
+        Assert.Equal([(Session, "Delete", (object?)null), (Session, "Delete", null)], http.Signals);
+    }
+
+    [Fact]
+    public async Task ListSessions_queries_session_entities_by_prefix_one_page_at_a_time()
+    {
+        var http = new HttpHarness();
+        EntityQuery? asked = null;
+        var pageable = new Mock<AsyncPageable<EntityMetadata<ChatSessionState>>>(MockBehavior.Strict);
+        var page = new Page<EntityMetadata<ChatSessionState>>([new(Session, HttpHarness.BusySession())], "next-token");
+        pageable.Setup(p => p.AsPages("token-1", 2)).Returns(new[] { page }.ToAsyncEnumerable());
+        http.Entities.Setup(e => e.GetAllEntitiesAsync<ChatSessionState>(It.IsAny<EntityQuery?>()))
+            .Callback<EntityQuery?>(q => asked = q)
+            .Returns(pageable.Object);
+
+        var request = HttpHarness.Request("GET", "/Chat");
+        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?pageSize=2&continuationToken=token-1");
+
+        var listed = await http.Sessions.ListSessions(request, http.Client.Object);
+
+        var view = Assert.IsType<SessionPageView>(Assert.IsType<OkObjectResult>(listed).Value);
+        Assert.Equal(new SessionSummaryView("session123", 1, HttpHarness.Start.AddSeconds(1)), Assert.Single(view.Sessions));
+        Assert.Equal("next-token", view.ContinuationToken);
+        Assert.Equal(new EntityQuery { InstanceIdStartsWith = "@chatsession@", IncludeState = true, PageSize = 2, ContinuationToken = "token-1" }, asked);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("101")]
+    [InlineData("ten")]
+    public async Task ListSessions_with_a_bad_page_size_is_400(string pageSize)
+    {
+        var http = new HttpHarness();
+        var request = HttpHarness.Request("GET", "/Chat");
+        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?pageSize=" + pageSize);
+
+        HttpHarness.Problem(await http.Sessions.ListSessions(request, http.Client.Object), 400, "invalid-query");
+    }
+}

@@ -1,0 +1,99 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Turns;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Entities;
+using Moq;
+
+namespace FunctionsChat.Tests.Turns;
+
+public class ChatTurnTests
+{
+    static readonly EntityInstanceId Session = new("ChatSession", "session123");
+    static readonly ModelReply Reply = new("A poem.", "gpt-4o-mini", new TokenUsage(42, 7), "stop");
+
+    static Moq.Language.Flow.ISetup<TaskOrchestrationContext, Task<ModelReply>> ModelCall(TurnHarness turn) =>
+        turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()));
+
+    [Fact]
+    public async Task A_turn_calls_GenerateReply_with_its_context_and_a_retry_handler()
+    {
+        var turn = new TurnHarness();
+        ModelCall(turn).ReturnsAsync(Reply);
+
+        await ChatTurn.Run(turn.Context.Object);
+
+        turn.Context.Verify(c => c.CallActivityAsync<ModelReply>(
+            It.Is<TaskName>(n => n.Name == "GenerateReply"),
+            It.Is<ReplyRequest>(r => r.SessionId == "session123" && r.TurnId == "t1" && r.Message == "Write a poem" && r.History.SequenceEqual(TurnHarness.Input.History)),
+            It.Is<TaskOptions>(o => o.Retry != null && o.Retry.Handler != null)), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_reply_is_signalled_to_the_session_as_Complete()
+    {
+        var turn = new TurnHarness();
+        ModelCall(turn).ReturnsAsync(Reply);
+
+        var result = await ChatTurn.Run(turn.Context.Object);
+
+        turn.Entities.Verify(e => e.SignalEntityAsync(
+            Session,
+            "Complete",
+            new TurnCompletion("t1", "A poem.", "gpt-4o-mini", new TokenUsage(42, 7), TurnHarness.Now),
+            null), Times.Once);
+        Assert.Equal(new TurnResult("t1", TurnStatus.Completed, Answer: "A poem."), result);
+    }
+
+    [Fact]
+    public async Task A_transient_failure_is_retried_after_a_durable_timer_then_the_reply_completes_the_turn()
+    {
+        var turn = new TurnHarness();
+        var retried = new List<bool>();
+        ModelCall(turn).Returns<TaskName, object?, TaskOptions?>(async (_, _, options) =>
+        {
+            // What the runtime does on a failed attempt: ask the handler, and try again when it says so.
+            retried.Add(await turn.Retry(options!, 1, new TaskFailureDetails("(unknown)", "[llm.server_error] 503 Service Unavailable", null, null, null)));
+            return Reply;
+        });
+
+        var result = await ChatTurn.Run(turn.Context.Object);
+
+        Assert.Equal([true], retried);
+        Assert.Equal([TurnHarness.Now.AddSeconds(1)], turn.Timers);
+        Assert.Equal(TurnStatus.Completed, result.Status);
+        turn.Entities.Verify(e => e.SignalEntityAsync(Session, "Complete", It.IsAny<TurnCompletion>(), null), Times.Once);
+    }
+
+    [Theory]
+    [InlineData("[llm.unauthorized] 401 Unauthorized", "llm.unauthorized")]
+    [InlineData("[llm.content_filtered] refused", "llm.content_filtered")]
+    [InlineData("[llm.server_error] 503 after 5 attempts", "llm.server_error")]
+    [InlineData("System.NullReferenceException: Object reference not set", ErrorCodes.ActivityFailed)]
+    public async Task A_failed_model_call_is_signalled_to_the_session_as_Fail_with_a_stable_code(string message, string code)
+    {
+        var turn = new TurnHarness();
+        ModelCall(turn).ThrowsAsync(TurnHarness.Failure(message));
+
+        var result = await ChatTurn.Run(turn.Context.Object);
+
+        turn.Entities.Verify(e => e.SignalEntityAsync(
+            Session,
+            "Fail",
+            It.Is<TurnFailure>(f => f.TurnId == "t1" && f.Code == code && f.FailedAt == TurnHarness.Now),
+            null), Times.Once);
+        turn.Entities.Verify(e => e.SignalEntityAsync(Session, "Complete", It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()), Times.Never);
+        Assert.Equal(new TurnResult("t1", TurnStatus.Failed, ErrorCode: code), result);
+    }
+
+    [Fact]
+    public async Task The_code_is_found_in_an_inner_failure_when_the_worker_wraps_the_exception()
+    {
+        var turn = new TurnHarness();
+        var inner = new TaskFailureDetails("FunctionsChat.Llm.ModelCallException", "[llm.forbidden] 403", null, null, null);
+        ModelCall(turn).ThrowsAsync(new TaskFailedException("GenerateReply", 0, new TaskFailureDetails("Microsoft.Azure.Functions.Worker.FunctionInvocationException", "Exception while executing function", null, inner, null)));
+
+        var result = await ChatTurn.Run(turn.Context.Object);
+
+        Assert.Equal("llm.forbidden", result.ErrorCode);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Reflection;
+using FunctionsChat.Domain;
+using FunctionsChat.Http;
+using FunctionsChat.Sessions;
+using FunctionsChat.Tests.Http;
+using FunctionsChat.Tests.Turns;
+using FunctionsChat.Turns;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Entities;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using static FunctionsChat.Tests.Domain.Turns;
+
+namespace FunctionsChat.Tests.Wiring;
+
+/// <summary>
+/// Names cross the Durable boundary as strings. These tests drive every path that signals, schedules or calls,
+/// record the names the runtime would see, and find for each the operation or function that must answer it.
+/// </summary>
+public class WiringTests
+{
+    static readonly Assembly App = typeof(ChatSession).Assembly;
+
+    static IEnumerable<(MethodInfo Method, FunctionAttribute Function)> Functions() =>
+        App.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Select(m => (Method: m, Function: m.GetCustomAttribute<FunctionAttribute>()))
+            .Where(f => f.Function is not null)
+            .Select(f => (f.Method, f.Function!));
+
+    static MethodInfo FunctionWithTrigger<TTrigger>(string name) where TTrigger : Attribute
+    {
+        var matches = Functions().Where(f => f.Function.Name == name).ToList();
+        var function = Assert.Single(matches);
+        Assert.Contains(function.Method.GetParameters(), p => p.GetCustomAttribute<TTrigger>() is not null);
+        return function.Method;
+    }
+
+    static void AssertEntityOperation(string operation)
+    {
+        // The SDK finds an operation by a case-insensitive method name; it must be one public method, taking at
+        // most an input and the entity context.
+        var methods = typeof(ChatSession).GetMethods(BindingFlags.Public | BindingFlags.Instance)
+            .Where(m => string.Equals(m.Name, operation, StringComparison.OrdinalIgnoreCase)).ToList();
+        var method = Assert.Single(methods);
+        Assert.True(method.GetParameters().Count(p => p.ParameterType != typeof(TaskEntityContext)) <= 1, $"{operation} takes more than one input");
+    }
+
+    [Fact]
+    public async Task Every_operation_signalled_to_the_session_exists_on_the_entity()
+    {
+        var operations = new HashSet<string>();
+
+        var entityContext = new Mock<TaskEntityContext>();
+        entityContext.SetupGet(c => c.Id).Returns(SessionEntityIds.For("session123"));
+        entityContext.Setup(c => c.SignalEntity(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
+            .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, _, _) => operations.Add(op));
+        SessionStep.Carry(entityContext.Object, SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits), RetrySchedule.Default, NullLogger.Instance);
+
+        foreach (bool succeeds in new[] { true, false })
+        {
+            var turn = new TurnHarness();
+            var call = turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()));
+            if (succeeds)
+            {
+                call.ReturnsAsync(new ModelReply("a", "m", new TokenUsage(1, 1), null));
+            }
+            else
+            {
+                call.ThrowsAsync(TurnHarness.Failure("[llm.unauthorized] no"));
+            }
+
+            turn.Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
+                .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, _, _) => operations.Add(op))
+                .Returns(Task.CompletedTask);
+            await ChatTurn.Run(turn.Context.Object);
+        }
+
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hi"), http.Client.Object, "session123");
+        await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t3"), http.Client.Object, "session123", "t3");
+        await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+        operations.UnionWith(http.Signals.Select(s => s.Operation));
+
+        Assert.Equal(["Cancel", "Complete", "Delete", "Enqueue", "Expire", "Fail"], operations.Order());
+        Assert.All(operations, AssertEntityOperation);
+    }
+
+    [Fact]
+    public void Every_entity_operation_is_unambiguous_for_the_dispatcher()
+    {
+        var declared = typeof(ChatSession).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Select(m => m.Name);
+        Assert.All(declared, AssertEntityOperation);
+    }
+
+    [Fact]
+    public void The_session_entity_is_dispatched_by_a_function_of_its_own_name_with_an_entity_trigger()
+    {
+        var dispatch = FunctionWithTrigger<EntityTriggerAttribute>("ChatSession");
+        Assert.Equal(typeof(TaskEntityDispatcher), Assert.Single(dispatch.GetParameters()).ParameterType);
+        Assert.Equal(SessionEntityIds.For("k"), new EntityInstanceId("ChatSession", "k"));
+    }
+
+    [Fact]
+    public async Task The_orchestration_the_entity_schedules_and_the_activity_it_calls_have_functions_with_matching_triggers()
+    {
+        var scheduled = new List<string>();
+        var entityContext = new Mock<TaskEntityContext>();
+        entityContext.SetupGet(c => c.Id).Returns(SessionEntityIds.For("session123"));
+        entityContext.Setup(c => c.ScheduleNewOrchestration(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>()))
+            .Callback<TaskName, object?, StartOrchestrationOptions?>((name, _, _) => scheduled.Add(name.Name))
+            .Returns("id");
+        SessionStep.Carry(entityContext.Object, SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits), RetrySchedule.Default, NullLogger.Instance);
+
+        var called = new List<string>();
+        var turn = new TurnHarness();
+        turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
+            .ReturnsAsync(new ModelReply("a", "m", new TokenUsage(1, 1), null));
+        await ChatTurn.Run(turn.Context.Object);
+
+        Assert.Equal(["ChatTurn"], scheduled);
+        Assert.Equal(["GenerateReply"], called);
+        var orchestrator = FunctionWithTrigger<OrchestrationTriggerAttribute>(scheduled[0]);
+        Assert.Equal(typeof(TaskOrchestrationContext), Assert.Single(orchestrator.GetParameters()).ParameterType);
+        var activity = FunctionWithTrigger<ActivityTriggerAttribute>(called[0]);
+        Assert.Equal(typeof(ReplyRequest), activity.GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
+    }
+
+    [Fact]
+    public void Every_http_function_has_its_route_method_and_function_level_key()
+    {
+        var routes = Functions()
+            .Select(f => f.Method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).SingleOrDefault(a => a is not null))
+            .Where(a => a is not null)
+            .Select(a => (a!.Route, Method: Assert.Single(a.Methods!), a.AuthLevel))
+            .OrderBy(r => r.Route).ThenBy(r => r.Method)
+            .ToList();
+
+        Assert.Equal(
+            [
+                ("Chat", "get", AuthorizationLevel.Function),
+                ("Chat/{sessionId}", "delete", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/getHistory", "get", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/message", "post", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/message/send", "post", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/turns/{turnId}", "delete", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/turns/{turnId}", "get", AuthorizationLevel.Function),
+            ],
+            routes);
+    }
+
+    [Fact]
+    public void Function_names_are_unique()
+    {
+        var names = Functions().Select(f => f.Function.Name).ToList();
+        Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs, idempotently, what the build and tests need beyond the .NET SDK. Safe to run again.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+command -v dotnet >/dev/null || { echo "The .NET SDK 10 is required: https://dot.net" >&2; exit 1; }
