@@ -10,7 +10,7 @@ public sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
         var errors = new List<string>();
         if (options.Provider is LlmProvider.AzureOpenAI or LlmProvider.OpenAI)
         {
-            if (options.Endpoint is null)
+            if (options.Endpoint is null || options.Endpoint.OriginalString.Length == 0)
             {
                 errors.Add($"Llm:Endpoint is not set; the {options.Provider} provider needs it (Llm__Endpoint).");
             }

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace FunctionsChat.Tests.Llm;
+
+/// <summary>
+/// A chat-completions server on 127.0.0.1 and a random port, speaking the Azure OpenAI
+/// (<c>/openai/deployments/{deployment}/chat/completions</c>) and OpenAI-compatible (<c>/v1/chat/completions</c>)
+/// wire formats, answering each request as the test scripts it.
+/// </summary>
+public sealed class LoopbackModelServer : IAsyncDisposable
+{
+    readonly WebApplication app;
+
+    public sealed record Seen(string Path, string Query, IReadOnlyDictionary<string, string> Headers, JsonElement Body);
+
+    public ConcurrentQueue<Seen> Requests { get; } = new();
+
+    public Func<HttpContext, Task> Respond { get; set; } = context => Ok(context);
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    LoopbackModelServer(WebApplication app) => this.app = app;
+
+    public static async Task<LoopbackModelServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new LoopbackModelServer(app);
+        app.Run(async context =>
+        {
+            using var body = await JsonDocument.ParseAsync(context.Request.Body);
+            server.Requests.Enqueue(new Seen(
+                context.Request.Path.Value ?? "",
+                context.Request.QueryString.Value ?? "",
+                context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+                body.RootElement.Clone()));
+            await server.Respond(context);
+        });
+        await app.StartAsync();
+        server.BaseAddress = new Uri(app.Urls.Single());
+        return server;
+    }
+
+    public static Task Ok(HttpContext context, string text = "A poem about durable execution.", string model = "gpt-4o-mini-2024-07-18") =>
+        Json(context, 200, new
+        {
+            id = "chatcmpl-1",
+            @object = "chat.completion",
+            created = 1_700_000_000,
+            model,
+            choices = new[] { new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" } },
+            usage = new { prompt_tokens = 57, completion_tokens = 12, total_tokens = 69 },
+        });
+
+    public static Task Error(HttpContext context, int status, string code, string message, params (string Name, string Value)[] headers)
+    {
+        foreach (var (name, value) in headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        return Json(context, status, new { error = new { code, message, type = "invalid_request_error" } });
+    }
+
+    static Task Json(HttpContext context, int status, object body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

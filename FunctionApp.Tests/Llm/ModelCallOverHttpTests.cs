@@ -1,0 +1,166 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Llm;
+using FunctionsChat.Turns;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace FunctionsChat.Tests.Llm;
+
+/// <summary>The real client stack (Azure.AI.OpenAI / OpenAI + Microsoft.Extensions.AI) against a loopback server.</summary>
+public sealed class ModelCallOverHttpTests : IAsyncLifetime
+{
+    static readonly ContextFitter Fitter = new(ContextFitter.CreateTokenizer());
+    static readonly ReplyRequest Request = new("session123", "t2", [new("user", "Hi"), new("assistant", "Hello!")], "Write a poem");
+
+    LoopbackModelServer server = null!;
+
+    public async Task InitializeAsync() => server = await LoopbackModelServer.StartAsync();
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    LlmOptions Azure() => new()
+    {
+        Provider = LlmProvider.AzureOpenAI,
+        Endpoint = server.BaseAddress,
+        Model = "chat-deployment",
+        ApiKey = "test-azure-key",
+        SystemPrompt = "Be brief.",
+        RequestTimeout = TimeSpan.FromSeconds(30),
+    };
+
+    LlmOptions OpenAICompatible() => new()
+    {
+        Provider = LlmProvider.OpenAI,
+        Endpoint = new Uri(server.BaseAddress, "v1"),
+        Model = "llama3.2",
+        ApiKey = "test-openai-key",
+        SystemPrompt = "Be brief.",
+        RequestTimeout = TimeSpan.FromSeconds(30),
+    };
+
+    static Task<ModelReply> Call(LlmOptions options) =>
+        new GenerateReply(ChatClientFactory.Create(options, Fitter), Fitter, Options.Create(options)).Run(Request, CancellationToken.None);
+
+    async Task<ModelFailure> Failure(LlmOptions options, Func<HttpContext, Task> respond)
+    {
+        server.Respond = respond;
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => Call(options));
+        Assert.Single(server.Requests); // one request per attempt: the SDK does not retry
+        Assert.Equal(error.Failure, ModelFailure.Find([error.Message]));
+        return error.Failure;
+    }
+
+    [Fact]
+    public async Task Azure_OpenAI_reply_model_and_usage_reach_the_activity_result()
+    {
+        var reply = await Call(Azure());
+
+        Assert.Equal(new ModelReply("A poem about durable execution.", "gpt-4o-mini-2024-07-18", new TokenUsage(57, 12), "stop"), reply);
+        var seen = Assert.Single(server.Requests);
+        Assert.Equal("/openai/deployments/chat-deployment/chat/completions", seen.Path);
+        Assert.StartsWith("?api-version=", seen.Query);
+        Assert.Equal("test-azure-key", seen.Headers["api-key"]);
+        Assert.False(seen.Headers.ContainsKey("authorization"));
+    }
+
+    [Fact]
+    public async Task The_request_body_holds_the_fitted_messages_in_order()
+    {
+        await Call(Azure());
+
+        var messages = Assert.Single(server.Requests).Body.GetProperty("messages").EnumerateArray()
+            .Select(m => (m.GetProperty("role").GetString(), m.GetProperty("content").ToString())).ToList();
+        Assert.Equal([("system", "Be brief."), ("user", "Hi"), ("assistant", "Hello!"), ("user", "Write a poem")], messages);
+    }
+
+    [Fact]
+    public async Task OpenAI_compatible_endpoints_are_called_on_v1_with_a_bearer_key()
+    {
+        var reply = await Call(OpenAICompatible());
+
+        Assert.Equal("A poem about durable execution.", reply.Text);
+        var seen = Assert.Single(server.Requests);
+        Assert.Equal("/v1/chat/completions", seen.Path);
+        Assert.Equal("Bearer test-openai-key", seen.Headers["authorization"]);
+        Assert.Equal("llama3.2", seen.Body.GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public async Task A_429_is_transient_and_carries_the_Retry_After_seconds()
+    {
+        var failure = await Failure(Azure(), c => LoopbackModelServer.Error(c, 429, "429", "Rate limit reached", ("Retry-After", "3")));
+
+        Assert.Equal((ModelFailure.RateLimited, true, TimeSpan.FromSeconds(3)), (failure.Code, failure.IsTransient, failure.RetryAfter));
+    }
+
+    [Fact]
+    public async Task A_429_with_retry_after_ms_carries_the_milliseconds()
+    {
+        var failure = await Failure(OpenAICompatible(), c => LoopbackModelServer.Error(c, 429, "rate_limit_exceeded", "slow down", ("retry-after-ms", "1500"), ("Retry-After", "2")));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), failure.RetryAfter);
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    [InlineData(504)]
+    public async Task Server_errors_are_transient(int status)
+    {
+        var failure = await Failure(Azure(), c => LoopbackModelServer.Error(c, status, "server_error", "The server had an error"));
+
+        Assert.Equal((ModelFailure.ServerError, true), (failure.Code, failure.IsTransient));
+    }
+
+    [Fact]
+    public async Task A_request_timeout_status_is_transient()
+    {
+        var failure = await Failure(Azure(), c => LoopbackModelServer.Error(c, 408, "timeout", "Request timed out"));
+
+        Assert.Equal((ModelFailure.Timeout, true), (failure.Code, failure.IsTransient));
+    }
+
+    [Fact]
+    public async Task A_server_that_hangs_past_the_request_timeout_is_a_transient_timeout()
+    {
+        var options = Azure();
+        options.RequestTimeout = TimeSpan.FromMilliseconds(500);
+
+        var failure = await Failure(options, async c => await Task.Delay(TimeSpan.FromSeconds(10), c.RequestAborted));
+
+        Assert.Equal((ModelFailure.Timeout, true), (failure.Code, failure.IsTransient));
+    }
+
+    [Fact]
+    public async Task A_content_filter_refusal_is_permanent()
+    {
+        var failure = await Failure(Azure(), c => LoopbackModelServer.Error(c, 400, "content_filter", "The response was filtered due to the prompt triggering Azure OpenAI's content management policy."));
+
+        Assert.Equal((ModelFailure.ContentFiltered, false), (failure.Code, failure.IsTransient));
+    }
+
+    [Theory]
+    [InlineData(400, ModelFailure.BadRequest)]
+    [InlineData(401, ModelFailure.Unauthorized)]
+    [InlineData(403, ModelFailure.Forbidden)]
+    [InlineData(404, ModelFailure.NotFound)]
+    public async Task Client_errors_are_permanent_with_their_own_code(int status, string code)
+    {
+        var failure = await Failure(OpenAICompatible(), c => LoopbackModelServer.Error(c, status, "error", "no"));
+
+        Assert.Equal((code, false), (failure.Code, failure.IsTransient));
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_a_transient_network_failure()
+    {
+        var options = Azure();
+        await server.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => Call(options));
+
+        Assert.Equal((ModelFailure.Network, true), (error.Failure.Code, error.Failure.IsTransient));
+        server = await LoopbackModelServer.StartAsync();
+    }
+}
