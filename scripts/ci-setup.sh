@@ -5,3 +5,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 command -v dotnet >/dev/null || { echo "The .NET SDK 10 is required: https://dot.net" >&2; exit 1; }
+
+# Infrastructure: compile and lint the Bicep templates (fetches the Bicep CLI from NuGet once).
+bash scripts/bicep-check.sh
