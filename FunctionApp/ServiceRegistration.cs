@@ -1,3 +1,4 @@
+using FunctionsChat.Archive;
 using FunctionsChat.Http;
 using FunctionsChat.Llm;
 using FunctionsChat.Sessions;
@@ -23,6 +24,13 @@ public static class ServiceRegistration
         services.AddSingleton(_ => new ContextFitter(ContextFitter.CreateTokenizer()));
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();
+
+        services.AddOptions<ArchiveOptions>().Bind(configuration.GetSection(ArchiveOptions.Section))
+            .PostConfigure(o => ArchiveConnection.FillFromHost(o, configuration))
+            .Validate(o => o.ConnectionString is { Length: > 0 } || o.TableServiceUri is not null,
+                "Archive: neither Archive__ConnectionString nor Archive__TableServiceUri is set, and AzureWebJobsStorage gives neither.")
+            .ValidateOnStart();
+        services.AddSingleton<ITranscriptArchive>(sp => new TableTranscriptArchive(ArchiveConnection.Table(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value)));
         services.AddHostedService<StartupWarnings>();
         return services;
     }

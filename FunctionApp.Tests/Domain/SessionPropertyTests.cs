@@ -12,7 +12,9 @@ namespace FunctionsChat.Tests.Domain;
 /// </summary>
 public class SessionPropertyTests
 {
-    enum Op { Enqueue, EnqueueDuplicate, EnqueueConflict, CompleteActive, FailActive, ExpireActive, Cancel, StaleResult, Delete }
+    enum Op { Enqueue, EnqueueDuplicate, EnqueueConflict, CompleteActive, FailActive, ExpireActive, Cancel, StaleResult, ConfirmArchive, FailArchive, RetentionCheck, Delete }
+
+    static readonly SessionLimits Bounded = Limits with { MaxWorkingTurns = 4, MaxWorkingBytes = 2_000, IdleRetention = TimeSpan.FromDays(1) };
 
     [Property(MaxTest = 1000)]
     public Property Invariants_hold_after_every_step_of_any_interleaving() =>
@@ -20,50 +22,83 @@ public class SessionPropertyTests
         {
             var state = ChatSessionState.Empty;
             var accepted = new Dictionary<string, string>(); // turn id -> message, for turns the session took
+            var archive = new SortedDictionary<long, TranscriptTurn>(); // what the archive has confirmed
+            ArchiveStart? writing = null;
             var now = T0;
             int fresh = 0;
             foreach (var (op, pick) in steps)
             {
                 now = now.AddSeconds(1);
-                var known = accepted.Keys.ToList();
+                // Idempotency covers the turns the session still knows: its working set and its window of archived ids.
+                var known = accepted.Keys.Where(k => SessionQueries.FindMessageHash(state, k) is not null).ToList();
+                var everAccepted = accepted.Keys.ToList();
                 string? someKnown = known.Count == 0 ? null : known[pick % known.Count];
                 Transition result;
                 switch (op)
                 {
                     case Op.Enqueue:
                         string id = $"t{fresh++}";
-                        result = SessionTransitions.Enqueue(state, Request(id, $"message {id}"), now, Limits);
+                        result = SessionTransitions.Enqueue(state, Request(id, $"message {id} " + new string('x', pick % 300)), now, Bounded);
                         Check(result.Note is TransitionNote.Applied or TransitionNote.QueueFull, "a new turn is taken");
-                        accepted[id] = $"message {id}";
+                        accepted[id] = $"message {id} " + new string('x', pick % 300);
                         break;
                     case Op.EnqueueDuplicate when someKnown is not null:
-                        result = SessionTransitions.Enqueue(state, Request(someKnown, accepted[someKnown]), now, Limits);
+                        result = SessionTransitions.Enqueue(state, Request(someKnown, accepted[someKnown]), now, Bounded);
                         Check(result.Note == TransitionNote.Duplicate && ReferenceEquals(result.State, state), "a duplicate changes nothing");
                         break;
                     case Op.EnqueueConflict when someKnown is not null:
-                        result = SessionTransitions.Enqueue(state, Request(someKnown, "other " + pick), now, Limits);
+                        result = SessionTransitions.Enqueue(state, Request(someKnown, "other " + pick), now, Bounded);
                         Check(result.Note == TransitionNote.Conflict && ReferenceEquals(result.State, state), "a conflict changes nothing");
                         break;
                     case Op.CompleteActive when state.Active is { } active:
-                        result = SessionTransitions.Complete(state, Completion(active.Turn.TurnId, $"answer {active.Turn.TurnId}"), now, Limits);
+                        result = SessionTransitions.Complete(state, Completion(active.Turn.TurnId, $"answer {active.Turn.TurnId}"), now, Bounded);
                         break;
                     case Op.FailActive when state.Active is { } active:
-                        result = SessionTransitions.Fail(state, new TurnFailure(active.Turn.TurnId, "llm.server_error", "boom", now), now, Limits);
+                        result = SessionTransitions.Fail(state, new TurnFailure(active.Turn.TurnId, "llm.server_error", "boom", now), now, Bounded);
                         break;
                     case Op.ExpireActive when state.Active is { } active:
                         now = active.ExpiresAt;
-                        result = SessionTransitions.Expire(state, new TurnExpiry(active.Turn.TurnId), now, Limits);
+                        result = SessionTransitions.Expire(state, new TurnExpiry(active.Turn.TurnId), now, Bounded);
                         break;
-                    case Op.Cancel when someKnown is not null:
-                        result = SessionTransitions.Cancel(state, new TurnCancellation(someKnown), now, Limits);
+                    case Op.Cancel when everAccepted.Count > 0:
+                        someKnown = everAccepted[pick % everAccepted.Count];
+                        result = SessionTransitions.Cancel(state, new TurnCancellation(someKnown), now, Bounded);
                         break;
                     case Op.StaleResult when someKnown is not null && state.Active?.Turn.TurnId != someKnown:
-                        result = SessionTransitions.Complete(state, Completion(someKnown), now, Limits);
+                        result = SessionTransitions.Complete(state, Completion(someKnown), now, Bounded);
                         Check(ReferenceEquals(result.State, state), "a stale result changes nothing");
+                        break;
+                    case Op.ConfirmArchive when writing is not null:
+                        foreach (var turn in writing.Turns)
+                        {
+                            archive[turn.Sequence] = turn;
+                        }
+
+                        result = SessionTransitions.ConfirmArchived(state, new ArchiveReport(writing.BatchId, writing.ThroughSequence), now, Bounded);
+                        writing = null;
+                        break;
+                    case Op.FailArchive when writing is not null:
+                        result = SessionTransitions.ArchiveFailed(state, new ArchiveReport(writing.BatchId, writing.ThroughSequence));
+                        writing = null;
+                        break;
+                    case Op.RetentionCheck:
+                        now = now.AddHours(pick % 48);
+                        result = SessionTransitions.RetentionCheck(state, now, Bounded);
+                        Check(result.Note != TransitionNote.Deleted || (state.Active is null && state.Pending.Count == 0), "a busy session is never expired");
+                        if (result.Note == TransitionNote.Deleted)
+                        {
+                            accepted.Clear();
+                            archive.Clear();
+                            writing = null;
+                        }
+
                         break;
                     case Op.Delete:
                         result = SessionTransitions.Delete(state);
+                        Check(result.DeleteArchive == (state.ArchivedThrough > 0 || state.Archiving is not null), "deleting a session deletes its archive");
                         accepted.Clear();
+                        archive.Clear();
+                        writing = null;
                         break;
                     default:
                         continue;
@@ -75,16 +110,26 @@ public class SessionPropertyTests
                     Check(start.History.SequenceEqual(SessionQueries.Conversation(result.State)), "a turn starts with the conversation as it stands");
                 }
 
+                if (result.Archive is { } started)
+                {
+                    Check(writing is null || state.Archiving is null || now - state.Archiving.StartedAt >= Bounded.ArchiveTimeout, "one archive write at a time");
+                    Check(started.Turns.All(t => result.State.Turns.Contains(t)), "archived turns stay until confirmed");
+                    writing = started;
+                }
+
                 state = result.State;
-                CheckInvariants(state, accepted);
+                bool settles = result.Note is TransitionNote.Applied or TransitionNote.QueueFull && op is not (Op.FailArchive or Op.RetentionCheck);
+                CheckInvariants(state, accepted, archive, settles);
             }
 
             return true;
         });
 
-    static void CheckInvariants(ChatSessionState state, Dictionary<string, string> accepted)
+    static void CheckInvariants(ChatSessionState state, Dictionary<string, string> accepted, SortedDictionary<long, TranscriptTurn> archive, bool settled)
     {
-        var places = state.Turns.Select(t => (t.TurnId, t.Message))
+        Check(archive.Keys.SequenceEqual(Enumerable.Range(1, (int)state.ArchivedThrough).Select(i => (long)i)), "the archive holds exactly the turns 1..ArchivedThrough");
+        var places = archive.Values.Where(t => !state.Turns.Any(s => s.Sequence == t.Sequence)).Select(t => (t.TurnId, t.Message))
+            .Concat(state.Turns.Select(t => (t.TurnId, t.Message)))
             .Concat(state.Pending.Select(t => (t.TurnId, t.Message)))
             .Concat(state.Active is { } a ? [(a.Turn.TurnId, a.Turn.Message)] : [])
             .ToList();
@@ -92,11 +137,18 @@ public class SessionPropertyTests
         Check(places.Count == places.Select(p => p.TurnId).Distinct().Count(), "no turn is stored twice");
         Check(places.Count == accepted.Count && places.All(p => accepted.TryGetValue(p.TurnId, out var m) && m == p.Message), "every accepted message is stored once, unchanged");
         Check(state.Pending.Count <= Limits.MaxPendingTurns, "the queue stays within its bound");
+        Check(state.Turns.Zip(state.Turns.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence), "the working set stands in sequence order");
+        Check(state.Turns.All(t => t.Sequence > state.ArchivedThrough), "no confirmed turn stays in the working set");
+        long firstUnfinished = new[] { state.Active?.Turn.Sequence ?? long.MaxValue }.Concat(state.Pending.Select(p => p.Sequence)).Min();
+        bool withinBounds = state.Turns.Count <= Bounded.MaxWorkingTurns && state.Turns.Sum(SessionTransitions.TurnBytes) <= Bounded.MaxWorkingBytes;
+        // A failed write waits for the next change that settles the session (no hot retry loop).
+        Check(!settled || state.Archiving is not null || withinBounds || state.Turns.All(t => t.Sequence > firstUnfinished), "an outgrown working set is being archived");
         Check(state.Pending.Count == 0 || state.Active is not null, "a session with a queue is never idle");
 
-        var completed = state.Turns.Where(t => t.Status == TurnStatus.Completed).Select(t => t.Sequence).ToList();
+        var all = archive.Values.Concat(state.Turns.Where(t => t.Sequence > state.ArchivedThrough)).ToList();
+        var completed = all.Where(t => t.Status == TurnStatus.Completed).Select(t => t.Sequence).ToList();
         Check(completed.SequenceEqual(completed.Order()), "completed turns stand in acceptance order");
-        Check(state.Turns.Where(t => t.Status == TurnStatus.Completed).All(t => t.Answer == $"answer {t.TurnId}"), "each reply belongs to its own turn");
+        Check(all.Where(t => t.Status == TurnStatus.Completed).All(t => t.Answer == $"answer {t.TurnId}"), "each reply belongs to its own turn");
         Check(state.Active is null || state.Pending.All(p => p.Sequence > state.Active.Turn.Sequence), "queued turns were accepted after the running one");
     }
 

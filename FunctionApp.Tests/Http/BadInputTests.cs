@@ -24,7 +24,7 @@ public class BadInputTests
 
         HttpHarness.Problem(await http.Messages.CallMessage(HttpHarness.Post("/Chat/x/message", "hi"), http.Client.Object, sessionId), 400, "invalid-session-id");
         HttpHarness.Problem(await http.Messages.SendMessage(HttpHarness.Post("/Chat/x/message/send", "hi"), http.Client.Object, sessionId), 400, "invalid-session-id");
-        HttpHarness.Problem(await HistoryFunctions.GetHistory(HttpHarness.Request("GET", "/Chat/x/getHistory"), http.Client.Object, sessionId), 400, "invalid-session-id");
+        HttpHarness.Problem(await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/x/getHistory"), http.Client.Object, sessionId), 400, "invalid-session-id");
         HttpHarness.Problem(await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
         HttpHarness.Problem(await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
         HttpHarness.Problem(await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/x"), http.Client.Object, sessionId), 400, "invalid-session-id");

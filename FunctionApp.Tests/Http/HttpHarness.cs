@@ -93,6 +93,10 @@ public sealed class HttpHarness
 
     public SessionFunctions Sessions => new(Options.Create(Api));
 
+    public InMemoryArchive Archive { get; } = new();
+
+    public HistoryFunctions History => new(Archive);
+
     public static HttpRequest Request(string method, string path, string? body = null, string? contentType = "application/json", string? idempotencyKey = null, CancellationToken aborted = default)
     {
         var context = new DefaultHttpContext { RequestAborted = aborted };

@@ -17,7 +17,7 @@ public class ReadFunctionsTests
     {
         var http = new HttpHarness { State = HttpHarness.BusySession() };
 
-        var result = await HistoryFunctions.GetHistory(HttpHarness.Request("GET", "/Chat/session123/getHistory"), http.Client.Object, "session123");
+        var result = await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/session123/getHistory"), http.Client.Object, "session123");
 
         var history = Assert.IsType<HistoryView>(Assert.IsType<OkObjectResult>(result).Value);
         Assert.Equal([("user", "message t1"), ("assistant", "answer t1")], history.Messages.Select(m => (m.Role, m.Content)));
@@ -28,11 +28,58 @@ public class ReadFunctionsTests
     }
 
     [Fact]
+    public async Task GetHistory_pages_back_into_the_archive_in_order_with_no_gaps_or_repeats()
+    {
+        var http = new HttpHarness();
+        var limits = SessionLimits.Default with { MaxWorkingTurns = 100 };
+        var state = ChatSessionState.Empty;
+        for (int i = 1; i <= 25; i++)
+        {
+            state = SessionTransitions.Enqueue(state, new TurnRequest("session123", $"t{i}", $"q{i}", HttpHarness.Start), HttpHarness.Start, limits).State;
+            state = SessionTransitions.Complete(state, new TurnCompletion($"t{i}", $"a{i}", "m", new TokenUsage(1, 1), HttpHarness.Start), HttpHarness.Start, limits).State;
+        }
+
+        await http.Archive.WriteAsync("session123", state.Turns.Take(17).ToArray(), CancellationToken.None);
+        http.State = state with { Turns = state.Turns.Skip(17).ToArray(), ArchivedThrough = 17 };
+
+        var seen = new List<string>();
+        var request = HttpHarness.Request("GET", "/Chat/session123/getHistory");
+        var view = (HistoryView)((OkObjectResult)await http.History.GetHistory(request, http.Client.Object, "session123")).Value!;
+        seen.InsertRange(0, view.Messages.Select(m => m.Content));
+        while (view.Before is { } before)
+        {
+            request = HttpHarness.Request("GET", "/Chat/session123/getHistory");
+            request.QueryString = new Microsoft.AspNetCore.Http.QueryString($"?before={before}&limit=5");
+            view = (HistoryView)((OkObjectResult)await http.History.GetHistory(request, http.Client.Object, "session123")).Value!;
+            Assert.True(view.Messages.Count <= 10);
+            seen.InsertRange(0, view.Messages.Select(m => m.Content));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 25).SelectMany(i => new[] { $"q{i}", $"a{i}" }), seen);
+        Assert.Equal([(18L, 5), (13L, 5), (8L, 5), (3L, 5)], http.Archive.Reads);
+    }
+
+    [Theory]
+    [InlineData("before=0")]
+    [InlineData("before=x")]
+    [InlineData("limit=0")]
+    [InlineData("limit=101")]
+    public async Task GetHistory_with_a_bad_cursor_is_400(string query)
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+        var request = HttpHarness.Request("GET", "/Chat/session123/getHistory");
+        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?" + query);
+
+        HttpHarness.Problem(await http.History.GetHistory(request, http.Client.Object, "session123"), 400, "invalid-query");
+        Assert.Empty(http.Reads);
+    }
+
+    [Fact]
     public async Task GetHistory_of_a_session_that_does_not_exist_is_404()
     {
         var http = new HttpHarness();
 
-        var result = await HistoryFunctions.GetHistory(HttpHarness.Request("GET", "/Chat/nobody/getHistory"), http.Client.Object, "nobody");
+        var result = await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/nobody/getHistory"), http.Client.Object, "nobody");
 
         HttpHarness.Problem(result, 404, "session-not-found");
     }

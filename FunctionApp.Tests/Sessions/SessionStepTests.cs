@@ -1,3 +1,4 @@
+using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
 using FunctionsChat.Turns;
@@ -59,7 +60,7 @@ public class SessionStepTests
     public void A_transition_without_a_start_does_nothing_through_the_context()
     {
         var context = Context();
-        var transition = SessionTransitions.Enqueue(Enqueued("t1"), Request("t2"), T0, Limits);
+        var transition = SessionTransitions.Complete(Enqueued("t1"), Completion("t9"), T0, Limits);
 
         var stored = SessionStep.Carry(context.Object, transition, RetrySchedule.Default, NullLogger.Instance);
 
@@ -74,5 +75,48 @@ public class SessionStepTests
         var stored = SessionStep.Carry(Context().Object, SessionTransitions.Delete(Enqueued("t1")), RetrySchedule.Default, NullLogger.Instance);
 
         Assert.Null(stored);
+    }
+
+    [Fact]
+    public void An_archive_decision_schedules_ArchiveTurns_with_the_batch_under_its_own_instance_id()
+    {
+        var context = Context();
+        var turn = new TranscriptTurn("t1", 1, TurnStatus.Completed, "m", "h", T0, T0) { Answer = "a" };
+        var transition = new Transition(Enqueued("t9"), TransitionNote.Applied) { Archive = new ArchiveStart("1-42", 1, [turn]) };
+
+        SessionStep.Carry(context.Object, transition, RetrySchedule.Default, NullLogger.Instance);
+
+        context.Verify(c => c.ScheduleNewOrchestration(
+            It.Is<TaskName>(n => n.Name == "ArchiveTurns"),
+            It.Is<ArchiveInput>(i => i.SessionKey == "session123" && i.BatchId == "1-42" && i.ThroughSequence == 1 && i.Turns.Single() == turn),
+            It.Is<StartOrchestrationOptions>(o => o.InstanceId == "chatarchive:session123:1-42")), Times.Once);
+    }
+
+    [Fact]
+    public void Deleting_a_session_with_an_archive_schedules_DeleteArchive()
+    {
+        var context = Context();
+
+        var stored = SessionStep.Carry(context.Object, new Transition(ChatSessionState.Empty, TransitionNote.Deleted) { DeleteArchive = true }, RetrySchedule.Default, NullLogger.Instance);
+
+        Assert.Null(stored);
+        context.Verify(c => c.ScheduleNewOrchestration(
+            It.Is<TaskName>(n => n.Name == "DeleteArchive"),
+            It.Is<ArchiveDeletion>(d => d.SessionKey == "session123"),
+            null), Times.Once);
+    }
+
+    [Fact]
+    public void An_accepted_turn_schedules_the_RetentionCheck_self_signal_at_the_idle_deadline()
+    {
+        var context = Context();
+
+        SessionStep.Carry(context.Object, SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits), RetrySchedule.Default, NullLogger.Instance);
+
+        context.Verify(c => c.SignalEntity(
+            Session,
+            "RetentionCheck",
+            null,
+            It.Is<SignalEntityOptions>(o => o.SignalTime == T0 + Limits.IdleRetention)), Times.Once);
     }
 }

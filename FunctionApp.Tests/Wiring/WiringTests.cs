@@ -77,13 +77,33 @@ public class WiringTests
             await ChatTurn.Run(turn.Context.Object);
         }
 
+        foreach (bool writes in new[] { true, false })
+        {
+            var archive = new TurnHarness();
+            archive.Context.Setup(c => c.GetInput<FunctionsChat.Archive.ArchiveInput>()).Returns(new FunctionsChat.Archive.ArchiveInput("session123", "b", 1, [], RetrySchedule.Default));
+            var write = archive.Context.Setup(c => c.CallActivityAsync<int>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()));
+            if (writes)
+            {
+                write.ReturnsAsync(0);
+            }
+            else
+            {
+                write.ThrowsAsync(TurnHarness.Failure("storage down"));
+            }
+
+            archive.Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
+                .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, _, _) => operations.Add(op))
+                .Returns(Task.CompletedTask);
+            await FunctionsChat.Archive.ArchiveTurns.Run(archive.Context.Object);
+        }
+
         var http = new HttpHarness { State = HttpHarness.BusySession() };
         await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hi"), http.Client.Object, "session123");
         await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t3"), http.Client.Object, "session123", "t3");
         await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
         operations.UnionWith(http.Signals.Select(s => s.Operation));
 
-        Assert.Equal(["Cancel", "Complete", "Delete", "Enqueue", "Expire", "Fail"], operations.Order());
+        Assert.Equal(["ArchiveFailed", "Cancel", "Complete", "ConfirmArchived", "Delete", "Enqueue", "Expire", "Fail", "RetentionCheck"], operations.Order());
         Assert.All(operations, AssertEntityOperation);
     }
 
@@ -120,8 +140,24 @@ public class WiringTests
             .ReturnsAsync(new ModelReply("a", "m", new TokenUsage(1, 1), null));
         await ChatTurn.Run(turn.Context.Object);
 
-        Assert.Equal(["ChatTurn"], scheduled);
-        Assert.Equal(["GenerateReply"], called);
+        var archiveTurn = new TranscriptTurn("t0", 1, TurnStatus.Completed, "m", "h", T0, T0);
+        SessionStep.Carry(entityContext.Object, new Transition(ChatSessionState.Empty, TransitionNote.Deleted) { Archive = new ArchiveStart("b", 1, [archiveTurn]), DeleteArchive = true }, RetrySchedule.Default, NullLogger.Instance);
+
+        var archive = new TurnHarness();
+        archive.Context.Setup(c => c.GetInput<FunctionsChat.Archive.ArchiveInput>()).Returns(new FunctionsChat.Archive.ArchiveInput("session123", "b", 1, [], RetrySchedule.Default));
+        archive.Context.Setup(c => c.GetInput<FunctionsChat.Archive.ArchiveDeletion>()).Returns(new FunctionsChat.Archive.ArchiveDeletion("session123", RetrySchedule.Default));
+        archive.Context.Setup(c => c.CallActivityAsync<int>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
+            .ReturnsAsync(0);
+        await FunctionsChat.Archive.ArchiveTurns.Run(archive.Context.Object);
+        await FunctionsChat.Archive.DeleteArchive.Run(archive.Context.Object);
+
+        Assert.Equal(["ChatTurn", "ArchiveTurns", "DeleteArchive"], scheduled);
+        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns"], called);
+        FunctionWithTrigger<OrchestrationTriggerAttribute>("ArchiveTurns");
+        FunctionWithTrigger<OrchestrationTriggerAttribute>("DeleteArchive");
+        Assert.Equal(typeof(FunctionsChat.Archive.ArchiveWork), FunctionWithTrigger<ActivityTriggerAttribute>("WriteArchive").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
+        Assert.Equal(typeof(FunctionsChat.Archive.ArchiveWork), FunctionWithTrigger<ActivityTriggerAttribute>("DeleteArchivedTurns").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
         var orchestrator = FunctionWithTrigger<OrchestrationTriggerAttribute>(scheduled[0]);
         Assert.Equal(typeof(TaskOrchestrationContext), Assert.Single(orchestrator.GetParameters()).ParameterType);
         var activity = FunctionWithTrigger<ActivityTriggerAttribute>(called[0]);

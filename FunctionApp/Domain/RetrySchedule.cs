@@ -18,16 +18,27 @@ public sealed record RetrySchedule(
     /// <summary>The wait before the next attempt, or null when the call must not be tried again.</summary>
     public TimeSpan? DelayAfter(int failedAttempts, ModelFailure? failure)
     {
-        if (failure is not { IsTransient: true } || failedAttempts >= MaxAttempts)
+        if (failure is not { IsTransient: true })
+        {
+            return null;
+        }
+
+        return DelayAfterAny(failedAttempts, failure.RetryAfter);
+    }
+
+    /// <summary>The wait before the next attempt of a call whose every failure is worth retrying (storage writes).</summary>
+    public TimeSpan? DelayAfterAny(int failedAttempts, TimeSpan? retryAfter = null)
+    {
+        if (failedAttempts >= MaxAttempts)
         {
             return null;
         }
 
         double backoffMs = FirstInterval.TotalMilliseconds * Math.Pow(BackoffCoefficient, failedAttempts - 1);
         var delay = TimeSpan.FromMilliseconds(Math.Min(backoffMs, MaxInterval.TotalMilliseconds));
-        if (failure.RetryAfter is { } retryAfter && retryAfter > delay)
+        if (retryAfter is { } wait && wait > delay)
         {
-            delay = retryAfter < MaxInterval ? retryAfter : MaxInterval;
+            delay = wait < MaxInterval ? wait : MaxInterval;
         }
 
         return delay;

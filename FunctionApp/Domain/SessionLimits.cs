@@ -1,7 +1,28 @@
 namespace FunctionsChat.Domain;
 
-/// <summary>Bounds the session state: how many turns may wait, and how long a started turn may run before it expires.</summary>
+/// <summary>
+/// Bounds the session state: how many turns may wait, how long a started turn may run, how much of the transcript
+/// stays in the entity (older turns move to the archive), and how long an idle session is kept.
+/// </summary>
 public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
 {
     public static SessionLimits Default { get; } = new(MaxPendingTurns: 64, TurnTimeout: TimeSpan.FromMinutes(5));
+
+    /// <summary>Finished turns kept in the entity; past it the oldest are archived, down to half.</summary>
+    public int MaxWorkingTurns { get; init; } = 24;
+
+    /// <summary>Text bytes of finished turns kept in the entity; past it the oldest are archived, down to half.</summary>
+    public int MaxWorkingBytes { get; init; } = 24 * 1024;
+
+    /// <summary>An archive write not confirmed within this time is started again (writes are idempotent).</summary>
+    public TimeSpan ArchiveTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A session untouched this long deletes itself and its archive; zero keeps sessions forever.</summary>
+    public TimeSpan IdleRetention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Archived turns whose ids the session still recognises, for retried requests.</summary>
+    public int ArchivedIdWindow { get; init; } = 64;
+
+    /// <summary>Whether the working set is bounded at all (benchmarks compare against an unbounded transcript).</summary>
+    public bool Archives { get; init; } = true;
 }

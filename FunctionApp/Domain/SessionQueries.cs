@@ -6,7 +6,9 @@ public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, s
 /// <summary>Reads over a session state; none of them changes it.</summary>
 public static class SessionQueries
 {
-    public static string? FindMessageHash(ChatSessionState state, string turnId) => FindTurn(state, turnId)?.MessageHash;
+    /// <summary>The message fingerprint of a turn the session knows: in its working set or archived recently.</summary>
+    public static string? FindMessageHash(ChatSessionState state, string turnId) =>
+        FindTurn(state, turnId)?.MessageHash ?? state.ArchivedIds.LastOrDefault(k => k.TurnId == turnId)?.MessageHash;
 
     public static TurnView? FindTurn(ChatSessionState state, string turnId)
     {

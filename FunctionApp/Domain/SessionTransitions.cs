@@ -1,8 +1,10 @@
+using System.Text;
+
 namespace FunctionsChat.Domain;
 
 /// <summary>
 /// Every change a chat session can go through. Pure: the same state and input give the same result,
-/// and whatever must happen next (starting a turn) is returned, never done.
+/// and whatever must happen next (starting a turn, archiving, deleting the archive) is returned, never done.
 /// </summary>
 public static class SessionTransitions
 {
@@ -15,6 +17,7 @@ public static class SessionTransitions
 
         long sequence = state.NextSequence;
         state = Touch(state, request.SessionId, now) with { NextSequence = sequence + 1 };
+        var retention = limits.IdleRetention > TimeSpan.Zero ? now + limits.IdleRetention : (DateTimeOffset?)null;
         if (state.Pending.Count >= limits.MaxPendingTurns)
         {
             var rejected = Finished(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now, TurnStatus.Failed) with
@@ -22,11 +25,11 @@ public static class SessionTransitions
                 ErrorCode = ErrorCodes.QueueFull,
                 ErrorMessage = $"The session already has {limits.MaxPendingTurns} turns waiting.",
             };
-            return new(state with { Turns = [.. state.Turns, rejected] }, TransitionNote.QueueFull);
+            return Settle(new(WithFinished(state, rejected), TransitionNote.QueueFull), now, limits) with { RetentionCheckAt = retention };
         }
 
         var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now);
-        return StartNextIfIdle(state with { Pending = [.. state.Pending, queued] }, now, limits);
+        return Settle(StartNextIfIdle(state with { Pending = [.. state.Pending, queued] }, now, limits), now, limits) with { RetentionCheckAt = retention };
     }
 
     public static Transition Complete(ChatSessionState state, TurnCompletion completion, DateTimeOffset now, SessionLimits limits)
@@ -87,20 +90,55 @@ public static class SessionTransitions
         if (state.Pending.FirstOrDefault(t => t.TurnId == cancellation.TurnId) is { } queued)
         {
             var remaining = state.Pending.Where(t => t.TurnId != cancellation.TurnId).ToArray();
-            var cancelled = Finished(queued, now, TurnStatus.Cancelled);
-            return new(Touch(state, state.SessionId, now) with { Pending = remaining, Turns = [.. state.Turns, cancelled] }, TransitionNote.Applied);
+            var next = WithFinished(Touch(state, state.SessionId, now) with { Pending = remaining }, Finished(queued, now, TurnStatus.Cancelled));
+            return Settle(new(next, TransitionNote.Applied), now, limits);
         }
 
-        bool finished = state.Turns.Any(t => t.TurnId == cancellation.TurnId);
-        return new(state, finished ? TransitionNote.AlreadyFinished : TransitionNote.NotFound);
+        var known = SessionQueries.FindTurn(state, cancellation.TurnId);
+        return new(state, known is null ? TransitionNote.NotFound : TransitionNote.AlreadyFinished);
     }
 
-    public static Transition Delete(ChatSessionState state) => new(ChatSessionState.Empty, TransitionNote.Deleted);
+    /// <summary>The archive holds the batch: its turns leave the working set, and the next batch may start.</summary>
+    public static Transition ConfirmArchived(ChatSessionState state, ArchiveReport report, DateTimeOffset now, SessionLimits limits)
+    {
+        if (state.Archiving?.BatchId != report.BatchId)
+        {
+            // A write that landed after the session was deleted leaves rows nobody reads: delete them too.
+            return new(state, TransitionNote.Stale) { DeleteArchive = state.IsEmpty };
+        }
+
+        var archived = state.Turns.Where(t => t.Sequence <= report.ThroughSequence).Select(t => new ArchivedTurnKey(t.TurnId, t.MessageHash));
+        var next = state with
+        {
+            Turns = state.Turns.Where(t => t.Sequence > report.ThroughSequence).ToArray(),
+            ArchivedIds = state.ArchivedIds.Concat(archived).TakeLast(limits.ArchivedIdWindow).ToArray(),
+            ArchivedThrough = Math.Max(state.ArchivedThrough, report.ThroughSequence),
+            Archiving = null,
+        };
+        return Settle(new(next, TransitionNote.Applied), now, limits);
+    }
+
+    /// <summary>The archive write failed for good: the turns stay, and a later turn tries again.</summary>
+    public static Transition ArchiveFailed(ChatSessionState state, ArchiveReport report) =>
+        state.Archiving?.BatchId == report.BatchId
+            ? new(state with { Archiving = null }, TransitionNote.Applied)
+            : new(state, TransitionNote.Stale);
+
+    /// <summary>Deletes a session left idle for the retention time; any activity since keeps it.</summary>
+    public static Transition RetentionCheck(ChatSessionState state, DateTimeOffset now, SessionLimits limits)
+    {
+        bool idle = limits.IdleRetention > TimeSpan.Zero && !state.IsEmpty && state.Active is null && state.Pending.Count == 0
+            && now >= state.LastActivityAt + limits.IdleRetention;
+        return idle ? Delete(state) : new(state, TransitionNote.Kept);
+    }
+
+    public static Transition Delete(ChatSessionState state) =>
+        new(ChatSessionState.Empty, TransitionNote.Deleted) { DeleteArchive = state.ArchivedThrough > 0 || state.Archiving is not null };
 
     static Transition FinishActive(ChatSessionState state, TranscriptTurn finished, DateTimeOffset now, SessionLimits limits)
     {
-        var next = Touch(state, state.SessionId, now) with { Active = null, Turns = [.. state.Turns, finished] };
-        return StartNextIfIdle(next, now, limits);
+        var next = WithFinished(Touch(state, state.SessionId, now) with { Active = null }, finished);
+        return Settle(StartNextIfIdle(next, now, limits), now, limits);
     }
 
     static Transition StartNextIfIdle(ChatSessionState state, DateTimeOffset now, SessionLimits limits)
@@ -114,6 +152,76 @@ public static class SessionTransitions
         var active = new ActiveTurn(head, now, now + limits.TurnTimeout);
         var start = new TurnStart(state.SessionId, head.TurnId, head.Sequence, head.Message, SessionQueries.Conversation(state), active.ExpiresAt);
         return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active }, TransitionNote.Applied, start);
+    }
+
+    /// <summary>
+    /// Starts an archive write when the working set has outgrown its bounds: the oldest finished turns (only those
+    /// older than every unfinished turn, so the archive is always a whole prefix), until half the bounds remain.
+    /// </summary>
+    static Transition Settle(Transition transition, DateTimeOffset now, SessionLimits limits)
+    {
+        var state = transition.State;
+        if (!limits.Archives || (state.Archiving is { } running && now - running.StartedAt < limits.ArchiveTimeout))
+        {
+            return transition;
+        }
+
+        int count = state.Turns.Count;
+        long bytes = state.Turns.Sum(TurnBytes);
+        if (count <= limits.MaxWorkingTurns && bytes <= limits.MaxWorkingBytes)
+        {
+            return transition;
+        }
+
+        long firstUnfinished = Math.Min(state.Active?.Turn.Sequence ?? long.MaxValue, state.Pending.Count > 0 ? state.Pending.Min(t => t.Sequence) : long.MaxValue);
+        var batch = new List<TranscriptTurn>();
+        long batchBytes = 0;
+        foreach (var turn in state.Turns)
+        {
+            bool overHalf = count > limits.MaxWorkingTurns / 2 || bytes > limits.MaxWorkingBytes / 2;
+            long size = TurnBytes(turn);
+            if (!overHalf || turn.Sequence >= firstUnfinished || (batch.Count > 0 && batchBytes + size > limits.MaxWorkingBytes))
+            {
+                break;
+            }
+
+            batch.Add(turn);
+            batchBytes += size;
+            count--;
+            bytes -= size;
+        }
+
+        if (batch.Count == 0)
+        {
+            return transition;
+        }
+
+        var archiving = new ArchiveBatch($"{batch[^1].Sequence}-{now.UtcTicks}", batch[^1].Sequence, now);
+        return transition with
+        {
+            State = state with { Archiving = archiving },
+            Archive = new ArchiveStart(archiving.BatchId, archiving.ThroughSequence, batch),
+        };
+    }
+
+    /// <summary>The text a turn holds, in UTF-8 bytes, plus room for its fields: what it adds to the stored state.</summary>
+    public static long TurnBytes(TranscriptTurn turn) =>
+        256 + Encoding.UTF8.GetByteCount(turn.Message) + (turn.Answer is null ? 0 : Encoding.UTF8.GetByteCount(turn.Answer))
+        + (turn.ErrorMessage is null ? 0 : Encoding.UTF8.GetByteCount(turn.ErrorMessage));
+
+    // Finished turns stay in sequence order, so the archive always holds a whole prefix of the transcript.
+    static ChatSessionState WithFinished(ChatSessionState state, TranscriptTurn finished)
+    {
+        var turns = new List<TranscriptTurn>(state.Turns.Count + 1);
+        turns.AddRange(state.Turns);
+        int at = turns.Count;
+        while (at > 0 && turns[at - 1].Sequence > finished.Sequence)
+        {
+            at--;
+        }
+
+        turns.Insert(at, finished);
+        return state with { Turns = turns };
     }
 
     static ChatSessionState Touch(ChatSessionState state, string sessionId, DateTimeOffset now) => state with

@@ -13,6 +13,7 @@ public enum TransitionNote
     NotFound,
     AlreadyFinished,
     Deleted,
+    Kept,
 }
 
 /// <summary>A message of the conversation as the model sees it.</summary>
@@ -33,5 +34,18 @@ public sealed record TurnStart(
     IReadOnlyList<ConversationMessage> History,
     DateTimeOffset ExpiresAt);
 
-/// <summary>The new state and the one thing, if any, that must happen because of it.</summary>
-public sealed record Transition(ChatSessionState State, TransitionNote Note, TurnStart? Start = null);
+/// <summary>Finished turns to write to the archive, under the batch's id.</summary>
+public sealed record ArchiveStart(string BatchId, long ThroughSequence, IReadOnlyList<TranscriptTurn> Turns);
+
+/// <summary>The new state and what must happen because of it.</summary>
+public sealed record Transition(ChatSessionState State, TransitionNote Note, TurnStart? Start = null)
+{
+    /// <summary>Archive these turns; they leave the state only when the write is confirmed.</summary>
+    public ArchiveStart? Archive { get; init; }
+
+    /// <summary>Delete the session's archive (the session was deleted, or expired idle).</summary>
+    public bool DeleteArchive { get; init; }
+
+    /// <summary>Look at the session again then, and delete it if it has been idle since.</summary>
+    public DateTimeOffset? RetentionCheckAt { get; init; }
+}

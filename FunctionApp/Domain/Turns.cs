@@ -88,3 +88,19 @@ public sealed record TurnFailure(
 public sealed record TurnExpiry([property: JsonPropertyName("turnId")] string TurnId);
 
 public sealed record TurnCancellation([property: JsonPropertyName("turnId")] string TurnId);
+
+/// <summary>An archive write: the turns up to <see cref="ThroughSequence"/>, under the attempt's own id.</summary>
+public sealed record ArchiveBatch(
+    [property: JsonPropertyName("batchId")] string BatchId,
+    [property: JsonPropertyName("throughSequence")] long ThroughSequence,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt);
+
+/// <summary>The archive orchestration's report: the batch is written (or could not be).</summary>
+public sealed record ArchiveReport(
+    [property: JsonPropertyName("batchId")] string BatchId,
+    [property: JsonPropertyName("throughSequence")] long ThroughSequence);
+
+/// <summary>What idempotency needs of an archived turn: its id and its message's fingerprint.</summary>
+public sealed record ArchivedTurnKey(
+    [property: JsonPropertyName("t")] string TurnId,
+    [property: JsonPropertyName("h")] string MessageHash);

@@ -1,3 +1,5 @@
+using System.Globalization;
+using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -6,11 +8,14 @@ using Microsoft.DurableTask.Client;
 
 namespace FunctionsChat.Http;
 
-/// <summary>The shared read: committed entity state, answered at once even while a turn runs.</summary>
-public static class HistoryFunctions
+/// <summary>
+/// The shared read: committed entity state, answered at once even while a turn runs; older pages come from the
+/// archive (<c>?before=&lt;sequence&gt;&amp;limit=</c>).
+/// </summary>
+public sealed class HistoryFunctions(ITranscriptArchive archive)
 {
     [Function(nameof(GetHistory))]
-    public static async Task<IActionResult> GetHistory(
+    public async Task<IActionResult> GetHistory(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ChatRoutes.History)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string sessionId)
@@ -20,9 +25,50 @@ public static class HistoryFunctions
             return ApiProblem.InvalidSessionId(sessionId).ToResult(request);
         }
 
-        var state = await SessionStore.ReadAsync(client, sessionId, request.HttpContext.RequestAborted);
-        return state is null or { IsEmpty: true }
-            ? ApiProblem.SessionNotFound(sessionId).ToResult(request)
-            : new OkObjectResult(HistoryView.From(sessionId, state));
+        if (ReadCursor(request, out long? before, out int? limit) is { } badQuery)
+        {
+            return badQuery.ToResult(request);
+        }
+
+        var cancellation = request.HttpContext.RequestAborted;
+        var state = await SessionStore.ReadAsync(client, sessionId, cancellation);
+        if (state is null or { IsEmpty: true })
+        {
+            return ApiProblem.SessionNotFound(sessionId).ToResult(request);
+        }
+
+        var plan = HistoryPaging.For(state, before, limit);
+        var archived = plan.ArchiveCount > 0
+            ? await archive.ReadBeforeAsync(sessionId, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
+            : [];
+        var (turns, previous) = HistoryPaging.Page(archived, plan.FromState);
+        return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous));
+    }
+
+    static ApiProblem? ReadCursor(HttpRequest request, out long? before, out int? limit)
+    {
+        before = null;
+        limit = null;
+        if (request.Query["before"].ToString() is { Length: > 0 } b)
+        {
+            if (!long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value < 1)
+            {
+                return ApiProblem.InvalidQuery("before", "before is a turn sequence, a whole number from 1.");
+            }
+
+            before = value;
+        }
+
+        if (request.Query["limit"].ToString() is { Length: > 0 } l)
+        {
+            if (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1 || value > HistoryPaging.MaxLimit)
+            {
+                return ApiProblem.InvalidQuery("limit", $"limit is a whole number from 1 to {HistoryPaging.MaxLimit}.");
+            }
+
+            limit = value;
+        }
+
+        return null;
     }
 }

@@ -45,10 +45,20 @@ public sealed record HistoryView(
     [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
     [property: JsonPropertyName("lastActivityAt")] DateTimeOffset LastActivityAt)
 {
-    public static HistoryView From(string sessionId, ChatSessionState state)
+    /// <summary>The sequence to pass as <c>before</c> for the page before this one; null at the first turn.</summary>
+    [JsonPropertyName("before")]
+    public long? Before { get; init; }
+
+    /// <summary>The URL of the page before this one, if any.</summary>
+    [JsonPropertyName("previousPage")]
+    public string? PreviousPage { get; init; }
+
+    public static HistoryView From(string sessionId, ChatSessionState state) => From(sessionId, state, state.Turns, null);
+
+    public static HistoryView From(string sessionId, ChatSessionState state, IReadOnlyList<TranscriptTurn> page, long? before)
     {
-        var messages = new List<MessageView>(state.Turns.Count * 2);
-        foreach (var turn in state.Turns)
+        var messages = new List<MessageView>(page.Count * 2);
+        foreach (var turn in page)
         {
             messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status));
             if (turn.Answer is { } answer)
@@ -59,7 +69,11 @@ public sealed record HistoryView(
 
         var pending = state.Pending.Select((t, i) => new PendingView(t.TurnId, t.Sequence, i + 1, t.Message, t.AcceptedAt)).ToArray();
         var active = state.Active is { } a ? new ActiveView(a.Turn.TurnId, a.Turn.Sequence, a.Turn.Message, a.StartedAt, a.ExpiresAt) : null;
-        return new(sessionId, messages, pending, active, state.CreatedAt, state.LastActivityAt);
+        return new(sessionId, messages, pending, active, state.CreatedAt, state.LastActivityAt)
+        {
+            Before = before,
+            PreviousPage = before is { } b ? $"/Chat/{Uri.EscapeDataString(sessionId)}/getHistory?before={b}&limit={HistoryPaging.DefaultLimit}" : null,
+        };
     }
 }
 

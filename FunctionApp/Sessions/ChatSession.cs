@@ -32,6 +32,15 @@ public sealed class ChatSession(IOptions<SessionOptions> options, TimeProvider c
     public void Cancel(TurnCancellation cancellation, TaskEntityContext context) =>
         State = Carry(context, SessionTransitions.Cancel(State, cancellation, Now, Limits));
 
+    public void ConfirmArchived(ArchiveReport report, TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.ConfirmArchived(State, report, Now, Limits));
+
+    public void ArchiveFailed(ArchiveReport report, TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.ArchiveFailed(State, report));
+
+    public void RetentionCheck(TaskEntityContext context) =>
+        State = Carry(context, SessionTransitions.RetentionCheck(State, Now, Limits));
+
     public void Delete(TaskEntityContext context) =>
         State = Carry(context, SessionTransitions.Delete(State));
 

@@ -24,7 +24,22 @@ public sealed class SessionOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan ModelMaxRetryInterval { get; set; } = RetrySchedule.Default.MaxInterval;
 
-    public SessionLimits Limits => new(MaxPendingTurns, TurnTimeout);
+    [Range(2, 10_000)]
+    public int MaxWorkingTurns { get; set; } = SessionLimits.Default.MaxWorkingTurns;
+
+    [Range(1024, 40 * 1024 * 1024)]
+    public int MaxWorkingBytes { get; set; } = SessionLimits.Default.MaxWorkingBytes;
+
+    /// <summary>A session untouched this long deletes itself and its archive; 00:00:00 keeps sessions forever.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan IdleRetention { get; set; } = SessionLimits.Default.IdleRetention;
+
+    public SessionLimits Limits => new(MaxPendingTurns, TurnTimeout)
+    {
+        MaxWorkingTurns = MaxWorkingTurns,
+        MaxWorkingBytes = MaxWorkingBytes,
+        IdleRetention = IdleRetention,
+    };
 
     public RetrySchedule Retry => new(ModelMaxAttempts, ModelFirstRetryInterval, RetrySchedule.Default.BackoffCoefficient, ModelMaxRetryInterval);
 }

@@ -1,3 +1,4 @@
+using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Turns;
 using Microsoft.DurableTask;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FunctionsChat.Sessions;
 
-/// <summary>Carries out a session transition's decision through the entity's context.</summary>
+/// <summary>Carries out a session transition's decisions through the entity's context.</summary>
 public static partial class SessionStep
 {
     /// <returns>The state to store, or null to store none.</returns>
@@ -30,7 +31,27 @@ public static partial class SessionStep
             TurnStarted(logger, sessionKey, start.TurnId, start.Sequence, start.History.Count);
         }
 
-        if (transition.Note is not (TransitionNote.Applied or TransitionNote.Deleted))
+        if (transition.Archive is { } archive)
+        {
+            context.ScheduleNewOrchestration(
+                nameof(ArchiveTurns),
+                new ArchiveInput(sessionKey, archive.BatchId, archive.ThroughSequence, archive.Turns, retry),
+                new StartOrchestrationOptions($"chatarchive:{sessionKey}:{archive.BatchId}"));
+            ArchiveStarted(logger, sessionKey, archive.Turns.Count, archive.ThroughSequence);
+        }
+
+        if (transition.DeleteArchive)
+        {
+            context.ScheduleNewOrchestration(nameof(DeleteArchive), new ArchiveDeletion(sessionKey, retry));
+        }
+
+        if (transition.RetentionCheckAt is { } checkAt)
+        {
+            // Each accepted turn schedules its own check; only the one after the last turn finds the session idle.
+            context.SignalEntity(context.Id, nameof(ChatSession.RetentionCheck), null, new SignalEntityOptions { SignalTime = checkAt });
+        }
+
+        if (transition.Note is not (TransitionNote.Applied or TransitionNote.Deleted or TransitionNote.Kept))
         {
             TransitionSkipped(logger, sessionKey, transition.Note);
         }
@@ -43,4 +64,7 @@ public static partial class SessionStep
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Session {SessionKey} left its state unchanged: {Note}")]
     static partial void TransitionSkipped(ILogger logger, string sessionKey, TransitionNote note);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Session {SessionKey} archives {TurnCount} turns through sequence {ThroughSequence}")]
+    static partial void ArchiveStarted(ILogger logger, string sessionKey, int turnCount, long throughSequence);
 }

@@ -4,17 +4,27 @@ using Microsoft.DurableTask;
 namespace FunctionsChat.Turns;
 
 /// <summary>
-/// The Durable retry of the model activity. A retry handler rather than a plain RetryPolicy, because only a
-/// handler can honour the service's Retry-After: it waits on a durable timer, then lets the runtime retry.
+/// The Durable retry of an activity. A retry handler rather than a plain RetryPolicy, because only a handler can
+/// honour the service's Retry-After: it waits on a durable timer, then lets the runtime retry.
 /// </summary>
 public static class ModelRetry
 {
-    public static TaskOptions Options(RetrySchedule schedule) => new(new TaskRetryOptions(Handler(schedule)));
+    /// <summary>The model call: transient failures only, never sooner than the service asked.</summary>
+    public static TaskOptions Options(RetrySchedule schedule) =>
+        Retrying((attempt, failure) => schedule.DelayAfter(attempt, ModelFailure.Find(Texts(failure))));
 
-    public static AsyncRetryHandler Handler(RetrySchedule schedule) => async retry =>
+    /// <summary>A storage write or delete: idempotent, so every failure is worth another attempt.</summary>
+    public static TaskOptions AnyFailure(RetrySchedule schedule) =>
+        Retrying((attempt, _) => schedule.DelayAfterAny(attempt));
+
+    /// <summary>The failure as the session records it: the model failure's code, or a generic one.</summary>
+    public static ModelFailure Describe(TaskFailureDetails? details) =>
+        ModelFailure.Find(Texts(details))
+        ?? new ModelFailure(ErrorCodes.ActivityFailed, details?.ErrorMessage ?? "The model activity failed.");
+
+    static TaskOptions Retrying(Func<int, TaskFailureDetails, TimeSpan?> delayAfter) => new(new TaskRetryOptions(async retry =>
     {
-        var failure = ModelFailure.Find(Texts(retry.LastFailure));
-        if (schedule.DelayAfter(retry.LastAttemptNumber, failure) is not { } delay)
+        if (delayAfter(retry.LastAttemptNumber, retry.LastFailure) is not { } delay)
         {
             return false;
         }
@@ -22,12 +32,7 @@ public static class ModelRetry
         var orchestration = retry.OrchestrationContext;
         await orchestration.CreateTimer(orchestration.CurrentUtcDateTime + delay, retry.CancellationToken);
         return true;
-    };
-
-    /// <summary>The failure as the session records it: the model failure's code, or a generic one.</summary>
-    public static ModelFailure Describe(TaskFailureDetails? details) =>
-        ModelFailure.Find(Texts(details))
-        ?? new ModelFailure(ErrorCodes.ActivityFailed, details?.ErrorMessage ?? "The model activity failed.");
+    }));
 
     static IEnumerable<string?> Texts(TaskFailureDetails? details)
     {

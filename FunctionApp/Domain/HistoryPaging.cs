@@ -1,0 +1,39 @@
+namespace FunctionsChat.Domain;
+
+/// <summary>
+/// Pages through a session's finished turns in sequence order: the newest from the entity's working set, older ones
+/// from the archive. Sequences are dense and the archive holds exactly 1..ArchivedThrough, so pages have no gaps and
+/// no repeats.
+/// </summary>
+public static class HistoryPaging
+{
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 100;
+
+    /// <summary>What to take from the state, and how many turns before which sequence to read from the archive.</summary>
+    public sealed record Plan(IReadOnlyList<TranscriptTurn> FromState, long ArchiveBefore, int ArchiveCount);
+
+    /// <param name="before">Only turns with a lower sequence; null for the newest.</param>
+    /// <param name="limit">How many turns; null with no cursor means the whole working set.</param>
+    public static Plan For(ChatSessionState state, long? before, int? limit)
+    {
+        if (before is null && limit is null)
+        {
+            return new(state.Turns, 0, 0);
+        }
+
+        long below = before ?? long.MaxValue;
+        int count = limit ?? DefaultLimit;
+        var fromState = state.Turns.Where(t => t.Sequence < below).TakeLast(count).ToArray();
+        long archiveBefore = Math.Min(below, state.ArchivedThrough + 1);
+        int need = count - fromState.Length;
+        return need > 0 && archiveBefore > 1 ? new(fromState, archiveBefore, need) : new(fromState, 0, 0);
+    }
+
+    /// <returns>The page in sequence order, and the cursor of the page before it (null at the first turn).</returns>
+    public static (IReadOnlyList<TranscriptTurn> Turns, long? Before) Page(IReadOnlyList<TranscriptTurn> archived, IReadOnlyList<TranscriptTurn> fromState)
+    {
+        var page = archived.Concat(fromState).ToArray();
+        return (page, page.Length > 0 && page[0].Sequence > 1 ? page[0].Sequence : null);
+    }
+}
