@@ -8,3 +8,6 @@ command -v dotnet >/dev/null || { echo "The .NET SDK 10 is required: https://dot
 
 # Infrastructure: compile and lint the Bicep templates (fetches the Bicep CLI from NuGet once).
 bash scripts/bicep-check.sh
+
+# Archive tests run against Azurite (npm), started by the tests themselves on loopback.
+bash scripts/install-azurite.sh >/dev/null

@@ -1,0 +1,126 @@
+using Azure.Data.Tables;
+using FunctionsChat.Archive;
+using FunctionsChat.Domain;
+using static FunctionsChat.Tests.Domain.Turns;
+
+namespace FunctionsChat.Tests.Archive;
+
+[Collection(AzuriteCollection.Name)]
+public class TableTranscriptArchiveTests(AzuriteFixture azurite)
+{
+    static TranscriptTurn Turn(long sequence, string? answer = null) =>
+        new($"t{sequence}", sequence, TurnStatus.Completed, $"question {sequence}", MessageFingerprint.Of($"question {sequence}"), T0, T0.AddSeconds(sequence))
+        {
+            Answer = answer ?? $"answer {sequence}",
+            Model = "gpt-test",
+            Usage = new TokenUsage(sequence, 2),
+        };
+
+    (TableTranscriptArchive Archive, TableClient Table) Archive()
+    {
+        var table = azurite.Table("t" + Guid.NewGuid().ToString("N")[..20]);
+        return (new TableTranscriptArchive(table), table);
+    }
+
+    static async Task<int> Rows(TableClient table, string sessionKey)
+    {
+        int rows = 0;
+        await foreach (var _ in table.QueryAsync<TableEntity>(e => e.PartitionKey == sessionKey))
+        {
+            rows++;
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public async Task Archived_turns_page_back_in_order_across_several_pages_with_no_gaps_or_repeats()
+    {
+        var (archive, _) = Archive();
+        var turns = Enumerable.Range(1, 30).Select(i => Turn(i)).ToList();
+        foreach (var batch in turns.Chunk(12))
+        {
+            await archive.WriteAsync("session123", batch, CancellationToken.None);
+        }
+
+        var read = new List<TranscriptTurn>();
+        long before = 31;
+        while (before > 1)
+        {
+            var page = await archive.ReadBeforeAsync("session123", before, 7, CancellationToken.None);
+            Assert.InRange(page.Count, 1, 7);
+            read.InsertRange(0, page);
+            before = page[0].Sequence;
+        }
+
+        Assert.Equal(turns, read);
+    }
+
+    [Fact]
+    public async Task Writing_the_same_batch_again_writes_no_duplicate()
+    {
+        var (archive, table) = Archive();
+        var batch = Enumerable.Range(1, 10).Select(i => Turn(i)).ToList();
+
+        await archive.WriteAsync("session123", batch, CancellationToken.None);
+        await archive.WriteAsync("session123", batch, CancellationToken.None);
+
+        Assert.Equal(10, await Rows(table, "session123"));
+        Assert.Equal(batch, await archive.ReadBeforeAsync("session123", 11, 100, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_write_whose_confirmation_is_lost_is_written_again_and_loses_and_duplicates_nothing()
+    {
+        var (archive, table) = Archive();
+        var limits = Limits with { MaxWorkingTurns = 4 };
+        var state = ChatSessionState.Empty;
+        ArchiveStart? first = null;
+        for (int i = 1; i <= 5; i++)
+        {
+            state = SessionTransitions.Enqueue(state, Request($"t{i}", $"q{i}"), T0, limits).State;
+            var done = SessionTransitions.Complete(state, Completion($"t{i}", $"a{i}"), T0, limits);
+            first ??= done.Archive;
+            state = done.State;
+        }
+
+        await archive.WriteAsync("session123", first!.Turns, CancellationToken.None); // written; the confirmation never arrives
+
+        state = SessionTransitions.Enqueue(state, Request("t6", "q6"), T0, limits).State;
+        var again = SessionTransitions.Complete(state, Completion("t6", "a6"), T0 + limits.ArchiveTimeout, limits);
+        Assert.NotNull(again.Archive);
+        await archive.WriteAsync("session123", again.Archive.Turns, CancellationToken.None);
+        state = SessionTransitions.ConfirmArchived(again.State, new ArchiveReport(again.Archive.BatchId, again.Archive.ThroughSequence), T0, limits).State;
+
+        var archived = await archive.ReadBeforeAsync("session123", state.ArchivedThrough + 1, 100, CancellationToken.None);
+        var everything = archived.Concat(state.Turns).Select(t => (t.TurnId, t.Message, t.Answer)).ToList();
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => ($"t{i}", $"q{i}", (string?)$"a{i}")), everything);
+        Assert.Equal(state.ArchivedThrough, await Rows(table, "session123"));
+    }
+
+    [Fact]
+    public async Task Deleting_a_session_removes_its_archive_and_nothing_of_another_session()
+    {
+        var (archive, table) = Archive();
+        await archive.WriteAsync("session123", Enumerable.Range(1, 150).Select(i => Turn(i)).ToList(), CancellationToken.None);
+        await archive.WriteAsync("session456", [Turn(1)], CancellationToken.None);
+
+        int deleted = await archive.DeleteAsync("session123", CancellationToken.None);
+
+        Assert.Equal(150, deleted);
+        Assert.Equal(0, await Rows(table, "session123"));
+        Assert.Empty(await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
+        Assert.Equal(1, await Rows(table, "session456"));
+    }
+
+    [Fact]
+    public async Task A_turn_larger_than_a_table_property_round_trips_whole()
+    {
+        var (archive, _) = Archive();
+        var large = Turn(1, answer: string.Concat(Enumerable.Repeat("Durable execution persists every step. ", 4_000)));
+
+        await archive.WriteAsync("session123", [large], CancellationToken.None);
+
+        Assert.Equal(large, Assert.Single(await archive.ReadBeforeAsync("session123", 2, 10, CancellationToken.None)));
+    }
+}
