@@ -1,4 +1,6 @@
 using FunctionsChat.Archive;
+using FunctionsChat.Auth;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using FunctionsChat.Http;
 using FunctionsChat.Llm;
 using FunctionsChat.Sessions;
@@ -24,6 +26,19 @@ public static class ServiceRegistration
         services.AddSingleton(_ => new ContextFitter(ContextFitter.CreateTokenizer()));
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();
+
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
+            .Validate(o => o.Mode != AuthMode.Jwt || (o.Authority is { Length: > 0 } && o.Audience is { Length: > 0 }),
+                "Auth:Mode is Jwt but Auth:Authority or Auth:Audience is not set (Auth__Authority, Auth__Audience).")
+            .ValidateOnStart();
+        services.AddAuthentication().AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
+        {
+            jwt.Authority = auth.Value.Authority;
+            jwt.Audience = auth.Value.Audience;
+            jwt.MapInboundClaims = false; // keep oid, tid and sub as the token names them
+        });
+        services.AddSingleton<CallerResolver>();
 
         services.AddOptions<ArchiveOptions>().Bind(configuration.GetSection(ArchiveOptions.Section))
             .PostConfigure(o => ArchiveConnection.FillFromHost(o, configuration))

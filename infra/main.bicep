@@ -45,6 +45,12 @@ param chatDeploymentCapacity int = 30
 @description('Deployment name of the chat model (the new one, or the one in the existing resource).')
 param chatDeploymentName string = chatModelName
 
+@description('Client id of an existing Microsoft Entra app registration; when given, built-in authentication is on and each user gets their own sessions.')
+param authClientId string = ''
+
+@description('Tenant of that app registration.')
+param authTenantId string = tenant().tenantId
+
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName }
 var createOpenAi = empty(existingOpenAiEndpoint)
@@ -109,6 +115,8 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     dotnetVersion: dotnetVersion
+    authClientId: authClientId
+    authTenantId: authTenantId
   }
 }
 
@@ -130,3 +138,4 @@ output APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsights
 output OPENAI_ENDPOINT string = createOpenAi ? openAi!.outputs.endpoint : existingOpenAiEndpoint
 output IDENTITY_CLIENT_ID string = identity.properties.clientId
 output IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
+output AUTH_MODE string = api.outputs.authMode

@@ -25,9 +25,9 @@ public class BadInputTests
         HttpHarness.Problem(await http.Messages.CallMessage(HttpHarness.Post("/Chat/x/message", "hi"), http.Client.Object, sessionId), 400, "invalid-session-id");
         HttpHarness.Problem(await http.Messages.SendMessage(HttpHarness.Post("/Chat/x/message/send", "hi"), http.Client.Object, sessionId), 400, "invalid-session-id");
         HttpHarness.Problem(await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/x/getHistory"), http.Client.Object, sessionId), 400, "invalid-session-id");
-        HttpHarness.Problem(await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
-        HttpHarness.Problem(await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
-        HttpHarness.Problem(await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/x"), http.Client.Object, sessionId), 400, "invalid-session-id");
+        HttpHarness.Problem(await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
+        HttpHarness.Problem(await http.Turns.CancelTurn(HttpHarness.Request("DELETE", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
+        HttpHarness.Problem(await http.Sessions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/x"), http.Client.Object, sessionId), 400, "invalid-session-id");
         NothingChanged(before);
         Assert.Empty(http.Reads);
     }
@@ -105,7 +105,7 @@ public class BadInputTests
     [Fact]
     public async Task A_turn_id_outside_the_allowed_shape_is_400()
     {
-        HttpHarness.Problem(await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/x"), http.Client.Object, "session123", "bad id"), 400, "invalid-turn-id");
+        HttpHarness.Problem(await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/x"), http.Client.Object, "session123", "bad id"), 400, "invalid-turn-id");
         Assert.Empty(http.Signals);
     }
 }

@@ -1,6 +1,8 @@
 using System.Text;
+using FunctionsChat.Auth;
 using FunctionsChat.Domain;
 using FunctionsChat.Http;
+using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask;
@@ -54,7 +56,25 @@ public sealed class HttpHarness
 
     public ApiOptions Api { get; } = new();
 
-    public ChatSessionState? State { get; set; }
+    /// <summary>Entity state by entity id: what the Durable client reads.</summary>
+    public Dictionary<EntityInstanceId, ChatSessionState> Store { get; } = [];
+
+    /// <summary>The state of the anonymous caller's session123.</summary>
+    public ChatSessionState? State
+    {
+        get => Store.GetValueOrDefault(SessionEntityIds.For(Key()));
+        set
+        {
+            if (value is null)
+            {
+                Store.Remove(SessionEntityIds.For(Key()));
+            }
+            else
+            {
+                Store[SessionEntityIds.For(Key())] = value;
+            }
+        }
+    }
 
     public List<(EntityInstanceId Id, string Operation, object? Input)> Signals { get; } = [];
 
@@ -73,7 +93,7 @@ public sealed class HttpHarness
             .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) =>
             {
                 Reads.Add(id);
-                var state = State;
+                var state = Store.GetValueOrDefault(id);
                 AfterRead?.Invoke(Reads.Count);
                 return Task.FromResult(state is null ? null : new EntityMetadata<ChatSessionState>(id, state));
             });
@@ -83,23 +103,36 @@ public sealed class HttpHarness
                 Signals.Add((id, op, input));
                 if (EntityApplies && op == "Enqueue")
                 {
-                    State = SessionTransitions.Enqueue(State ?? ChatSessionState.Empty, (TurnRequest)input!, Clock.GetUtcNow(), SessionLimits.Default).State;
+                    Store[id] = SessionTransitions.Enqueue(Store.GetValueOrDefault(id) ?? ChatSessionState.Empty, (TurnRequest)input!, Clock.GetUtcNow(), SessionLimits.Default).State;
                 }
             })
             .Returns(Task.CompletedTask);
     }
 
-    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock);
+    public AuthOptions Auth { get; } = new();
 
-    public SessionFunctions Sessions => new(Options.Create(Api));
+    public IServiceProvider? RequestServices { get; set; }
+
+    CallerResolver Callers => new(Options.Create(Auth));
+
+    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers);
+
+    public SessionFunctions Sessions => new(Options.Create(Api), Callers);
+
+    public TurnFunctions Turns => new(Callers);
 
     public InMemoryArchive Archive { get; } = new();
 
-    public HistoryFunctions History => new(Archive);
+    public HistoryFunctions History => new(Archive, Callers);
+
+    /// <summary>The entity key of a session of the anonymous caller (Auth mode None), or of the given caller.</summary>
+    public static string Key(string sessionId = "session123", string caller = CallerResolver.AnonymousCaller) => SessionKeys.For(caller, sessionId);
+
+    static readonly IServiceProvider EmptyServices = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection());
 
     public static HttpRequest Request(string method, string path, string? body = null, string? contentType = "application/json", string? idempotencyKey = null, CancellationToken aborted = default)
     {
-        var context = new DefaultHttpContext { RequestAborted = aborted };
+        var context = new DefaultHttpContext { RequestAborted = aborted, RequestServices = EmptyServices };
         context.Request.Method = method;
         context.Request.Path = path;
         if (body is not null)

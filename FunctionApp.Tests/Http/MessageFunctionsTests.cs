@@ -7,7 +7,7 @@ namespace FunctionsChat.Tests.Http;
 
 public class MessageFunctionsTests
 {
-    static readonly EntityInstanceId Session = new("ChatSession", "session123");
+    static readonly EntityInstanceId Session = FunctionsChat.Sessions.SessionEntityIds.For(HttpHarness.Key());
 
     [Fact]
     public async Task Send_signals_Enqueue_to_the_session_entity_and_answers_202_with_the_Location_of_the_turn()

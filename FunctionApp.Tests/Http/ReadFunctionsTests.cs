@@ -10,7 +10,7 @@ namespace FunctionsChat.Tests.Http;
 
 public class ReadFunctionsTests
 {
-    static readonly EntityInstanceId Session = new("ChatSession", "session123");
+    static readonly EntityInstanceId Session = FunctionsChat.Sessions.SessionEntityIds.For(HttpHarness.Key());
 
     [Fact]
     public async Task GetHistory_returns_messages_pending_and_active_from_committed_state_without_signalling()
@@ -39,7 +39,7 @@ public class ReadFunctionsTests
             state = SessionTransitions.Complete(state, new TurnCompletion($"t{i}", $"a{i}", "m", new TokenUsage(1, 1), HttpHarness.Start), HttpHarness.Start, limits).State;
         }
 
-        await http.Archive.WriteAsync("session123", state.Turns.Take(17).ToArray(), CancellationToken.None);
+        await http.Archive.WriteAsync(HttpHarness.Key(), state.Turns.Take(17).ToArray(), CancellationToken.None);
         http.State = state with { Turns = state.Turns.Skip(17).ToArray(), ArchivedThrough = 17 };
 
         var seen = new List<string>();
@@ -92,7 +92,7 @@ public class ReadFunctionsTests
     {
         var http = new HttpHarness { State = HttpHarness.BusySession() };
 
-        var result = await TurnFunctions.GetTurn(HttpHarness.Request("GET", $"/Chat/session123/turns/{turnId}"), http.Client.Object, "session123", turnId);
+        var result = await http.Turns.GetTurn(HttpHarness.Request("GET", $"/Chat/session123/turns/{turnId}"), http.Client.Object, "session123", turnId);
 
         var view = Assert.IsType<TurnStatusView>(Assert.IsType<OkObjectResult>(result).Value);
         Assert.Equal((turnId, status, position, answer), (view.TurnId, view.Status, view.Position, view.Answer));
@@ -104,7 +104,7 @@ public class ReadFunctionsTests
         var http = new HttpHarness { State = HttpHarness.BusySession() };
         http.Fail("t2", "llm.content_filtered");
 
-        var result = await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t2"), http.Client.Object, "session123", "t2");
+        var result = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t2"), http.Client.Object, "session123", "t2");
 
         var view = Assert.IsType<TurnStatusView>(Assert.IsType<OkObjectResult>(result).Value);
         Assert.Equal((TurnStatus.Failed, "llm.content_filtered", "went wrong"), (view.Status, view.Error?.Code, view.Error?.Message));
@@ -115,7 +115,7 @@ public class ReadFunctionsTests
     {
         var http = new HttpHarness { State = HttpHarness.BusySession() };
 
-        var result = await TurnFunctions.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t9"), http.Client.Object, "session123", "t9");
+        var result = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t9"), http.Client.Object, "session123", "t9");
 
         HttpHarness.Problem(result, 404, "turn-not-found");
     }
@@ -127,7 +127,7 @@ public class ReadFunctionsTests
     {
         var http = new HttpHarness { State = HttpHarness.BusySession() };
 
-        var result = await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", $"/Chat/session123/turns/{turnId}"), http.Client.Object, "session123", turnId);
+        var result = await http.Turns.CancelTurn(HttpHarness.Request("DELETE", $"/Chat/session123/turns/{turnId}"), http.Client.Object, "session123", turnId);
 
         Assert.Equal($"/Chat/session123/turns/{turnId}", Assert.IsType<AcceptedResult>(result).Location);
         Assert.Equal([(Session, "Cancel", (object?)new TurnCancellation(turnId))], http.Signals);
@@ -138,8 +138,8 @@ public class ReadFunctionsTests
     {
         var http = new HttpHarness { State = HttpHarness.BusySession() };
 
-        HttpHarness.Problem(await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t1"), http.Client.Object, "session123", "t1"), 409, "turn-finished");
-        HttpHarness.Problem(await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t9"), http.Client.Object, "session123", "t9"), 404, "turn-not-found");
+        HttpHarness.Problem(await http.Turns.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t1"), http.Client.Object, "session123", "t1"), 409, "turn-finished");
+        HttpHarness.Problem(await http.Turns.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t9"), http.Client.Object, "session123", "t9"), 404, "turn-not-found");
         Assert.Empty(http.Signals);
     }
 
@@ -148,8 +148,8 @@ public class ReadFunctionsTests
     {
         var http = new HttpHarness();
 
-        var first = await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
-        var second = await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+        var first = await http.Sessions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+        var second = await http.Sessions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
 
         Assert.IsType<NoContentResult>(first);
         Assert.IsType<NoContentResult>(second);
@@ -176,7 +176,7 @@ public class ReadFunctionsTests
         var view = Assert.IsType<SessionPageView>(Assert.IsType<OkObjectResult>(listed).Value);
         Assert.Equal(new SessionSummaryView("session123", 1, HttpHarness.Start.AddSeconds(1)), Assert.Single(view.Sessions));
         Assert.Equal("next-token", view.ContinuationToken);
-        Assert.Equal(new EntityQuery { InstanceIdStartsWith = "@chatsession@", IncludeState = true, PageSize = 2, ContinuationToken = "token-1" }, asked);
+        Assert.Equal(new EntityQuery { InstanceIdStartsWith = "@chatsession@" + SessionKeys.Prefix("anonymous"), IncludeState = true, PageSize = 2, ContinuationToken = "token-1" }, asked);
     }
 
     [Theory]

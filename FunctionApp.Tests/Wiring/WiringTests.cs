@@ -99,8 +99,8 @@ public class WiringTests
 
         var http = new HttpHarness { State = HttpHarness.BusySession() };
         await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hi"), http.Client.Object, "session123");
-        await TurnFunctions.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t3"), http.Client.Object, "session123", "t3");
-        await SessionFunctions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+        await http.Turns.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t3"), http.Client.Object, "session123", "t3");
+        await http.Sessions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
         operations.UnionWith(http.Signals.Select(s => s.Operation));
 
         Assert.Equal(["ArchiveFailed", "Cancel", "Complete", "ConfirmArchived", "Delete", "Enqueue", "Expire", "Fail", "RetentionCheck"], operations.Order());

@@ -43,6 +43,8 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     public static ApiProblem TurnCancelled(string turnId) => new(409, Base + "turn-cancelled", "The turn was cancelled.",
         $"Turn '{turnId}' was cancelled before it was answered.");
 
+    public static ApiProblem Unauthorized(string detail) => new(401, Base + "unauthorized", "The caller is not authenticated.", detail);
+
     public static ApiProblem InvalidQuery(string name, string reason) => new(400, Base + "invalid-query", $"The query parameter '{name}' is not valid.", reason);
 
     /// <summary>A turn that failed: 504 when it ran out of time, 429 when the queue was full, 502 for a model failure.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FunctionsChat.Archive;
+using FunctionsChat.Auth;
 using FunctionsChat.Domain;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -12,7 +13,7 @@ namespace FunctionsChat.Http;
 /// The shared read: committed entity state, answered at once even while a turn runs; older pages come from the
 /// archive (<c>?before=&lt;sequence&gt;&amp;limit=</c>).
 /// </summary>
-public sealed class HistoryFunctions(ITranscriptArchive archive)
+public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver callers)
 {
     [Function(nameof(GetHistory))]
     public async Task<IActionResult> GetHistory(
@@ -30,8 +31,14 @@ public sealed class HistoryFunctions(ITranscriptArchive archive)
             return badQuery.ToResult(request);
         }
 
+        var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
+        if (denied is not null)
+        {
+            return denied.ToResult(request);
+        }
+
         var cancellation = request.HttpContext.RequestAborted;
-        var state = await SessionStore.ReadAsync(client, sessionId, cancellation);
+        var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
         if (state is null or { IsEmpty: true })
         {
             return ApiProblem.SessionNotFound(sessionId).ToResult(request);
@@ -39,7 +46,7 @@ public sealed class HistoryFunctions(ITranscriptArchive archive)
 
         var plan = HistoryPaging.For(state, before, limit);
         var archived = plan.ArchiveCount > 0
-            ? await archive.ReadBeforeAsync(sessionId, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
+            ? await archive.ReadBeforeAsync(sessionKey!, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
             : [];
         var (turns, previous) = HistoryPaging.Page(archived, plan.FromState);
         return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous));

@@ -1,4 +1,5 @@
 using System.Buffers;
+using FunctionsChat.Auth;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock)
+public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -20,7 +21,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         [DurableClient] DurableTaskClient client,
         string sessionId)
     {
-        var (turn, problem) = await AcceptAsync(request, client, sessionId);
+        var (turn, sessionKey, problem) = await AcceptAsync(request, client, sessionId);
         if (problem is not null)
         {
             return problem.ToResult(request);
@@ -29,7 +30,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         TurnView? outcome;
         try
         {
-            outcome = await waiter.WaitAsync(c => SessionStore.ReadAsync(client, sessionId, c), turn!.TurnId, request.HttpContext.RequestAborted);
+            outcome = await waiter.WaitAsync(c => SessionStore.ReadAsync(client, sessionKey!, c), turn!.TurnId, request.HttpContext.RequestAborted);
         }
         catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
         {
@@ -54,7 +55,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         [DurableClient] DurableTaskClient client,
         string sessionId)
     {
-        var (turn, problem) = await AcceptAsync(request, client, sessionId);
+        var (turn, _, problem) = await AcceptAsync(request, client, sessionId);
         return problem is not null ? problem.ToResult(request) : Accepted(sessionId, turn!.TurnId);
     }
 
@@ -68,41 +69,47 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
     /// Checks the request, makes the turn id (the Idempotency-Key, or a new one) and signals the session,
     /// unless the turn is already known: then it is the same turn, or the key was reused for another message.
     /// </summary>
-    async Task<(TurnRequest? Turn, ApiProblem? Problem)> AcceptAsync(HttpRequest request, DurableTaskClient client, string sessionId)
+    async Task<(TurnRequest? Turn, string? SessionKey, ApiProblem? Problem)> AcceptAsync(HttpRequest request, DurableTaskClient client, string sessionId)
     {
         if (!SessionIds.IsValid(sessionId))
         {
-            return (null, ApiProblem.InvalidSessionId(sessionId));
+            return (null, null, ApiProblem.InvalidSessionId(sessionId));
+        }
+
+        var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
+        if (denied is not null)
+        {
+            return (null, null, denied);
         }
 
         string? key = request.Headers[IdempotencyKeyHeader];
         if (key is not null && !SessionIds.IsValid(key))
         {
-            return (null, ApiProblem.InvalidTurnId(key));
+            return (null, null, ApiProblem.InvalidTurnId(key));
         }
 
         if (!MessageInput.IsJson(request.ContentType))
         {
-            return (null, ApiProblem.UnsupportedMediaType(request.ContentType));
+            return (null, null, ApiProblem.UnsupportedMediaType(request.ContentType));
         }
 
         int maxMessageBytes = options.Value.MaxMessageBytes;
         var (message, problem) = await ReadMessageAsync(request, maxMessageBytes);
         if (problem is not null)
         {
-            return (null, problem);
+            return (null, null, problem);
         }
 
         var turn = new TurnRequest(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow());
         var cancellation = request.HttpContext.RequestAborted;
-        var state = await SessionStore.ReadAsync(client, sessionId, cancellation);
+        var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
         if (state is not null && SessionQueries.FindMessageHash(state, turn.TurnId) is { } knownHash)
         {
-            return knownHash == turn.MessageHash ? (turn, null) : (null, ApiProblem.IdempotencyKeyReused(turn.TurnId));
+            return knownHash == turn.MessageHash ? (turn, sessionKey, null) : (null, null, ApiProblem.IdempotencyKeyReused(turn.TurnId));
         }
 
-        await SessionStore.SignalAsync(client, sessionId, nameof(ChatSession.Enqueue), turn, cancellation);
-        return (turn, null);
+        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Enqueue), turn, cancellation);
+        return (turn, sessionKey, null);
     }
 
     static async Task<(string? Message, ApiProblem? Problem)> ReadMessageAsync(HttpRequest request, int maxMessageBytes)

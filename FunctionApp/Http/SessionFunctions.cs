@@ -1,4 +1,5 @@
 using System.Globalization;
+using FunctionsChat.Auth;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -11,10 +12,10 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Ending a session, and listing sessions.</summary>
-public sealed class SessionFunctions(IOptions<ApiOptions> options)
+public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolver callers)
 {
     [Function(nameof(DeleteSession))]
-    public static async Task<IActionResult> DeleteSession(
+    public async Task<IActionResult> DeleteSession(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = ChatRoutes.Session)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string sessionId)
@@ -24,7 +25,13 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options)
             return ApiProblem.InvalidSessionId(sessionId).ToResult(request);
         }
 
-        await SessionStore.SignalAsync(client, sessionId, nameof(ChatSession.Delete), input: null, request.HttpContext.RequestAborted);
+        var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
+        if (denied is not null)
+        {
+            return denied.ToResult(request);
+        }
+
+        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Delete), input: null, request.HttpContext.RequestAborted);
         return new NoContentResult();
     }
 
@@ -33,6 +40,12 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ChatRoutes.Sessions)] HttpRequest request,
         [DurableClient] DurableTaskClient client)
     {
+        var (caller, denied) = await callers.IdentifyAsync(request);
+        if (denied is not null)
+        {
+            return denied.ToResult(request);
+        }
+
         int maxPageSize = options.Value.MaxPageSize;
         int pageSize = maxPageSize;
         string? size = request.Query["pageSize"];
@@ -44,7 +57,8 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options)
         string? token = request.Query["continuationToken"];
         var query = new EntityQuery
         {
-            InstanceIdStartsWith = SessionEntityIds.QueryPrefix,
+            // Only the caller's own sessions: a prefix query, not a filter over everyone's.
+            InstanceIdStartsWith = SessionEntityIds.QueryPrefix + SessionKeys.Prefix(caller!),
             IncludeState = true,
             PageSize = pageSize,
             ContinuationToken = token,

@@ -1,3 +1,4 @@
+using FunctionsChat.Auth;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -8,27 +9,27 @@ using Microsoft.DurableTask.Client;
 namespace FunctionsChat.Http;
 
 /// <summary>A turn's status (attach to it later), and cancelling it.</summary>
-public static class TurnFunctions
+public sealed class TurnFunctions(CallerResolver callers)
 {
     [Function(nameof(GetTurn))]
-    public static async Task<IActionResult> GetTurn(
+    public async Task<IActionResult> GetTurn(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ChatRoutes.Turn)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string sessionId,
         string turnId)
     {
-        var (turn, problem) = await FindAsync(request, client, sessionId, turnId);
+        var (turn, _, problem) = await FindAsync(request, client, sessionId, turnId);
         return problem?.ToResult(request) ?? new OkObjectResult(TurnStatusView.From(sessionId, turn!));
     }
 
     [Function(nameof(CancelTurn))]
-    public static async Task<IActionResult> CancelTurn(
+    public async Task<IActionResult> CancelTurn(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = ChatRoutes.Turn)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string sessionId,
         string turnId)
     {
-        var (turn, problem) = await FindAsync(request, client, sessionId, turnId);
+        var (turn, sessionKey, problem) = await FindAsync(request, client, sessionId, turnId);
         if (problem is not null)
         {
             return problem.ToResult(request);
@@ -39,29 +40,35 @@ public static class TurnFunctions
             return ApiProblem.TurnAlreadyFinished(turnId, turn.Status).ToResult(request);
         }
 
-        await SessionStore.SignalAsync(client, sessionId, nameof(ChatSession.Cancel), new TurnCancellation(turnId), request.HttpContext.RequestAborted);
+        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Cancel), new TurnCancellation(turnId), request.HttpContext.RequestAborted);
         string url = ChatRoutes.TurnUrl(sessionId, turnId);
         return new AcceptedResult(url, new AcceptedView(sessionId, turnId, url));
     }
 
-    static async Task<(TurnView? Turn, ApiProblem? Problem)> FindAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId)
+    async Task<(TurnView? Turn, string? SessionKey, ApiProblem? Problem)> FindAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId)
     {
         if (!SessionIds.IsValid(sessionId))
         {
-            return (null, ApiProblem.InvalidSessionId(sessionId));
+            return (null, null, ApiProblem.InvalidSessionId(sessionId));
         }
 
         if (!SessionIds.IsValid(turnId))
         {
-            return (null, ApiProblem.InvalidTurnId(turnId));
+            return (null, null, ApiProblem.InvalidTurnId(turnId));
         }
 
-        var state = await SessionStore.ReadAsync(client, sessionId, request.HttpContext.RequestAborted);
+        var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
+        if (denied is not null)
+        {
+            return (null, null, denied);
+        }
+
+        var state = await SessionStore.ReadAsync(client, sessionKey!, request.HttpContext.RequestAborted);
         if (state is null or { IsEmpty: true })
         {
-            return (null, ApiProblem.SessionNotFound(sessionId));
+            return (null, null, ApiProblem.SessionNotFound(sessionId));
         }
 
-        return SessionQueries.FindTurn(state, turnId) is { } turn ? (turn, null) : (null, ApiProblem.TurnNotFound(sessionId, turnId));
+        return SessionQueries.FindTurn(state, turnId) is { } turn ? (turn, sessionKey, null) : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
     }
 }

@@ -18,6 +18,12 @@ param maximumInstanceCount int
 param instanceMemoryMB int
 param dotnetVersion string
 
+@description('Client id of an Entra app registration; empty leaves built-in authentication off.')
+param authClientId string
+param authTenantId string
+
+var authMode = empty(authClientId) ? 'None' : 'EasyAuth'
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -81,10 +87,43 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Llm__Endpoint', value: openAiEndpoint }
         { name: 'Llm__Model', value: chatDeploymentName }
         { name: 'Llm__ManagedIdentityClientId', value: identityClientId }
+        { name: 'Auth__Mode', value: authMode }
       ]
     }
   }
 }
 
+// Built-in authentication: the platform validates Entra tokens for the app registration, answers 401 to anything
+// else, and passes the caller to the app in X-MS-CLIENT-PRINCIPAL. Token validation needs no client secret.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+  }
+}
+
 output name string = app.name
+output authMode string = authMode
 output url string = 'https://${app.properties.defaultHostName}'

@@ -1,0 +1,23 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FunctionsChat.Domain;
+
+/// <summary>
+/// A session's key is its owner and its id together: a stable, non-reversible fingerprint of the caller (32 hex
+/// characters of SHA-256), a ':' that no session id contains, then the session id. One caller's "session123" and
+/// another's are different entities, so no request can reach another caller's state. The key stays within entity-key
+/// and table-key rules (no '/', '\', '#', '?', '@' at its start) and at most 32 + 1 + 128 characters.
+/// </summary>
+public static class SessionKeys
+{
+    public const int OwnerLength = 32;
+
+    public static string Owner(string callerId) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(callerId)).AsSpan(0, OwnerLength / 2));
+
+    public static string For(string callerId, string sessionId) => $"{Owner(callerId)}:{sessionId}";
+
+    /// <summary>The prefix every key of the caller's sessions starts with.</summary>
+    public static string Prefix(string callerId) => Owner(callerId) + ":";
+}
