@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using FunctionsChat.Http;
 using FunctionsChat.Llm;
 using FunctionsChat.Sessions;
+using FunctionsChat.Telemetry;
 using FunctionsChat.Turns;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +24,7 @@ public static class ServiceRegistration
         services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddChatTelemetry(configuration);
         services.AddSingleton(_ => new ContextFitter(ContextFitter.CreateTokenizer()));
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();

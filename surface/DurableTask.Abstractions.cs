@@ -106,6 +106,8 @@ namespace Microsoft.DurableTask
     {
         public abstract DateTime CurrentUtcDateTime { get; }
 
+        public abstract bool IsReplaying { get; }
+
         public virtual TaskOrchestrationEntityFeature Entities => throw SurfaceOnly.Fail();
 
         public abstract T GetInput<T>();

@@ -39,7 +39,7 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
     };
 
     static Task<ModelReply> Call(LlmOptions options) =>
-        new GenerateReply(ChatClientFactory.Create(options, Fitter), Fitter, Options.Create(options)).Run(Request, CancellationToken.None);
+        new GenerateReply(ChatClientFactory.Create(options, Fitter), Fitter, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
 
     async Task<ModelFailure> Failure(LlmOptions options, Func<HttpContext, Task> respond)
     {

@@ -20,7 +20,7 @@ public class ChatTurnTests
         var turn = new TurnHarness();
         ModelCall(turn).ReturnsAsync(Reply);
 
-        await ChatTurn.Run(turn.Context.Object);
+        await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
         turn.Context.Verify(c => c.CallActivityAsync<ModelReply>(
             It.Is<TaskName>(n => n.Name == "GenerateReply"),
@@ -34,7 +34,7 @@ public class ChatTurnTests
         var turn = new TurnHarness();
         ModelCall(turn).ReturnsAsync(Reply);
 
-        var result = await ChatTurn.Run(turn.Context.Object);
+        var result = await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
         turn.Entities.Verify(e => e.SignalEntityAsync(
             Session,
@@ -56,7 +56,7 @@ public class ChatTurnTests
             return Reply;
         });
 
-        var result = await ChatTurn.Run(turn.Context.Object);
+        var result = await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
         Assert.Equal([true], retried);
         Assert.Equal([TurnHarness.Now.AddSeconds(1)], turn.Timers);
@@ -74,7 +74,7 @@ public class ChatTurnTests
         var turn = new TurnHarness();
         ModelCall(turn).ThrowsAsync(TurnHarness.Failure(message));
 
-        var result = await ChatTurn.Run(turn.Context.Object);
+        var result = await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
         turn.Entities.Verify(e => e.SignalEntityAsync(
             Session,
@@ -92,7 +92,7 @@ public class ChatTurnTests
         var inner = new TaskFailureDetails("FunctionsChat.Llm.ModelCallException", "[llm.forbidden] 403", null, null, null);
         ModelCall(turn).ThrowsAsync(new TaskFailedException("GenerateReply", 0, new TaskFailureDetails("Microsoft.Azure.Functions.Worker.FunctionInvocationException", "Exception while executing function", null, inner, null)));
 
-        var result = await ChatTurn.Run(turn.Context.Object);
+        var result = await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
         Assert.Equal("llm.forbidden", result.ErrorCode);
     }

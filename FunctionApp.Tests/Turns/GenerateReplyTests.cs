@@ -26,7 +26,7 @@ public class GenerateReplyTests
                 Usage = new UsageDetails { InputTokenCount = 120, OutputTokenCount = 30 },
             });
         var llm = options ?? new LlmOptions { SystemPrompt = "Be brief." };
-        return (new GenerateReply(chat.Object, Fitter, Options.Create(llm)), chat, sent);
+        return (new GenerateReply(chat.Object, Fitter, Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class TurnHarness
     {
         Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(Input);
         Context.SetupGet(c => c.CurrentUtcDateTime).Returns(Now);
+        Context.SetupGet(c => c.IsReplaying).Returns(false);
         Context.SetupGet(c => c.Entities).Returns(Entities.Object);
         Context.Setup(c => c.CreateReplaySafeLogger(typeof(ChatTurn))).Returns(NullLogger.Instance);
         Context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))

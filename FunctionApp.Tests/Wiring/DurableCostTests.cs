@@ -61,7 +61,7 @@ public class DurableCostTests
         turn.Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
             .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, input, _) => { ledger.Add($"orchestration signals {op}"); completion = (TurnCompletion)input!; })
             .Returns(Task.CompletedTask);
-        await ChatTurn.Run(turn.Context.Object);
+        await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
         ledger.Add(turn.Timers.Count == 0 ? "no timer" : "timer");
 
         SessionStep.Carry(ledger.Entity().Object, SessionTransitions.Complete(state, completion!, HttpHarness.Start, limits), RetrySchedule.Default, NullLogger.Instance);

@@ -74,7 +74,7 @@ public class WiringTests
             turn.Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
                 .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, _, _) => operations.Add(op))
                 .Returns(Task.CompletedTask);
-            await ChatTurn.Run(turn.Context.Object);
+            await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
         }
 
         foreach (bool writes in new[] { true, false })
@@ -138,7 +138,7 @@ public class WiringTests
         turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
             .ReturnsAsync(new ModelReply("a", "m", new TokenUsage(1, 1), null));
-        await ChatTurn.Run(turn.Context.Object);
+        await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
         var archiveTurn = new TranscriptTurn("t0", 1, TurnStatus.Completed, "m", "h", T0, T0);
         SessionStep.Carry(entityContext.Object, new Transition(ChatSessionState.Empty, TransitionNote.Deleted) { Archive = new ArchiveStart("b", 1, [archiveTurn]), DeleteArchive = true }, RetrySchedule.Default, NullLogger.Instance);

@@ -18,6 +18,9 @@ public static class SessionKeys
 
     public static string For(string callerId, string sessionId) => $"{Owner(callerId)}:{sessionId}";
 
+    /// <summary>The session id within a key (what a client calls the session).</summary>
+    public static string SessionIdOf(string sessionKey) => sessionKey[(sessionKey.IndexOf(':', StringComparison.Ordinal) + 1)..];
+
     /// <summary>The prefix every key of the caller's sessions starts with.</summary>
     public static string Prefix(string callerId) => Owner(callerId) + ":";
 }

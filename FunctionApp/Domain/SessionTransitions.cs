@@ -28,7 +28,7 @@ public static class SessionTransitions
             return Settle(new(WithFinished(state, rejected), TransitionNote.QueueFull), now, limits) with { RetentionCheckAt = retention };
         }
 
-        var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now);
+        var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now) { TraceParent = request.TraceParent };
         return Settle(StartNextIfIdle(state with { Pending = [.. state.Pending, queued] }, now, limits), now, limits) with { RetentionCheckAt = retention };
     }
 
@@ -150,7 +150,11 @@ public static class SessionTransitions
 
         var head = state.Pending[0];
         var active = new ActiveTurn(head, now, now + limits.TurnTimeout);
-        var start = new TurnStart(state.SessionId, head.TurnId, head.Sequence, head.Message, SessionQueries.Conversation(state), active.ExpiresAt);
+        var start = new TurnStart(state.SessionId, head.TurnId, head.Sequence, head.Message, SessionQueries.Conversation(state), active.ExpiresAt)
+        {
+            StartedAt = now,
+            TraceParent = head.TraceParent,
+        };
         return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active }, TransitionNote.Applied, start);
     }
 

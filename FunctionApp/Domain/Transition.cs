@@ -32,7 +32,12 @@ public sealed record TurnStart(
     long Sequence,
     string Message,
     IReadOnlyList<ConversationMessage> History,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt)
+{
+    public DateTimeOffset StartedAt { get; init; }
+
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>Finished turns to write to the archive, under the batch's id.</summary>
 public sealed record ArchiveStart(string BatchId, long ThroughSequence, IReadOnlyList<TranscriptTurn> Turns);

@@ -29,6 +29,10 @@ public sealed record TurnRequest(
 {
     [JsonPropertyName("messageHash")]
     public string MessageHash { get; init; } = MessageFingerprint.Of(Message);
+
+    /// <summary>The W3C traceparent of the request, so the turn's spans join its trace across durable boundaries.</summary>
+    [JsonPropertyName("traceParent")]
+    public string? TraceParent { get; init; }
 }
 
 public sealed record QueuedTurn(
@@ -37,7 +41,11 @@ public sealed record QueuedTurn(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("messageHash")] string MessageHash,
     [property: JsonPropertyName("acceptedAt")] DateTimeOffset AcceptedAt,
-    [property: JsonPropertyName("queuedAt")] DateTimeOffset QueuedAt);
+    [property: JsonPropertyName("queuedAt")] DateTimeOffset QueuedAt)
+{
+    [JsonPropertyName("traceParent")]
+    public string? TraceParent { get; init; }
+}
 
 public sealed record ActiveTurn(
     [property: JsonPropertyName("turn")] QueuedTurn Turn,

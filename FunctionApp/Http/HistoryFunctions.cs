@@ -2,6 +2,7 @@ using System.Globalization;
 using FunctionsChat.Archive;
 using FunctionsChat.Auth;
 using FunctionsChat.Domain;
+using FunctionsChat.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -16,9 +17,15 @@ namespace FunctionsChat.Http;
 public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver callers)
 {
     [Function(nameof(GetHistory))]
-    public async Task<IActionResult> GetHistory(
+    public Task<IActionResult> GetHistory(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ChatRoutes.History)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
+        string sessionId) =>
+        HttpSpan.TraceAsync(nameof(GetHistory), sessionId, () => GetHistoryAsync(request, client, sessionId));
+
+    async Task<IActionResult> GetHistoryAsync(
+        HttpRequest request,
+        DurableTaskClient client,
         string sessionId)
     {
         if (!SessionIds.IsValid(sessionId))

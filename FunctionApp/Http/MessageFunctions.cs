@@ -1,6 +1,7 @@
 using System.Buffers;
 using FunctionsChat.Auth;
 using FunctionsChat.Domain;
+using FunctionsChat.Telemetry;
 using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -16,9 +17,15 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     [Function(nameof(CallMessage))]
-    public async Task<IActionResult> CallMessage(
+    public Task<IActionResult> CallMessage(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ChatRoutes.Message)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
+        string sessionId) =>
+        HttpSpan.TraceAsync(nameof(CallMessage), sessionId, () => CallMessageAsync(request, client, sessionId));
+
+    async Task<IActionResult> CallMessageAsync(
+        HttpRequest request,
+        DurableTaskClient client,
         string sessionId)
     {
         var (turn, sessionKey, problem) = await AcceptAsync(request, client, sessionId);
@@ -50,9 +57,15 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
     }
 
     [Function(nameof(SendMessage))]
-    public async Task<IActionResult> SendMessage(
+    public Task<IActionResult> SendMessage(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ChatRoutes.Send)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
+        string sessionId) =>
+        HttpSpan.TraceAsync(nameof(SendMessage), sessionId, () => SendMessageAsync(request, client, sessionId));
+
+    async Task<IActionResult> SendMessageAsync(
+        HttpRequest request,
+        DurableTaskClient client,
         string sessionId)
     {
         var (turn, _, problem) = await AcceptAsync(request, client, sessionId);
@@ -100,7 +113,11 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             return (null, null, problem);
         }
 
-        var turn = new TurnRequest(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow());
+        var turn = new TurnRequest(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow())
+        {
+            TraceParent = ChatTelemetry.CurrentTraceParent(),
+        };
+        System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
         var cancellation = request.HttpContext.RequestAborted;
         var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
         if (state is not null && SessionQueries.FindMessageHash(state, turn.TurnId) is { } knownHash)

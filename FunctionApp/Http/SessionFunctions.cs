@@ -1,6 +1,7 @@
 using System.Globalization;
 using FunctionsChat.Auth;
 using FunctionsChat.Domain;
+using FunctionsChat.Telemetry;
 using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -15,9 +16,15 @@ namespace FunctionsChat.Http;
 public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolver callers)
 {
     [Function(nameof(DeleteSession))]
-    public async Task<IActionResult> DeleteSession(
+    public Task<IActionResult> DeleteSession(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = ChatRoutes.Session)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
+        string sessionId) =>
+        HttpSpan.TraceAsync(nameof(DeleteSession), sessionId, () => DeleteSessionAsync(request, client, sessionId));
+
+    async Task<IActionResult> DeleteSessionAsync(
+        HttpRequest request,
+        DurableTaskClient client,
         string sessionId)
     {
         if (!SessionIds.IsValid(sessionId))
@@ -36,9 +43,14 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
     }
 
     [Function(nameof(ListSessions))]
-    public async Task<IActionResult> ListSessions(
+    public Task<IActionResult> ListSessions(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ChatRoutes.Sessions)] HttpRequest request,
-        [DurableClient] DurableTaskClient client)
+        [DurableClient] DurableTaskClient client) =>
+        HttpSpan.TraceAsync(nameof(ListSessions), "", () => ListSessionsAsync(request, client));
+
+    async Task<IActionResult> ListSessionsAsync(
+        HttpRequest request,
+        DurableTaskClient client)
     {
         var (caller, denied) = await callers.IdentifyAsync(request);
         if (denied is not null)

@@ -1,5 +1,6 @@
 using FunctionsChat.Auth;
 using FunctionsChat.Domain;
+using FunctionsChat.Telemetry;
 using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -12,9 +13,16 @@ namespace FunctionsChat.Http;
 public sealed class TurnFunctions(CallerResolver callers)
 {
     [Function(nameof(GetTurn))]
-    public async Task<IActionResult> GetTurn(
+    public Task<IActionResult> GetTurn(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ChatRoutes.Turn)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
+        string sessionId,
+        string turnId) =>
+        HttpSpan.TraceAsync(nameof(GetTurn), sessionId, () => GetTurnAsync(request, client, sessionId, turnId));
+
+    async Task<IActionResult> GetTurnAsync(
+        HttpRequest request,
+        DurableTaskClient client,
         string sessionId,
         string turnId)
     {
@@ -23,9 +31,16 @@ public sealed class TurnFunctions(CallerResolver callers)
     }
 
     [Function(nameof(CancelTurn))]
-    public async Task<IActionResult> CancelTurn(
+    public Task<IActionResult> CancelTurn(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = ChatRoutes.Turn)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
+        string sessionId,
+        string turnId) =>
+        HttpSpan.TraceAsync(nameof(CancelTurn), sessionId, () => CancelTurnAsync(request, client, sessionId, turnId));
+
+    async Task<IActionResult> CancelTurnAsync(
+        HttpRequest request,
+        DurableTaskClient client,
         string sessionId,
         string turnId)
     {

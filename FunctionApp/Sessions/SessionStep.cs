@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using FunctionsChat.Archive;
 using FunctionsChat.Domain;
+using FunctionsChat.Telemetry;
 using FunctionsChat.Turns;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Entities;
@@ -10,13 +12,74 @@ namespace FunctionsChat.Sessions;
 /// <summary>Carries out a session transition's decisions through the entity's context.</summary>
 public static partial class SessionStep
 {
+    /// <summary>
+    /// One entity operation: decide (a domain transition) and carry it out, inside a span that joins the turn's
+    /// trace, with a log scope of session and turn, counting what happened to turns.
+    /// </summary>
+    /// <returns>The state to store, or null to store none.</returns>
+    public static ChatSessionState? Operate(
+        TaskEntityContext context,
+        string operation,
+        string? turnId,
+        string? traceParent,
+        Func<Transition> decide,
+        RetrySchedule retry,
+        ChatTelemetry telemetry,
+        ILogger logger)
+    {
+        string sessionId = SessionKeys.SessionIdOf(context.Id.Key);
+        using var span = ChatTelemetry.Start($"{nameof(ChatSession)}.{operation}", ActivityKind.Internal, traceParent, sessionId, turnId);
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["SessionId"] = sessionId, ["TurnId"] = turnId });
+
+        var transition = decide();
+        span?.SetTag("chat.transition", transition.Note.ToString());
+        Count(telemetry, operation, turnId, transition);
+        return Carry(context, transition, retry, logger);
+    }
+
+    static void Count(ChatTelemetry telemetry, string operation, string? turnId, Transition transition)
+    {
+        if (transition.Start is not null)
+        {
+            telemetry.TurnStarted();
+        }
+
+        var finished = turnId is null ? null : SessionQueries.FindTurn(transition.State, turnId)?.Finished;
+        switch (operation, transition.Note)
+        {
+            case (nameof(ChatSession.Enqueue), TransitionNote.Applied):
+                telemetry.QueueLength(transition.State.Pending.Count);
+                break;
+            case (nameof(ChatSession.Enqueue), TransitionNote.QueueFull):
+                telemetry.QueueLength(transition.State.Pending.Count);
+                telemetry.TurnFailed(ErrorCodes.QueueFull);
+                break;
+            case (nameof(ChatSession.Complete), TransitionNote.Applied):
+                telemetry.TurnCompleted();
+                break;
+            case (nameof(ChatSession.Fail), TransitionNote.Applied):
+                telemetry.TurnFailed(finished?.ErrorCode ?? ErrorCodes.ActivityFailed);
+                break;
+            case (nameof(ChatSession.Expire), TransitionNote.Applied):
+                telemetry.TurnExpired();
+                break;
+            case (nameof(ChatSession.Cancel), TransitionNote.Applied):
+                telemetry.TurnCancelled();
+                break;
+        }
+    }
+
     /// <returns>The state to store, or null to store none.</returns>
     public static ChatSessionState? Carry(TaskEntityContext context, Transition transition, RetrySchedule retry, ILogger logger)
     {
         string sessionKey = context.Id.Key;
         if (transition.Start is { } start)
         {
-            var input = new ChatTurnInput(sessionKey, start.SessionId, start.TurnId, start.Message, start.History, retry);
+            var input = new ChatTurnInput(sessionKey, start.SessionId, start.TurnId, start.Message, start.History, retry)
+            {
+                StartedAt = start.StartedAt,
+                TraceParent = start.TraceParent,
+            };
             context.ScheduleNewOrchestration(
                 nameof(ChatTurn),
                 input,

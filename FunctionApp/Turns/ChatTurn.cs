@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
+using FunctionsChat.Telemetry;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
@@ -10,10 +12,10 @@ namespace FunctionsChat.Turns;
 /// One turn: ask the model (a durable, retried step), then tell the session how it went.
 /// Orchestrator code: deterministic, no clock but the context's, no I/O but the context's.
 /// </summary>
-public static partial class ChatTurn
+public sealed partial class ChatTurn(ChatTelemetry telemetry)
 {
     [Function(nameof(ChatTurn))]
-    public static async Task<TurnResult> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    public async Task<TurnResult> Run([OrchestrationTrigger] TaskOrchestrationContext context)
     {
         var turn = context.GetInput<ChatTurnInput>() ?? throw new InvalidOperationException("ChatTurn needs its input.");
         var session = SessionEntityIds.For(turn.SessionKey);
@@ -23,13 +25,13 @@ public static partial class ChatTurn
         {
             var reply = await context.CallActivityAsync<ModelReply>(
                 nameof(GenerateReply),
-                new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message),
+                new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message) { TraceParent = turn.TraceParent },
                 ModelRetry.Options(turn.Retry));
 
             var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime);
             await context.Entities.SignalEntityAsync(session, nameof(ChatSession.Complete), completion);
             TurnCompleted(logger, turn.SessionKey, turn.TurnId, reply.Usage.InputTokens, reply.Usage.OutputTokens);
-            return new TurnResult(turn.TurnId, TurnStatus.Completed, Answer: reply.Text);
+            return Finish(context, turn, new TurnResult(turn.TurnId, TurnStatus.Completed, Answer: reply.Text));
         }
         catch (TaskFailedException failed)
         {
@@ -39,8 +41,35 @@ public static partial class ChatTurn
                 nameof(ChatSession.Fail),
                 new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime));
             TurnFailed(logger, turn.SessionKey, turn.TurnId, failure.Code);
-            return new TurnResult(turn.TurnId, TurnStatus.Failed, ErrorCode: failure.Code);
+            return Finish(context, turn, new TurnResult(turn.TurnId, TurnStatus.Failed, ErrorCode: failure.Code));
         }
+    }
+
+    /// <summary>
+    /// Records the turn's span, start to end, once: only when the code runs for real, not when it is replayed.
+    /// </summary>
+    TurnResult Finish(TaskOrchestrationContext context, ChatTurnInput turn, TurnResult result)
+    {
+        if (context.IsReplaying)
+        {
+            return result;
+        }
+
+        var end = context.CurrentUtcDateTime;
+        string status = result.Status.ToString().ToLowerInvariant();
+        using (var span = ChatTelemetry.Start(nameof(ChatTurn), ActivityKind.Internal, turn.TraceParent, turn.SessionId, turn.TurnId, turn.StartedAt))
+        {
+            span?.SetTag("chat.turn.status", status);
+            if (result.ErrorCode is { } code)
+            {
+                ChatTelemetry.Fail(span, code, null);
+            }
+
+            span?.SetEndTime(end);
+        }
+
+        telemetry.TurnDuration(end - turn.StartedAt.UtcDateTime, status);
+        return result;
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Turn {TurnId} of session {SessionKey} completed ({InputTokens} input, {OutputTokens} output tokens)")]

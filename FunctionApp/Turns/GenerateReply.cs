@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Text.Json;
 using FunctionsChat.Domain;
 using FunctionsChat.Llm;
+using FunctionsChat.Telemetry;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -10,26 +13,58 @@ namespace FunctionsChat.Turns;
 /// The model call: the only I/O of a turn. Its failures leave as <see cref="ModelCallException"/> so the
 /// orchestration's retry handler sees them; nothing here retries.
 /// </summary>
-public sealed class GenerateReply(IChatClient chat, ContextFitter fitter, IOptions<LlmOptions> options)
+public sealed class GenerateReply(IChatClient chat, ContextFitter fitter, IOptions<LlmOptions> options, ChatTelemetry telemetry)
 {
     [Function(nameof(GenerateReply))]
     public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, CancellationToken cancellation)
     {
         var llm = options.Value;
-        var prompt = fitter.Fit(llm.SystemPrompt, request.History, request.Message, llm.ContextTokenBudget);
-        var chatOptions = new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens };
+        string requestModel = llm.Model ?? OfflineChatClient.ModelId;
+        using var span = ChatTelemetry.Start($"chat {requestModel}", ActivityKind.Client, request.TraceParent, request.SessionId, request.TurnId);
+        span?.SetTag("gen_ai.operation.name", "chat");
+        span?.SetTag("gen_ai.provider.name", ProviderName(llm.Provider));
+        span?.SetTag("gen_ai.request.model", requestModel);
+        var watch = Stopwatch.StartNew();
 
+        IReadOnlyList<ChatMessage> prompt;
         ChatResponse response;
         try
         {
-            response = await chat.GetResponseAsync(prompt, chatOptions, cancellation);
+            prompt = fitter.Fit(llm.SystemPrompt, request.History, request.Message, llm.ContextTokenBudget);
+            if (telemetry.RecordMessageText)
+            {
+                span?.SetTag("gen_ai.input.messages", JsonSerializer.Serialize(prompt.Select(m => new { role = m.Role.Value, content = m.Text })));
+            }
+
+            response = await chat.GetResponseAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, cancellation);
         }
         catch (Exception exception) when (ModelErrorClassifier.Classify(exception, cancellation) is { } failure)
         {
-            throw new ModelCallException(failure, exception);
+            telemetry.ModelCall(watch.Elapsed, requestModel, null, 0, 0, failure.Code);
+            span?.SetTag("error.type", failure.Code);
+            ChatTelemetry.Fail(span, failure.Code, failure.Message);
+            throw exception as ModelCallException ?? new ModelCallException(failure, exception);
         }
 
         var usage = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
-        return new ModelReply(response.Text, response.ModelId ?? llm.Model ?? llm.Provider.ToString(), usage, response.FinishReason?.Value);
+        var reply = new ModelReply(response.Text, response.ModelId ?? requestModel, usage, response.FinishReason?.Value);
+        span?.SetTag("gen_ai.response.model", reply.Model);
+        span?.SetTag("gen_ai.usage.input_tokens", usage.InputTokens);
+        span?.SetTag("gen_ai.usage.output_tokens", usage.OutputTokens);
+        span?.SetTag("gen_ai.response.finish_reasons", reply.FinishReason is null ? Array.Empty<string>() : new[] { reply.FinishReason });
+        if (telemetry.RecordMessageText)
+        {
+            span?.SetTag("gen_ai.output.messages", JsonSerializer.Serialize(new[] { new { role = "assistant", content = reply.Text } }));
+        }
+
+        telemetry.ModelCall(watch.Elapsed, requestModel, reply.Model, usage.InputTokens, usage.OutputTokens, null);
+        return reply;
     }
+
+    static string ProviderName(LlmProvider provider) => provider switch
+    {
+        LlmProvider.AzureOpenAI => "azure.ai.openai",
+        LlmProvider.OpenAI => "openai",
+        _ => "functionschat.offline",
+    };
 }

@@ -10,14 +10,25 @@ public sealed record ChatTurnInput(
     [property: JsonPropertyName("turnId")] string TurnId,
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("history")] IReadOnlyList<ConversationMessage> History,
-    [property: JsonPropertyName("retry")] RetrySchedule Retry);
+    [property: JsonPropertyName("retry")] RetrySchedule Retry)
+{
+    [JsonPropertyName("startedAt")]
+    public DateTimeOffset StartedAt { get; init; }
+
+    [JsonPropertyName("traceParent")]
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>The model activity's input.</summary>
 public sealed record ReplyRequest(
     [property: JsonPropertyName("sessionId")] string SessionId,
     [property: JsonPropertyName("turnId")] string TurnId,
     [property: JsonPropertyName("history")] IReadOnlyList<ConversationMessage> History,
-    [property: JsonPropertyName("message")] string Message);
+    [property: JsonPropertyName("message")] string Message)
+{
+    [JsonPropertyName("traceParent")]
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>The model activity's output.</summary>
 public sealed record ModelReply(

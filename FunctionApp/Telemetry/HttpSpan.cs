@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
+
+namespace FunctionsChat.Telemetry;
+
+/// <summary>A span around the handling of one HTTP request: the function, the session, the answer's status.</summary>
+public static class HttpSpan
+{
+    public static async Task<IActionResult> TraceAsync(string function, string sessionId, Func<Task<IActionResult>> handle)
+    {
+        using var span = ChatTelemetry.Start($"HTTP {function}", ActivityKind.Internal, null, sessionId, null);
+        var result = await handle();
+        if (span is null)
+        {
+            return result;
+        }
+
+        if (result is IStatusCodeActionResult { StatusCode: int status })
+        {
+            span.SetTag("http.response.status_code", status);
+            if (status >= 400)
+            {
+                span.SetStatus(status >= 500 ? ActivityStatusCode.Error : ActivityStatusCode.Unset);
+                span.SetTag("error.type", (result as ObjectResult)?.Value is ProblemDetails problem ? problem.Type : status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        else if (result is EmptyResult)
+        {
+            span.SetTag("chat.client_gone", true);
+        }
+
+        return result;
+    }
+}
