@@ -50,7 +50,7 @@ public class LlmConfigurationTests
         var sample = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Surface.RepositoryFiles.Root.FullName, "local.settings.sample.json")));
         var names = sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet();
 
-        var expected = new[] { typeof(LlmOptions), typeof(FunctionsChat.Sessions.SessionOptions), typeof(FunctionsChat.Http.ApiOptions), typeof(FunctionsChat.Archive.ArchiveOptions), typeof(FunctionsChat.Auth.AuthOptions) }
+        var expected = new[] { typeof(LlmOptions), typeof(FunctionsChat.Sessions.SessionOptions), typeof(FunctionsChat.Http.ApiOptions), typeof(FunctionsChat.Archive.ArchiveOptions), typeof(FunctionsChat.Auth.AuthOptions), typeof(FunctionsChat.Telemetry.TelemetryOptions) }
             .SelectMany(t => t.GetProperties().Where(p => p.CanWrite).Select(p => $"{t.GetField("Section")!.GetValue(null)}__{p.Name}"));
 
         Assert.All(expected, name => Assert.Contains(name, names));
