@@ -17,8 +17,8 @@ public class CallerIsolationTests
 {
     const string AliceId = "entra/tenant/alice-oid";
     const string BobId = "entra/tenant/bob-oid";
-    static readonly string Alice = ClientPrincipal.Encode("aad", ("oid", "alice-oid"), ("tid", "tenant"));
-    static readonly string Bob = ClientPrincipal.Encode("aad", ("oid", "bob-oid"), ("tid", "tenant"));
+    static readonly string Alice = PrincipalHeaders.Encode("aad", ("oid", "alice-oid"), ("tid", "tenant"));
+    static readonly string Bob = PrincipalHeaders.Encode("aad", ("oid", "bob-oid"), ("tid", "tenant"));
     static readonly EntityInstanceId AliceSession = SessionEntityIds.For(SessionKeys.For(AliceId, "session123"));
     static readonly EntityInstanceId BobSession = SessionEntityIds.For(SessionKeys.For(BobId, "session123"));
 

@@ -8,7 +8,7 @@ public class ClientPrincipalTests
     [Fact]
     public void An_Entra_principal_is_the_caller_by_tenant_and_object_id()
     {
-        string header = ClientPrincipal.Encode("aad",
+        string header = PrincipalHeaders.Encode("aad",
             ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid-1"),
             ("http://schemas.microsoft.com/identity/claims/tenantid", "tenant-1"),
             ("name", "Alice"));
@@ -19,7 +19,7 @@ public class ClientPrincipalTests
     [Fact]
     public void Another_provider_is_the_caller_by_its_name_identifier()
     {
-        string header = ClientPrincipal.Encode("github", ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier", "12345"));
+        string header = PrincipalHeaders.Encode("github", ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier", "12345"));
 
         Assert.Equal("github/12345", ClientPrincipal.Read(header).CallerId);
     }

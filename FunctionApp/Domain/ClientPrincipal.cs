@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace FunctionsChat.Domain;
@@ -71,14 +70,4 @@ public static class ClientPrincipal
 
     static string? First(Dictionary<string, string> claims, string[] types) =>
         types.Select(t => claims.GetValueOrDefault(t)).FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
-
-    /// <summary>Writes a header value as the platform would (for tests and tools).</summary>
-    public static string Encode(string authType, params (string Type, string Value)[] claims) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
-        {
-            auth_typ = authType,
-            claims = claims.Select(c => new { typ = c.Type, val = c.Value }),
-            name_typ = "name",
-            role_typ = "roles",
-        })));
 }

@@ -53,8 +53,6 @@ public sealed record HistoryView(
     [JsonPropertyName("previousPage")]
     public string? PreviousPage { get; init; }
 
-    public static HistoryView From(string sessionId, ChatSessionState state) => From(sessionId, state, state.Turns, null);
-
     public static HistoryView From(string sessionId, ChatSessionState state, IReadOnlyList<TranscriptTurn> page, long? before)
     {
         var messages = new List<MessageView>(page.Count * 2);
