@@ -9,7 +9,7 @@ namespace FunctionsChat.Tests.Archive;
 public class TableTranscriptArchiveTests(AzuriteFixture azurite)
 {
     static TranscriptTurn Turn(long sequence, string? answer = null) =>
-        new($"t{sequence}", sequence, TurnStatus.Completed, $"question {sequence}", MessageFingerprint.Of($"question {sequence}"), T0, T0.AddSeconds(sequence))
+        new($"t{sequence}", sequence, TurnStatus.Completed, $"question {sequence}", Fingerprint.Of($"question {sequence}"), T0, T0.AddSeconds(sequence))
         {
             Answer = answer ?? $"answer {sequence}",
             Model = "gpt-test",

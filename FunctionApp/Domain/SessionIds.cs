@@ -22,6 +22,6 @@ public static class SessionIds
         string readable = $"chatturn:{sessionKey}:{turnId}";
         return readable.Length <= 256
             ? readable
-            : $"chatturn:{MessageFingerprint.Of(sessionKey + "\n" + turnId)}";
+            : $"chatturn:{Fingerprint.Of(sessionKey + "\n" + turnId)}";
     }
 }

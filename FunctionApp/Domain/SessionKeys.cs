@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace FunctionsChat.Domain;
 
 /// <summary>
@@ -11,10 +8,9 @@ namespace FunctionsChat.Domain;
 /// </summary>
 public static class SessionKeys
 {
-    public const int OwnerLength = 32;
+    public const int OwnerLength = Fingerprint.Length;
 
-    public static string Owner(string callerId) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(callerId)).AsSpan(0, OwnerLength / 2));
+    public static string Owner(string callerId) => Fingerprint.Of(callerId);
 
     public static string For(string callerId, string sessionId) => $"{Owner(callerId)}:{sessionId}";
 

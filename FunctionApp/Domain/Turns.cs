@@ -28,7 +28,7 @@ public sealed record TurnRequest(
     [property: JsonPropertyName("acceptedAt")] DateTimeOffset AcceptedAt)
 {
     [JsonPropertyName("messageHash")]
-    public string MessageHash { get; init; } = MessageFingerprint.Of(Message);
+    public string MessageHash { get; init; } = Fingerprint.Of(Message);
 
     /// <summary>The W3C traceparent of the request, so the turn's spans join its trace across durable boundaries.</summary>
     [JsonPropertyName("traceParent")]

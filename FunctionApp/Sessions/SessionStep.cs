@@ -44,7 +44,6 @@ public static partial class SessionStep
             telemetry.TurnStarted();
         }
 
-        var finished = turnId is null ? null : SessionQueries.FindTurn(transition.State, turnId)?.Finished;
         switch (operation, transition.Note)
         {
             case (nameof(ChatSession.Enqueue), TransitionNote.Applied):
@@ -58,7 +57,8 @@ public static partial class SessionStep
                 telemetry.TurnCompleted();
                 break;
             case (nameof(ChatSession.Fail), TransitionNote.Applied):
-                telemetry.TurnFailed(finished?.ErrorCode ?? ErrorCodes.ActivityFailed);
+                var failed = turnId is null ? null : SessionQueries.FindTurn(transition.State, turnId)?.Finished;
+                telemetry.TurnFailed(failed?.ErrorCode ?? ErrorCodes.ActivityFailed);
                 break;
             case (nameof(ChatSession.Expire), TransitionNote.Applied):
                 telemetry.TurnExpired();
