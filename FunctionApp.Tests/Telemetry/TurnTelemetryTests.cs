@@ -4,6 +4,7 @@ using FunctionsChat.Llm;
 using FunctionsChat.Sessions;
 using FunctionsChat.Telemetry;
 using FunctionsChat.Tests.Http;
+using FunctionsChat.Tests.Sessions;
 using FunctionsChat.Tests.Turns;
 using FunctionsChat.Turns;
 using Microsoft.DurableTask;
@@ -40,16 +41,6 @@ public sealed class TurnTelemetryTests : IDisposable
         return spans.Where(s => Equals(s.GetTagItem(ChatTelemetry.SessionIdTag), sessionId)).ToList();
     }
 
-    static Mock<TaskEntityContext> Entity(string key, List<(TaskName Name, object? Input)> scheduled)
-    {
-        var context = new Mock<TaskEntityContext>();
-        context.SetupGet(c => c.Id).Returns(SessionEntityIds.For(key));
-        context.Setup(c => c.ScheduleNewOrchestration(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>()))
-            .Callback<TaskName, object?, StartOrchestrationOptions?>((n, i, _) => scheduled.Add((n, i)))
-            .Returns("id");
-        return context;
-    }
-
     static IChatClient Model(Exception? failure = null)
     {
         var chat = new Mock<IChatClient>();
@@ -79,11 +70,11 @@ public sealed class TurnTelemetryTests : IDisposable
         var request = (TurnRequest)http.Signals.Single().Input!;
         string key = HttpHarness.Key(sessionId);
 
-        var scheduled = new List<(TaskName Name, object? Input)>();
+        var entity = new RecordingEntityContext(key);
         var limits = SessionLimits.Default;
-        var state = SessionStep.Operate(Entity(key, scheduled).Object, nameof(ChatSession.Enqueue), request.TurnId, request.TraceParent,
+        var state = SessionStep.Operate(entity.Object, nameof(ChatSession.Enqueue), request.TurnId, request.TraceParent,
             () => SessionTransitions.Enqueue(ChatSessionState.Empty, request, HttpHarness.Start, limits), RetrySchedule.Default, telemetry, NullLogger.Instance)!;
-        var input = (ChatTurnInput)scheduled.Single().Input!;
+        var input = (ChatTurnInput)entity.Scheduled.Single().Input!;
 
         var llm = new LlmOptions { Provider = LlmProvider.AzureOpenAI, Model = "gpt-4o-mini", SystemPrompt = "Be brief." };
         var activity = new GenerateReply(model, new ContextFitter(ContextFitter.CreateTokenizer()), Options.Create(llm), telemetry);
@@ -114,7 +105,7 @@ public sealed class TurnTelemetryTests : IDisposable
         Func<Transition> finish = report is TurnCompletion completion
             ? () => SessionTransitions.Complete(state, completion, HttpHarness.Start, limits)
             : () => SessionTransitions.Fail(state, (TurnFailure)report!, HttpHarness.Start, limits);
-        SessionStep.Operate(Entity(key, scheduled).Object, operation!, request.TurnId, running, finish, RetrySchedule.Default, telemetry, NullLogger.Instance);
+        SessionStep.Operate(new RecordingEntityContext(key).Object, operation!, request.TurnId, running, finish, RetrySchedule.Default, telemetry, NullLogger.Instance);
         return result;
     }
 
@@ -235,10 +226,7 @@ public sealed class TurnTelemetryTests : IDisposable
         var scopes = new List<object?>();
         var logger = new Mock<ILogger>();
         logger.Setup(l => l.BeginScope(It.IsAny<Dictionary<string, object?>>())).Callback<object>(scopes.Add).Returns(Mock.Of<IDisposable>());
-        var context = new Mock<TaskEntityContext>();
-        context.SetupGet(c => c.Id).Returns(SessionEntityIds.For(HttpHarness.Key(sessionId)));
-
-        SessionStep.Operate(context.Object, "Cancel", "t9", null, () => new Transition(ChatSessionState.Empty, TransitionNote.NotFound), RetrySchedule.Default, TestTelemetry.Create(), logger.Object);
+        SessionStep.Operate(new RecordingEntityContext(HttpHarness.Key(sessionId)).Object, "Cancel", "t9", null, () => new Transition(ChatSessionState.Empty, TransitionNote.NotFound), RetrySchedule.Default, TestTelemetry.Create(), logger.Object);
 
         var scope = Assert.IsType<Dictionary<string, object?>>(Assert.Single(scopes));
         Assert.Equal((sessionId, "t9"), (scope["SessionId"], scope["TurnId"]));

@@ -2,6 +2,7 @@ using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
 using FunctionsChat.Tests.Http;
+using FunctionsChat.Tests.Sessions;
 using FunctionsChat.Tests.Turns;
 using FunctionsChat.Turns;
 using Microsoft.DurableTask;
@@ -23,16 +24,14 @@ public class DurableCostTests
 
         public void Add(string action) => Actions[action] = Actions.GetValueOrDefault(action) + 1;
 
-        public Mock<TaskEntityContext> Entity()
+        /// <summary>Carries out an entity transition and books what it scheduled and signalled.</summary>
+        public ChatSessionState? Carry(Transition transition)
         {
-            var context = new Mock<TaskEntityContext>(MockBehavior.Strict);
-            context.SetupGet(c => c.Id).Returns(SessionEntityIds.For("session123"));
-            context.Setup(c => c.ScheduleNewOrchestration(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>()))
-                .Callback<TaskName, object?, StartOrchestrationOptions?>((name, _, _) => Add($"entity starts {name.Name}"))
-                .Returns("instance");
-            context.Setup(c => c.SignalEntity(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
-                .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, _, options) => Add($"entity signals {op}{(options?.SignalTime is null ? "" : " later")}"));
-            return context;
+            var context = new RecordingEntityContext();
+            var state = SessionStep.Carry(context.Object, transition, RetrySchedule.Default, NullLogger.Instance);
+            context.Scheduled.ForEach(s => Add($"entity starts {s.Name}"));
+            context.Signals.ForEach(s => Add($"entity signals {s.Operation}{(s.Options?.SignalTime is null ? "" : " later")}"));
+            return state;
         }
     }
 
@@ -51,7 +50,7 @@ public class DurableCostTests
 
         var request = (TurnRequest)http.Signals.Single().Input!;
         var enqueued = SessionTransitions.Enqueue(ChatSessionState.Empty, request, HttpHarness.Start, limits);
-        var state = SessionStep.Carry(ledger.Entity().Object, enqueued, RetrySchedule.Default, NullLogger.Instance)!;
+        var state = ledger.Carry(enqueued)!;
 
         var turn = new TurnHarness();
         turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
@@ -64,7 +63,7 @@ public class DurableCostTests
         await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
         ledger.Add(turn.Timers.Count == 0 ? "no timer" : "timer");
 
-        SessionStep.Carry(ledger.Entity().Object, SessionTransitions.Complete(state, completion!, HttpHarness.Start, limits), RetrySchedule.Default, NullLogger.Instance);
+        ledger.Carry(SessionTransitions.Complete(state, completion!, HttpHarness.Start, limits));
 
         Assert.Equal(
             new Dictionary<string, int>

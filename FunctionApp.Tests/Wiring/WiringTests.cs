@@ -3,6 +3,7 @@ using FunctionsChat.Domain;
 using FunctionsChat.Http;
 using FunctionsChat.Sessions;
 using FunctionsChat.Tests.Http;
+using FunctionsChat.Tests.Sessions;
 using FunctionsChat.Tests.Turns;
 using FunctionsChat.Turns;
 using Microsoft.Azure.Functions.Worker;
@@ -52,11 +53,9 @@ public class WiringTests
     {
         var operations = new HashSet<string>();
 
-        var entityContext = new Mock<TaskEntityContext>();
-        entityContext.SetupGet(c => c.Id).Returns(SessionEntityIds.For("session123"));
-        entityContext.Setup(c => c.SignalEntity(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
-            .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, _, _) => operations.Add(op));
+        var entityContext = new RecordingEntityContext();
         SessionStep.Carry(entityContext.Object, SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits), RetrySchedule.Default, NullLogger.Instance);
+        operations.UnionWith(entityContext.Signals.Select(s => s.Operation));
 
         foreach (bool succeeds in new[] { true, false })
         {
@@ -125,12 +124,7 @@ public class WiringTests
     [Fact]
     public async Task The_orchestration_the_entity_schedules_and_the_activity_it_calls_have_functions_with_matching_triggers()
     {
-        var scheduled = new List<string>();
-        var entityContext = new Mock<TaskEntityContext>();
-        entityContext.SetupGet(c => c.Id).Returns(SessionEntityIds.For("session123"));
-        entityContext.Setup(c => c.ScheduleNewOrchestration(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>()))
-            .Callback<TaskName, object?, StartOrchestrationOptions?>((name, _, _) => scheduled.Add(name.Name))
-            .Returns("id");
+        var entityContext = new RecordingEntityContext();
         SessionStep.Carry(entityContext.Object, SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits), RetrySchedule.Default, NullLogger.Instance);
 
         var called = new List<string>();
@@ -152,6 +146,7 @@ public class WiringTests
         await FunctionsChat.Archive.ArchiveTurns.Run(archive.Context.Object);
         await FunctionsChat.Archive.DeleteArchive.Run(archive.Context.Object);
 
+        var scheduled = entityContext.Scheduled.Select(s => s.Name).ToList();
         Assert.Equal(["ChatTurn", "ArchiveTurns", "DeleteArchive"], scheduled);
         Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns"], called);
         FunctionWithTrigger<OrchestrationTriggerAttribute>("ArchiveTurns");
