@@ -7,8 +7,46 @@ targetScope = 'resourceGroup'
 @description('Name of the environment; used in resource names and tags (azd sets it).')
 param environmentName string
 
+// Regions that offer both the Flex Consumption plan (the list of Microsoft's azd Functions quickstart) and the default
+// chat model on GlobalStandard (Azure OpenAI's Global Standard availability table). azd offers only those of them
+// where the subscription still has quota for the default deployment.
+@minLength(1)
 @description('Location of every resource.')
-param location string = resourceGroup().location
+@allowed([
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralus'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westeurope'
+  'westus'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+    usageName: [
+      'OpenAI.GlobalStandard.gpt-5.4-mini,30'
+    ]
+  }
+})
+param location string
 
 @description('Largest number of instances the app scales out to.')
 @minValue(40)
@@ -29,11 +67,13 @@ param dotnetVersion string = '10.0'
 @description('Endpoint of an existing Azure OpenAI resource to use instead of creating one (give the identity "Cognitive Services OpenAI User" on it).')
 param existingOpenAiEndpoint string = ''
 
+// gpt-5.4-mini 2026-03-17 is generally available with retirement scheduled for 2027-09-21; gpt-4o-mini 2024-07-18,
+// the previous default, takes no new deployments.
 @description('Chat model to deploy in the new Azure OpenAI resource.')
-param chatModelName string = 'gpt-4o-mini'
+param chatModelName string = 'gpt-5.4-mini'
 
 @description('Version of the chat model.')
-param chatModelVersion string = '2024-07-18'
+param chatModelVersion string = '2026-03-17'
 
 @description('Deployment SKU of the chat model.')
 param chatDeploymentSku string = 'GlobalStandard'
@@ -42,8 +82,16 @@ param chatDeploymentSku string = 'GlobalStandard'
 @minValue(1)
 param chatDeploymentCapacity int = 30
 
-@description('Deployment name of the chat model (the new one, or the one in the existing resource).')
-param chatDeploymentName string = chatModelName
+@description('Deployment name of the chat model (the new one, or the one in the existing resource); empty means the model name.')
+param chatDeploymentName string = ''
+
+@description('Instances kept running for the Durable group (entities, orchestrations, activities); 0 lets it scale to zero.')
+@minValue(0)
+param durableAlwaysReadyInstances int = 1
+
+@description('A session untouched this long deletes itself and its archive (d.hh:mm:ss); 00:00:00 keeps sessions forever.')
+@minLength(1)
+param sessionIdleRetention string = '00:00:00'
 
 @description('Client id of an existing Microsoft Entra app registration; when given, built-in authentication is on and each user gets their own sessions.')
 param authClientId string = ''
@@ -54,6 +102,7 @@ param authTenantId string = tenant().tenantId
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName }
 var createOpenAi = empty(existingOpenAiEndpoint)
+var chatDeployment = empty(chatDeploymentName) ? chatModelName : chatDeploymentName
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-chat-${token}'
@@ -87,7 +136,7 @@ module openAi 'app/openai.bicep' = if (createOpenAi) {
     location: location
     tags: tags
     name: 'oai-chat-${token}'
-    deploymentName: chatDeploymentName
+    deploymentName: chatDeployment
     modelName: chatModelName
     modelVersion: chatModelVersion
     sku: chatDeploymentSku
@@ -99,7 +148,7 @@ module api 'app/api.bicep' = {
   name: 'api'
   params: {
     location: location
-    tags: union(tags, { 'azd-service-name': 'api' })
+    tags: tags
     planName: 'plan-chat-${token}'
     appName: 'func-chat-${token}'
     identityId: identity.id
@@ -111,10 +160,12 @@ module api 'app/api.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     openAiEndpoint: createOpenAi ? openAi!.outputs.endpoint : existingOpenAiEndpoint
-    chatDeploymentName: chatDeploymentName
+    chatDeploymentName: chatDeployment
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
     dotnetVersion: dotnetVersion
+    sessionIdleRetention: sessionIdleRetention
     authClientId: authClientId
     authTenantId: authTenantId
   }
@@ -130,7 +181,8 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
-output AZURE_LOCATION string = location
+// azd writes every output into the environment, and main.parameters.json reads inputs from it: no output may
+// share a name with an input, or the second provision would read this output back as that input.
 output FUNCTION_APP_NAME string = api.outputs.name
 output FUNCTION_APP_URL string = api.outputs.url
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name

@@ -28,14 +28,16 @@ status=0
 for step in build lint; do
   args=("$step" infra/main.bicep)
   [[ "$step" == build ]] && args+=(--stdout)
+  step_status=0
   if ! output="$("$bicep" "${args[@]}" 2>&1 >/dev/null)"; then
-    status=1
+    step_status=1
   fi
   if [[ -n "$output" ]]; then
     echo "$output" >&2
-    status=1
+    step_status=1
   fi
-  echo "bicep $step infra/main.bicep: $([[ $status == 0 ]] && echo clean || echo 'FAILED')"
+  (( step_status == 0 )) || status=1
+  echo "bicep $step infra/main.bicep: $([[ $step_status == 0 ]] && echo clean || echo 'FAILED')"
 done
 # No secret may reach an app setting: no key lookups, account keys or SAS tokens anywhere in the templates.
 if grep -rnE 'listKeys\(|AccountKey=|SharedAccessSignature|sig=' infra/; then

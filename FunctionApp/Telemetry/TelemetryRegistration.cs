@@ -28,7 +28,7 @@ public static class TelemetryRegistration
         var credential = Credential(configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
         bool console = configuration.GetValue<bool>($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.ConsoleExporter)}");
 
-        var otel = services.AddOpenTelemetry()
+        services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ChatTelemetry.Name))
             .WithTracing(tracing =>
             {
@@ -57,11 +57,8 @@ public static class TelemetryRegistration
                 }
             });
 
-        if (!string.IsNullOrEmpty(connectionString))
-        {
-            otel.WithLogging(logging => logging.AddAzureMonitorLogExporter(o => { o.ConnectionString = connectionString; o.Credential = credential; }));
-        }
-
+        // Logs take one path only: the host forwards the worker's log calls and exports them (host.json telemetryMode
+        // OpenTelemetry). Exporting them here as well would store every line twice.
         return services;
     }
 

@@ -16,7 +16,12 @@ param openAiEndpoint string
 param chatDeploymentName string
 param maximumInstanceCount int
 param instanceMemoryMB int
+param durableAlwaysReadyInstances int
 param dotnetVersion string
+param sessionIdleRetention string
+
+@description('Service name in azure.yaml; azd deploys to the resource that carries it in the azd-service-name tag.')
+param serviceName string = 'api'
 
 @description('Client id of an Entra app registration; empty leaves built-in authentication off.')
 param authClientId string
@@ -41,7 +46,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource app 'Microsoft.Web/sites@2024-04-01' = {
   name: appName
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -64,6 +69,14 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Entities, orchestrations and activities scale as one group; a warm instance polls the task hub's queues,
+        // so the first message after a quiet spell does not wait for the platform to start one.
+        alwaysReady: durableAlwaysReadyInstances > 0 ? [
+          {
+            name: 'durable'
+            instanceCount: durableAlwaysReadyInstances
+          }
+        ] : []
       }
       runtime: {
         name: 'dotnet-isolated'
@@ -88,13 +101,33 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Llm__Model', value: chatDeploymentName }
         { name: 'Llm__ManagedIdentityClientId', value: identityClientId }
         { name: 'Auth__Mode', value: authMode }
+        { name: 'Session__IdleRetention', value: sessionIdleRetention }
       ]
     }
   }
 }
 
+// Deployment goes through the blob container by the identity; publishing with a user name and password stays off.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
 // Built-in authentication: the platform validates Entra tokens for the app registration, answers 401 to anything
-// else, and passes the caller to the app in X-MS-CLIENT-PRINCIPAL. Token validation needs no client secret.
+// else, and passes the caller to the app in X-MS-CLIENT-PRINCIPAL. Token validation needs no client secret. Without
+// a defaultAuthorizationPolicy any user or application of the tenant holding a token for this audience gets in;
+// the app keeps each caller to their own sessions.
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
   parent: app
   name: 'authsettingsV2'
