@@ -22,12 +22,14 @@ public static class ServiceRegistration
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LlmOptions>().Bind(configuration.GetSection(LlmOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SessionOptions>, SessionOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddChatTelemetry(configuration);
         services.AddSingleton(_ => new ContextFitter(ContextFitter.CreateTokenizer()));
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();
+        services.AddSingleton<SessionOperations>();
 
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
             .Validate(o => o.Mode != AuthMode.Jwt || (o.Authority is { Length: > 0 } && o.Audience is { Length: > 0 }),

@@ -1,7 +1,7 @@
 // Microsoft.DurableTask.Abstractions 1.25.0, namespace Microsoft.DurableTask.Entities
 // Read from microsoft/durabletask-dotnet (tag v1.25.0): src/Abstractions/Entities/
 // EntityInstanceId.cs, ITaskEntity (TaskEntity.cs), TaskEntity.cs, TaskEntityContext.cs, TaskEntityOperation.cs,
-// SignalEntityOptions (EntityOptions.cs), TaskOrchestrationEntityFeature.cs.
+// SignalEntityOptions and CallEntityOptions (EntityOptions.cs), TaskOrchestrationEntityFeature.cs.
 using FunctionsChat.Surface;
 
 namespace Microsoft.DurableTask.Entities
@@ -58,8 +58,18 @@ namespace Microsoft.DurableTask.Entities
         public DateTimeOffset? SignalTime { get; init; }
     }
 
+    public record CallEntityOptions
+    {
+        // Public in the real package; nothing here constructs one.
+        internal CallEntityOptions()
+        {
+        }
+    }
+
     public abstract class TaskOrchestrationEntityFeature
     {
+        public abstract Task<TResult> CallEntityAsync<TResult>(EntityInstanceId id, string operationName, object? input = null, CallEntityOptions? options = null);
+
         public abstract Task SignalEntityAsync(EntityInstanceId id, string operationName, object? input = null, SignalEntityOptions? options = null);
     }
 }

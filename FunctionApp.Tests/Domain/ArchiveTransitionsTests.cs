@@ -104,7 +104,7 @@ public class ArchiveTransitionsTests
     public void A_write_that_lands_after_the_session_was_deleted_deletes_the_archive_again()
     {
         var started = FinishTurns(5, Small);
-        var deleted = SessionTransitions.Delete(started.State);
+        var deleted = SessionTransitions.Delete(started.State, null, T0, Small);
 
         var late = SessionTransitions.ConfirmArchived(deleted.State, new ArchiveReport(started.Archive!.BatchId, 3), T0, Small);
 
@@ -144,14 +144,18 @@ public class ArchiveTransitionsTests
     [Fact]
     public void Only_turns_older_than_every_unfinished_turn_are_archived()
     {
-        // t1 runs while t2..t6 are rejected for a full queue of one: finished, but newer than the running turn.
-        var limits = Small with { MaxPendingTurns = 1 };
-        var state = SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, limits).State;
-        state = SessionTransitions.Enqueue(state, Request("t2"), T0, limits).State;
+        // t1 runs while t2 waits; t3..t8 are cancelled in the queue: finished, but newer than the running turn.
+        var limits = Small with { MaxPendingTurns = 10 };
+        var state = ChatSessionState.Empty;
+        for (int i = 1; i <= 8; i++)
+        {
+            state = SessionTransitions.Enqueue(state, Request($"t{i}"), T0, limits).State;
+        }
+
         Transition last = new(state, TransitionNote.Applied);
         for (int i = 3; i <= 8; i++)
         {
-            last = SessionTransitions.Enqueue(last.State, Request($"t{i}"), T0, limits);
+            last = SessionTransitions.Cancel(last.State, new TurnCancellation($"t{i}"), T0, limits);
         }
 
         Assert.Equal(6, last.State.Turns.Count);
@@ -164,25 +168,49 @@ public class ArchiveTransitionsTests
         var started = FinishTurns(5, Small);
         var archived = SessionTransitions.ConfirmArchived(started.State, new ArchiveReport(started.Archive!.BatchId, 3), T0.AddSeconds(10), Small).State;
 
-        var kept = SessionTransitions.RetentionCheck(archived, archived.LastActivityAt + Small.IdleRetention - TimeSpan.FromSeconds(1), Small);
-        var expired = SessionTransitions.RetentionCheck(archived, archived.LastActivityAt + Small.IdleRetention, Small);
-        var forever = SessionTransitions.RetentionCheck(archived, archived.LastActivityAt + TimeSpan.FromDays(9999), Small with { IdleRetention = TimeSpan.Zero });
+        var due = new RetentionDue(archived.RetentionCheckAt!.Value);
+        var early = SessionTransitions.RetentionCheck(archived, due, archived.LastActivityAt + Small.IdleRetention - TimeSpan.FromSeconds(10), Small);
+        var expired = SessionTransitions.RetentionCheck(archived, due, archived.LastActivityAt + Small.IdleRetention, Small);
+        var forever = SessionTransitions.RetentionCheck(archived, due, archived.LastActivityAt + TimeSpan.FromDays(9999), Small with { IdleRetention = TimeSpan.Zero });
 
-        Assert.Equal(TransitionNote.Kept, kept.Note);
-        Assert.Same(archived, kept.State);
+        Assert.Equal(TransitionNote.Rearmed, early.Note);
+        Assert.Equal(archived.LastActivityAt + Small.IdleRetention, early.RetentionCheckAt);
         Assert.Equal(TransitionNote.Deleted, expired.Note);
         Assert.True(expired.DeleteArchive);
         Assert.True(expired.State.IsEmpty);
-        Assert.Equal(TransitionNote.Kept, forever.Note);
+        Assert.Equal(TransitionNote.Rearmed, forever.Note);
+        Assert.Null(forever.RetentionCheckAt);
     }
 
     [Fact]
-    public void Every_accepted_turn_schedules_a_retention_check_after_the_idle_time()
+    public void The_first_accepted_turn_arms_the_one_retention_check_and_later_turns_arm_none()
     {
-        var result = SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits);
+        var first = SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits);
+        var done = SessionTransitions.Complete(first.State, Completion("t1"), T0.AddSeconds(2), Limits);
+        var second = SessionTransitions.Enqueue(done.State, Request("t2"), T0.AddSeconds(3), Limits);
 
-        Assert.Equal(T0 + Limits.IdleRetention, result.RetentionCheckAt);
+        Assert.Equal(T0 + Limits.IdleRetention, first.RetentionCheckAt);
+        Assert.Equal(first.RetentionCheckAt, second.State.RetentionCheckAt);
+        Assert.Null(done.RetentionCheckAt);
+        Assert.Null(second.RetentionCheckAt);
         Assert.Null(SessionTransitions.Enqueue(ChatSessionState.Empty, Request("t1"), T0, Limits with { IdleRetention = TimeSpan.Zero }).RetentionCheckAt);
+    }
+
+    [Fact]
+    public void A_retention_check_that_finds_the_session_used_since_arms_itself_again_for_the_new_deadline()
+    {
+        // The check armed at the first turn's acceptance fires; the turn finished later, so the deadline moved.
+        var state = ChatSessionState.Empty.Apply(s => SessionTransitions.Enqueue(s, Request("t1"), T0, Limits))
+            .Apply(s => SessionTransitions.Complete(s, Completion("t1"), T0.AddMinutes(1), Limits));
+        var firstCheck = state.RetentionCheckAt!.Value;
+
+        var check = SessionTransitions.RetentionCheck(state, new RetentionDue(firstCheck), firstCheck, Limits);
+        var second = SessionTransitions.RetentionCheck(check.State, new RetentionDue(check.RetentionCheckAt!.Value), check.RetentionCheckAt!.Value.AddMilliseconds(-900), Limits);
+
+        Assert.Equal(TransitionNote.Rearmed, check.Note);
+        Assert.Equal(T0.AddMinutes(1) + Limits.IdleRetention, check.RetentionCheckAt);
+        Assert.Equal(TransitionNote.Deleted, second.Note);
+        Assert.True(second.State.IsTombstone);
     }
 
     [Fact]

@@ -31,10 +31,11 @@ public class SessionIdsTests
     [Fact]
     public void Turn_instance_ids_are_readable_and_never_longer_than_256_characters()
     {
-        Assert.Equal("chatturn:session123:t1", SessionIds.TurnInstanceId("session123", "t1"));
-        string longest = SessionIds.TurnInstanceId(new string('s', 128), new string('t', 128));
+        Assert.Equal("chatturn:session123:t1:0.1", SessionIds.TurnInstanceId("session123", "t1", "0.1"));
+        string longest = SessionIds.TurnInstanceId(new string('s', 128), new string('t', 128), "0.1");
         Assert.True(longest.Length <= 256);
-        Assert.NotEqual(longest, SessionIds.TurnInstanceId(new string('s', 128), new string('u', 128)));
+        Assert.NotEqual(longest, SessionIds.TurnInstanceId(new string('s', 128), new string('u', 128), "0.1"));
+        Assert.NotEqual(longest, SessionIds.TurnInstanceId(new string('s', 128), new string('t', 128), "1.1"));
     }
 }
 

@@ -12,7 +12,10 @@ namespace FunctionsChat.Tests.Domain;
 /// </summary>
 public class SessionPropertyTests
 {
-    enum Op { Enqueue, EnqueueDuplicate, EnqueueConflict, CompleteActive, FailActive, ExpireActive, Cancel, StaleResult, ConfirmArchive, FailArchive, RetentionCheck, Delete }
+    enum Op { Enqueue, EnqueueDuplicate, EnqueueConflict, CompleteActive, FailActive, ExpireActive, Cancel, StaleResult, StaleRun, ConfirmArchive, FailArchive, RetentionCheck, Delete, RedeliverAfterDelete }
+
+    // Text the serializer escapes or widens: markup, quotes, non-ASCII, control characters.
+    const string Awkward = "<&'\"é漢😀\u0001\n";
 
     static readonly SessionLimits Bounded = Limits with { MaxWorkingTurns = 4, MaxWorkingBytes = 2_000, IdleRetention = TimeSpan.FromDays(1) };
 
@@ -26,6 +29,7 @@ public class SessionPropertyTests
             ArchiveStart? writing = null;
             var now = T0;
             int fresh = 0;
+            var beforeDelete = new List<TurnRequest>(); // requests accepted before the last delete: never to come back
             foreach (var (op, pick) in steps)
             {
                 now = now.AddSeconds(1);
@@ -38,16 +42,27 @@ public class SessionPropertyTests
                 {
                     case Op.Enqueue:
                         string id = $"t{fresh++}";
-                        result = SessionTransitions.Enqueue(state, Request(id, $"message {id} " + new string('x', pick % 300)), now, Bounded);
-                        Check(result.Note is TransitionNote.Applied or TransitionNote.QueueFull, "a new turn is taken");
-                        accepted[id] = $"message {id} " + new string('x', pick % 300);
+                        string text = $"message {id} " + string.Concat(Enumerable.Repeat(Awkward, pick % 40));
+                        var request = Request(id, text) with { AcceptedAt = now };
+                        result = SessionTransitions.Enqueue(state, request, now, Bounded);
+                        Check(result.Note is TransitionNote.Applied or TransitionNote.QueueFull, "a new turn is taken or refused");
+                        if (result.Note == TransitionNote.Applied)
+                        {
+                            accepted[id] = text;
+                            beforeDelete.Add(request);
+                        }
+                        else
+                        {
+                            Check(SessionQueries.FindMessageHash(result.State, id) is null, "a refused request stores no turn");
+                        }
+
                         break;
                     case Op.EnqueueDuplicate when someKnown is not null:
-                        result = SessionTransitions.Enqueue(state, Request(someKnown, accepted[someKnown]), now, Bounded);
+                        result = SessionTransitions.Enqueue(state, Request(someKnown, accepted[someKnown]) with { AcceptedAt = now }, now, Bounded);
                         Check(result.Note == TransitionNote.Duplicate && ReferenceEquals(result.State, state), "a duplicate changes nothing");
                         break;
                     case Op.EnqueueConflict when someKnown is not null:
-                        result = SessionTransitions.Enqueue(state, Request(someKnown, "other " + pick), now, Bounded);
+                        result = SessionTransitions.Enqueue(state, Request(someKnown, "other " + pick) with { AcceptedAt = now }, now, Bounded);
                         Check(result.Note == TransitionNote.Conflict && ReferenceEquals(result.State, state), "a conflict changes nothing");
                         break;
                     case Op.CompleteActive when state.Active is { } active:
@@ -56,9 +71,12 @@ public class SessionPropertyTests
                     case Op.FailActive when state.Active is { } active:
                         result = SessionTransitions.Fail(state, new TurnFailure(active.Turn.TurnId, "llm.server_error", "boom", now), now, Bounded);
                         break;
-                    case Op.ExpireActive when state.Active is { } active:
-                        now = active.ExpiresAt;
-                        result = SessionTransitions.Expire(state, new TurnExpiry(active.Turn.TurnId), now, Bounded);
+                    case Op.ExpireActive when state.ExpiryCheckAt is { } expiryAt:
+                        // The signal comes when it likes: up to a second early, or late.
+                        now = Later(now, expiryAt + TimeSpan.FromMilliseconds((pick % 3000) - 1000));
+                        result = SessionTransitions.Expire(state, new TurnExpiry(state.Active?.Turn.TurnId ?? "") { At = expiryAt }, now, Bounded);
+                        Check(result.Note is TransitionNote.Applied or TransitionNote.Rearmed, "the armed expiry signal is never dropped");
+                        Check(result.State.Active is null || result.State.ExpiryCheckAt is not null, "a running turn always has an expiry signal on its way");
                         break;
                     case Op.Cancel when everAccepted.Count > 0:
                         someKnown = everAccepted[pick % everAccepted.Count];
@@ -67,6 +85,12 @@ public class SessionPropertyTests
                     case Op.StaleResult when someKnown is not null && state.Active?.Turn.TurnId != someKnown:
                         result = SessionTransitions.Complete(state, Completion(someKnown), now, Bounded);
                         Check(ReferenceEquals(result.State, state), "a stale result changes nothing");
+                        break;
+                    case Op.StaleRun when state.Active is { } running:
+                        // The running turn's id, from another incarnation (the same id used before a delete).
+                        var old = Completion(running.Turn.TurnId, "answer from an older life") with { Run = $"{state.Generation + 1}.{running.Turn.Sequence}" };
+                        result = SessionTransitions.Complete(state, old, now, Bounded);
+                        Check(ReferenceEquals(result.State, state), "a result of another incarnation changes nothing");
                         break;
                     case Op.ConfirmArchive when writing is not null:
                         foreach (var turn in writing.Turns)
@@ -81,11 +105,13 @@ public class SessionPropertyTests
                         result = SessionTransitions.ArchiveFailed(state, new ArchiveReport(writing.BatchId, writing.ThroughSequence));
                         writing = null;
                         break;
-                    case Op.RetentionCheck:
-                        now = now.AddHours(pick % 48);
-                        result = SessionTransitions.RetentionCheck(state, now, Bounded);
+                    case Op.RetentionCheck when state.RetentionCheckAt is { } checkAt:
+                        now = Later(now, checkAt + TimeSpan.FromMilliseconds((pick % 3000) - 1000));
+                        result = SessionTransitions.RetentionCheck(state, new RetentionDue(checkAt), now, Bounded);
                         Check(result.Note != TransitionNote.Deleted || (state.Active is null && state.Pending.Count == 0), "a busy session is never expired");
-                        if (result.Note == TransitionNote.Deleted)
+                        Check(result.Note != TransitionNote.Deleted || state.IsTombstone || now >= state.LastActivityAt + Bounded.IdleRetention - Bounded.SignalEarlyTolerance, "an idle session is not deleted before its retention");
+                        Check((result.State.IsEmpty && !result.State.IsTombstone) || result.State.RetentionCheckAt is not null, "a session with words, or a tombstone, always has its retention signal on its way");
+                        if (result.Note == TransitionNote.Deleted && !state.IsTombstone)
                         {
                             accepted.Clear();
                             archive.Clear();
@@ -94,11 +120,16 @@ public class SessionPropertyTests
 
                         break;
                     case Op.Delete:
-                        result = SessionTransitions.Delete(state);
+                        now = now.AddMilliseconds(1);
+                        result = SessionTransitions.Delete(state, new SessionDeletion(now), now, Bounded);
                         Check(result.DeleteArchive == (state.ArchivedThrough > 0 || state.Archiving is not null), "deleting a session deletes its archive");
                         accepted.Clear();
                         archive.Clear();
                         writing = null;
+                        break;
+                    case Op.RedeliverAfterDelete when state.DeletedAt is { } deletedAt && beforeDelete.FirstOrDefault(r => r.AcceptedAt <= deletedAt) is { } late:
+                        result = SessionTransitions.Enqueue(state, late, now, Bounded);
+                        Check(result.Note == TransitionNote.Deleted && ReferenceEquals(result.State, state), "a request accepted before a delete never comes back");
                         break;
                     default:
                         continue;
@@ -151,6 +182,8 @@ public class SessionPropertyTests
         Check(all.Where(t => t.Status == TurnStatus.Completed).All(t => t.Answer == $"answer {t.TurnId}"), "each reply belongs to its own turn");
         Check(state.Active is null || state.Pending.All(p => p.Sequence > state.Active.Turn.Sequence), "queued turns were accepted after the running one");
     }
+
+    static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     static void Check(bool condition, string promise)
     {

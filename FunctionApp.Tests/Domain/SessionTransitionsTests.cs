@@ -68,16 +68,24 @@ public class SessionTransitionsTests
     }
 
     [Fact]
-    public void Enqueue_beyond_the_queue_bound_records_the_turn_as_failed_and_queues_nothing()
+    public void Enqueue_beyond_the_queue_bound_stores_no_text_and_a_retry_with_the_same_key_is_taken_once_there_is_room()
     {
         var full = Enqueued("t1", "t2", "t3", "t4");
 
-        var result = SessionTransitions.Enqueue(full, Request("t5"), T0, Limits);
+        var result = SessionTransitions.Enqueue(full, Request("t5", "a long message"), T0, Limits);
+        var room = SessionTransitions.Complete(result.State, Completion("t1"), T0.AddSeconds(1), Limits).State;
+        var retried = SessionTransitions.Enqueue(room, Request("t5", "a long message"), T0.AddSeconds(2), Limits);
 
         Assert.Equal(TransitionNote.QueueFull, result.Note);
         Assert.Equal(3, result.State.Pending.Count);
-        var rejected = Assert.Single(result.State.Turns);
-        Assert.Equal(("t5", TurnStatus.Failed, ErrorCodes.QueueFull), (rejected.TurnId, rejected.Status, rejected.ErrorCode));
+        Assert.Empty(result.State.Turns);
+        Assert.Equal(full.NextSequence, result.State.NextSequence);
+        Assert.Null(result.RetentionCheckAt);
+        Assert.DoesNotContain("a long message", System.Text.Json.JsonSerializer.Serialize(result.State));
+        Assert.Equal((TurnStatus.Failed, ErrorCodes.QueueFull), (SessionQueries.FindOutcome(result.State, "t5")!.Status, SessionQueries.FindOutcome(result.State, "t5")!.Finished!.ErrorCode));
+        Assert.Equal(TransitionNote.Applied, retried.Note);
+        Assert.Equal(TurnStatus.Queued, SessionQueries.FindOutcome(retried.State, "t5")!.Status);
+        Assert.Empty(retried.State.Refused);
     }
 
     [Fact]
@@ -136,7 +144,7 @@ public class SessionTransitionsTests
     {
         var state = Enqueued("t1", "t2");
 
-        var result = SessionTransitions.Expire(state, new TurnExpiry("t1"), T0 + Limits.TurnTimeout, Limits);
+        var result = SessionTransitions.Expire(state, new TurnExpiry("t1") { At = state.ExpiryCheckAt }, T0 + Limits.TurnTimeout, Limits);
 
         var expired = Assert.Single(result.State.Turns);
         Assert.Equal((TurnStatus.Failed, ErrorCodes.TurnExpired), (expired.Status, expired.ErrorCode));
@@ -204,7 +212,7 @@ public class SessionTransitionsTests
     [Fact]
     public void Delete_leaves_an_empty_session_which_a_late_result_does_not_revive()
     {
-        var deleted = SessionTransitions.Delete(Enqueued("t1", "t2")).State;
+        var deleted = SessionTransitions.Delete(Enqueued("t1", "t2"), null, T0, Limits).State;
         var late = SessionTransitions.Complete(deleted, Completion("t1"), T0, Limits);
 
         Assert.True(deleted.IsEmpty);

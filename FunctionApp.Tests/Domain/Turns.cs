@@ -7,7 +7,8 @@ public static class Turns
 {
     public static readonly DateTimeOffset T0 = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public static readonly SessionLimits Limits = new(MaxPendingTurns: 3, TurnTimeout: TimeSpan.FromMinutes(5));
+    // Idle deletion is off by default; these tests turn it on to prove it.
+    public static readonly SessionLimits Limits = new(MaxPendingTurns: 3, TurnTimeout: TimeSpan.FromMinutes(5)) { IdleRetention = TimeSpan.FromDays(30) };
 
     public static TurnRequest Request(string turnId, string message = "hello", string sessionId = "session123") =>
         new(sessionId, turnId, message, T0);

@@ -117,7 +117,7 @@ public sealed class HttpHarness
 
     public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers);
 
-    public SessionFunctions Sessions => new(Options.Create(Api), Callers);
+    public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock), Clock);
 
     public TurnFunctions Turns => new(Callers);
 

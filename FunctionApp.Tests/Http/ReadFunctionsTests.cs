@@ -153,7 +153,39 @@ public class ReadFunctionsTests
 
         Assert.IsType<NoContentResult>(first);
         Assert.IsType<NoContentResult>(second);
-        Assert.Equal([(Session, "Delete", (object?)null), (Session, "Delete", null)], http.Signals);
+        var deletion = new SessionDeletion(HttpHarness.Start);
+        Assert.Equal([(Session, "Delete", (object?)deletion), (Session, "Delete", deletion)], http.Signals);
+    }
+
+    [Fact]
+    public async Task DeleteSession_answers_204_only_once_the_delete_has_happened()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+        http.AfterRead = reads =>
+        {
+            if (reads == 3)
+            {
+                http.State = SessionTransitions.Delete(http.State!, (SessionDeletion)http.Signals.Single().Input!, http.Clock.GetUtcNow(), SessionLimits.Default).State;
+            }
+        };
+
+        var result = await http.Sessions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+
+        Assert.IsType<NoContentResult>(result);
+        Assert.Equal(4, http.Reads.Count);
+        Assert.True(http.State!.IsTombstone);
+    }
+
+    [Fact]
+    public async Task DeleteSession_answers_202_with_the_history_to_poll_when_the_delete_is_still_on_its_way_at_the_bound()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        var result = await http.Sessions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/session123"), http.Client.Object, "session123");
+
+        var accepted = Assert.IsType<AcceptedResult>(result);
+        Assert.Equal("/Chat/session123/getHistory", accepted.Location);
+        Assert.Equal(http.Api.CallTimeout, http.Clock.GetUtcNow() - HttpHarness.Start);
     }
 
     [Fact]

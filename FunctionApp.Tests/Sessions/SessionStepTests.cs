@@ -37,7 +37,7 @@ public class SessionStepTests
             It.Is<ChatTurnInput>(i => i.SessionKey == "session123" && i.SessionId == "session123" && i.TurnId == "t1" && i.Message == "Write a poem"
                 && i.History.SequenceEqual(new ConversationMessage[] { new("user", "message t0"), new("assistant", "earlier answer") })
                 && i.Retry == RetrySchedule.Default),
-            It.Is<StartOrchestrationOptions>(o => o.InstanceId == "chatturn:session123:t1")), Times.Once);
+            It.Is<StartOrchestrationOptions>(o => o.InstanceId == "chatturn:session123:t1:0.2")), Times.Once);
     }
 
     [Fact]
@@ -70,10 +70,13 @@ public class SessionStepTests
     }
 
     [Fact]
-    public void An_emptied_session_stores_no_state_so_the_entity_is_deleted()
+    public void A_forgotten_tombstone_stores_no_state_so_the_entity_is_deleted()
     {
-        var stored = SessionStep.Carry(Context().Object, SessionTransitions.Delete(Enqueued("t1")), RetrySchedule.Default, NullLogger.Instance);
+        var deleted = SessionTransitions.Delete(Enqueued("t1"), null, T0, Limits).State with { ExpiryCheckAt = null };
+        var forgotten = SessionTransitions.RetentionCheck(deleted, new RetentionDue(deleted.RetentionCheckAt!.Value), T0 + Limits.TombstoneTime, Limits);
+        var stored = SessionStep.Carry(Context().Object, forgotten, RetrySchedule.Default, NullLogger.Instance);
 
+        Assert.NotNull(deleted.DeletedAt);
         Assert.Null(stored);
     }
 
@@ -116,7 +119,7 @@ public class SessionStepTests
         context.Verify(c => c.SignalEntity(
             Session,
             "RetentionCheck",
-            null,
+            new RetentionDue(T0 + Limits.IdleRetention),
             It.Is<SignalEntityOptions>(o => o.SignalTime == T0 + Limits.IdleRetention)), Times.Once);
     }
 }

@@ -73,7 +73,7 @@ public sealed class TurnTelemetryTests : IDisposable
         var entity = new RecordingEntityContext(key);
         var limits = SessionLimits.Default;
         var state = SessionStep.Operate(entity.Object, nameof(ChatSession.Enqueue), request.TurnId, request.TraceParent,
-            () => SessionTransitions.Enqueue(ChatSessionState.Empty, request, HttpHarness.Start, limits), RetrySchedule.Default, telemetry, NullLogger.Instance)!;
+            () => SessionTransitions.Enqueue(ChatSessionState.Empty, request, HttpHarness.Start, limits), RetrySchedule.Default, telemetry, NullLogger.Instance).State!;
         var input = (ChatTurnInput)entity.Scheduled.Single().Input!;
 
         var llm = new LlmOptions { Provider = LlmProvider.AzureOpenAI, Model = "gpt-4o-mini", SystemPrompt = "Be brief." };
@@ -94,18 +94,14 @@ public sealed class TurnTelemetryTests : IDisposable
                     throw new TaskFailedException("GenerateReply", 1, new TaskFailureDetails(e.GetType().FullName!, e.Message, null, null, null));
                 }
             });
-        object? report = null;
-        string? operation = null;
-        turn.Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
-            .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, i, _) => (operation, report) = (op, i))
-            .Returns(Task.CompletedTask);
         var result = await new ChatTurn(telemetry).Run(turn.Context.Object);
+        var (_, operation, report) = turn.Calls.Single();
 
         string running = state.Active!.Turn.TraceParent!;
         Func<Transition> finish = report is TurnCompletion completion
             ? () => SessionTransitions.Complete(state, completion, HttpHarness.Start, limits)
             : () => SessionTransitions.Fail(state, (TurnFailure)report!, HttpHarness.Start, limits);
-        SessionStep.Operate(new RecordingEntityContext(key).Object, operation!, request.TurnId, running, finish, RetrySchedule.Default, telemetry, NullLogger.Instance);
+        SessionStep.Operate(new RecordingEntityContext(key).Object, operation, request.TurnId, running, finish, RetrySchedule.Default, telemetry, NullLogger.Instance);
         return result;
     }
 

@@ -29,19 +29,35 @@ public class ChatTurnTests
     }
 
     [Fact]
-    public async Task A_reply_is_signalled_to_the_session_as_Complete()
+    public async Task A_reply_is_reported_to_the_session_by_calling_Complete_with_the_turn_incarnation()
     {
         var turn = new TurnHarness();
         ModelCall(turn).ReturnsAsync(Reply);
 
         var result = await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
-        turn.Entities.Verify(e => e.SignalEntityAsync(
-            Session,
-            "Complete",
-            new TurnCompletion("t1", "A poem.", "gpt-4o-mini", new TokenUsage(42, 7), TurnHarness.Now),
-            null), Times.Once);
-        Assert.Equal(new TurnResult("t1", TurnStatus.Completed, Answer: "A poem."), result);
+        var call = Assert.Single(turn.Calls);
+        Assert.Equal((Session, "Complete"), (call.Id, call.Operation));
+        Assert.Equal(new TurnCompletion("t1", "A poem.", "gpt-4o-mini", new TokenUsage(42, 7), TurnHarness.Now) { Run = "0.1" }, call.Input);
+        Assert.Equal(new TurnResult("t1", TurnStatus.Completed), result);
+    }
+
+    [Theory]
+    [InlineData(TurnStatus.Cancelled, null)]
+    [InlineData(TurnStatus.Failed, ErrorCodes.TurnExpired)]
+    [InlineData(null, null)]
+    public async Task A_turn_the_session_already_settled_reports_the_session_verdict_not_completed(TurnStatus? recorded, string? code)
+    {
+        var (telemetry, meters) = FunctionsChat.Tests.Telemetry.TestTelemetry.WithMeters();
+        using var durations = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(meters, "FunctionsChat", "chat.turn.duration");
+        var turn = new TurnHarness { Verdict = new TurnVerdict("t1", recorded, code) };
+        ModelCall(turn).ReturnsAsync(Reply);
+
+        var result = await new ChatTurn(telemetry).Run(turn.Context.Object);
+
+        Assert.Equal(new TurnResult("t1", recorded, ErrorCode: code), result);
+        var measured = Assert.Single(durations.GetMeasurementSnapshot());
+        Assert.Equal(recorded?.ToString().ToLowerInvariant() ?? "gone", measured.Tags["chat.turn.status"]);
     }
 
     [Fact]
@@ -61,7 +77,7 @@ public class ChatTurnTests
         Assert.Equal([true], retried);
         Assert.Equal([TurnHarness.Now.AddSeconds(1)], turn.Timers);
         Assert.Equal(TurnStatus.Completed, result.Status);
-        turn.Entities.Verify(e => e.SignalEntityAsync(Session, "Complete", It.IsAny<TurnCompletion>(), null), Times.Once);
+        Assert.Equal("Complete", Assert.Single(turn.Calls).Operation);
     }
 
     [Theory]
@@ -76,12 +92,10 @@ public class ChatTurnTests
 
         var result = await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
 
-        turn.Entities.Verify(e => e.SignalEntityAsync(
-            Session,
-            "Fail",
-            It.Is<TurnFailure>(f => f.TurnId == "t1" && f.Code == code && f.FailedAt == TurnHarness.Now),
-            null), Times.Once);
-        turn.Entities.Verify(e => e.SignalEntityAsync(Session, "Complete", It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()), Times.Never);
+        var call = Assert.Single(turn.Calls);
+        Assert.Equal((Session, "Fail"), (call.Id, call.Operation));
+        var failure = Assert.IsType<TurnFailure>(call.Input);
+        Assert.Equal(("t1", code, TurnHarness.Now, "0.1"), (failure.TurnId, failure.Code, failure.FailedAt.UtcDateTime, failure.Run));
         Assert.Equal(new TurnResult("t1", TurnStatus.Failed, ErrorCode: code), result);
     }
 

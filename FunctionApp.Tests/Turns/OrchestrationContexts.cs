@@ -15,13 +15,19 @@ public sealed class TurnHarness
     public static readonly ChatTurnInput Input = new(
         "session123", "session123", "t1", "Write a poem",
         [new("user", "hi"), new("assistant", "hello")],
-        RetrySchedule.Default);
+        RetrySchedule.Default) { Run = "0.1" };
 
     public Mock<TaskOrchestrationContext> Context { get; } = new(MockBehavior.Strict);
 
     public Mock<TaskOrchestrationEntityFeature> Entities { get; } = new(MockBehavior.Strict);
 
     public List<DateTime> Timers { get; } = [];
+
+    /// <summary>Every entity call the orchestration made: target, operation, input.</summary>
+    public List<(EntityInstanceId Id, string Operation, object? Input)> Calls { get; } = [];
+
+    /// <summary>What the session answers a report with; unset, it records the report as given.</summary>
+    public TurnVerdict? Verdict { get; set; }
 
     public TurnHarness()
     {
@@ -33,6 +39,17 @@ public sealed class TurnHarness
         Context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
             .Callback<DateTime, CancellationToken>((at, _) => Timers.Add(at))
             .Returns(Task.CompletedTask);
+        Entities.Setup(e => e.CallEntityAsync<TurnVerdict>(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CallEntityOptions?>()))
+            .Returns<EntityInstanceId, string, object?, CallEntityOptions?>((id, operation, input, _) =>
+            {
+                Calls.Add((id, operation, input));
+                return Task.FromResult(Verdict ?? input switch
+                {
+                    TurnCompletion c => new TurnVerdict(c.TurnId, TurnStatus.Completed),
+                    TurnFailure f => new TurnVerdict(f.TurnId, TurnStatus.Failed, f.Code),
+                    _ => throw new InvalidOperationException("The session is only called with a turn's report."),
+                });
+            });
         Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
             .Returns(Task.CompletedTask);
     }

@@ -2,6 +2,7 @@ using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
 using FunctionsChat.Tests.Http;
+using FunctionsChat.Tests.Simulation;
 using FunctionsChat.Tests.Sessions;
 using FunctionsChat.Tests.Turns;
 using FunctionsChat.Turns;
@@ -14,69 +15,68 @@ namespace FunctionsChat.Tests.Wiring;
 
 /// <summary>
 /// Counts every durable action one turn costs, from the HTTP send through the entity, the orchestration and the
-/// activity and back, so a change that adds a round trip fails here. README states the same numbers.
+/// activity and back, on the simulated runtime with faults off, so a change that adds a round trip fails here.
+/// README states the same numbers.
 /// </summary>
 public class DurableCostTests
 {
-    sealed class Ledger
-    {
-        public Dictionary<string, int> Actions { get; } = [];
+    static DurableSimulation Quiet() => new(seed: 1, faults: Faults.None);
 
-        public void Add(string action) => Actions[action] = Actions.GetValueOrDefault(action) + 1;
-
-        /// <summary>Carries out an entity transition and books what it scheduled and signalled.</summary>
-        public ChatSessionState? Carry(Transition transition)
-        {
-            var context = new RecordingEntityContext();
-            var state = SessionStep.Carry(context.Object, transition, RetrySchedule.Default, NullLogger.Instance);
-            context.Scheduled.ForEach(s => Add($"entity starts {s.Name}"));
-            context.Signals.ForEach(s => Add($"entity signals {s.Operation}{(s.Options?.SignalTime is null ? "" : " later")}"));
-            return state;
-        }
-    }
+    static void Settle(DurableSimulation sim) => sim.RunUntil(() => sim.Pending.All(w => w is SignalWork { Delayed: true }));
 
     [Fact]
-    public async Task One_turn_costs_one_client_signal_one_orchestration_one_activity_call_and_three_entity_signals()
+    public void One_turn_costs_one_client_signal_one_orchestration_one_activity_call_one_entity_call_and_one_delayed_signal()
     {
-        var ledger = new Ledger();
-        var limits = SessionLimits.Default;
+        var sim = Quiet();
 
-        var http = new HttpHarness();
-        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "t1"), http.Client.Object, "session123");
-        foreach (var signal in http.Signals)
-        {
-            ledger.Add($"client signals {signal.Operation}");
-        }
-
-        var request = (TurnRequest)http.Signals.Single().Input!;
-        var enqueued = SessionTransitions.Enqueue(ChatSessionState.Empty, request, HttpHarness.Start, limits);
-        var state = ledger.Carry(enqueued)!;
-
-        var turn = new TurnHarness();
-        turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Callback<TaskName, object?, TaskOptions?>((name, _, _) => ledger.Add($"orchestration calls {name.Name}"))
-            .ReturnsAsync(new ModelReply("A poem.", "m", new TokenUsage(1, 1), "stop"));
-        TurnCompletion? completion = null;
-        turn.Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
-            .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, input, _) => { ledger.Add($"orchestration signals {op}"); completion = (TurnCompletion)input!; })
-            .Returns(Task.CompletedTask);
-        await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
-        ledger.Add(turn.Timers.Count == 0 ? "no timer" : "timer");
-
-        ledger.Carry(SessionTransitions.Complete(state, completion!, HttpHarness.Start, limits));
+        _ = sim.Send("s1", "t1", "Write a poem");
+        Settle(sim);
 
         Assert.Equal(
             new Dictionary<string, int>
             {
-                ["client signals Enqueue"] = 1,
-                ["entity starts ChatTurn"] = 1,
-                ["entity signals Expire later"] = 1,
-                ["entity signals RetentionCheck later"] = 1,
-                ["orchestration calls GenerateReply"] = 1,
-                ["orchestration signals Complete"] = 1,
-                ["no timer"] = 1,
+                ["client signals"] = 1,
+                ["entity Enqueue"] = 1,
+                ["orchestration ChatTurn"] = 1,
+                ["activity calls"] = 1,
+                ["activity GenerateReply"] = 1,
+                ["entity calls"] = 1,
+                ["entity Complete"] = 1,
+                ["delayed signals"] = 1, // the session's one Expire; retention is off by default
             },
-            ledger.Actions);
+            sim.Counts);
+    }
+
+    [Fact]
+    public void A_transient_model_failure_adds_one_durable_timer_and_one_activity_call()
+    {
+        var sim = Quiet();
+        sim.Faults = Faults.None with { ModelTransientFailure = 1 };
+
+        _ = sim.Send("s1", "t1", "Write a poem");
+        sim.RunUntil(() => sim.Counted("activity GenerateReply") == 1);
+        sim.Faults = Faults.None;
+        Settle(sim);
+
+        Assert.Equal(1, sim.Counted("durable timers"));
+        Assert.Equal(2, sim.Counted("activity GenerateReply"));
+        Assert.Equal(1, sim.Counted("entity Complete"));
+    }
+
+    [Fact]
+    public void Ten_turns_hold_one_delayed_signal_for_the_session_not_one_per_turn()
+    {
+        var sim = new DurableSimulation(seed: 1, new SessionOptions { IdleRetention = TimeSpan.FromDays(30) }, Faults.None);
+
+        for (int i = 1; i <= 10; i++)
+        {
+            _ = sim.Send("s1", $"t{i}", $"message {i}");
+            Settle(sim);
+        }
+
+        Assert.Equal(10, sim.Counted("entity Complete"));
+        Assert.Equal(2, sim.Counted("delayed signals")); // one Expire and one RetentionCheck, armed once each
+        Assert.Equal(2, sim.Pending.Count(w => w is SignalWork { Delayed: true }));
     }
 
     [Fact]

@@ -70,10 +70,8 @@ public class WiringTests
                 call.ThrowsAsync(TurnHarness.Failure("[llm.unauthorized] no"));
             }
 
-            turn.Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
-                .Callback<EntityInstanceId, string, object?, SignalEntityOptions?>((_, op, _, _) => operations.Add(op))
-                .Returns(Task.CompletedTask);
             await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
+            operations.UnionWith(turn.Calls.Select(c => c.Operation));
         }
 
         foreach (bool writes in new[] { true, false })

@@ -54,10 +54,53 @@ public sealed record ChatSessionState
     [JsonPropertyName("archiving")]
     public ArchiveBatch? Archiving { get; init; }
 
+    /// <summary>
+    /// Which life of the session this is: a session deleted and used again starts a new generation, so its turns'
+    /// orchestrations get instance ids of their own and a late result of the old life is never taken for the new.
+    /// </summary>
+    [JsonPropertyName("generation")]
+    public long Generation { get; init; }
+
+    /// <summary>
+    /// When the API accepted the earliest request of this life of the session: a delete requested before it (a late
+    /// or redelivered one) deletes none of its turns.
+    /// </summary>
+    [JsonPropertyName("bornAt")]
+    public DateTimeOffset? BornAt { get; init; }
+
+    /// <summary>
+    /// When the session was last deleted: a request accepted before this moment (a late or redelivered signal) is
+    /// dropped rather than bringing the session back, also once a new life has begun. Holds no words; forgotten
+    /// with the tombstone after the tombstone time.
+    /// </summary>
+    [JsonPropertyName("deletedAt")]
+    public DateTimeOffset? DeletedAt { get; init; }
+
+    /// <summary>When the one pending expiry signal is due; null while none is pending.</summary>
+    [JsonPropertyName("expiryCheckAt")]
+    public DateTimeOffset? ExpiryCheckAt { get; init; }
+
+    /// <summary>When the one pending retention signal is due; null while none is pending.</summary>
+    [JsonPropertyName("retentionCheckAt")]
+    public DateTimeOffset? RetentionCheckAt { get; init; }
+
+    /// <summary>Requests refused because the queue was full, newest last: ids and fingerprints only, never the text.</summary>
+    [JsonPropertyName("refused")]
+    public IReadOnlyList<ArchivedTurnKey> Refused { get; init; } = [];
+
     // Fields written by a newer version survive a round trip through this one.
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
 
+    /// <summary>No words of a conversation: nothing finished, queued, running or archived.</summary>
     [JsonIgnore]
     public bool IsEmpty => Turns.Count == 0 && Pending.Count == 0 && Active is null && ArchivedThrough == 0 && Archiving is null;
+
+    /// <summary>Deleted, and no new life begun since: only the tombstone is stored.</summary>
+    [JsonIgnore]
+    public bool IsTombstone => DeletedAt is not null && BornAt is null;
+
+    /// <summary>Nothing worth storing at all: no words, no tombstone and no signal on its way.</summary>
+    [JsonIgnore]
+    public bool IsVoid => IsEmpty && DeletedAt is null && ExpiryCheckAt is null && RetentionCheckAt is null && Refused.Count == 0;
 }

@@ -43,4 +43,10 @@ public sealed record RetrySchedule(
 
         return delay;
     }
+
+    /// <summary>
+    /// The longest a model call can take with every retry: each attempt runs to its request timeout and each wait
+    /// is the longest allowed (a Retry-After is capped at <see cref="MaxInterval"/> too).
+    /// </summary>
+    public TimeSpan WorstCase(TimeSpan requestTimeout) => requestTimeout * MaxAttempts + MaxInterval * (MaxAttempts - 1);
 }

@@ -14,14 +14,15 @@ public static class SessionIds
         id is { Length: > 0 and <= MaxLength } && !id.AsSpan().ContainsAnyExcept(Allowed);
 
     /// <summary>
-    /// The turn orchestration's instance id: readable where it fits the 256-character instance id limit,
-    /// a hash of both parts where it would not.
+    /// The instance id of one incarnation of a turn's orchestration (<paramref name="run"/> is the session's generation
+    /// and the turn's sequence, so a turn id used again after a delete never meets the old instance): readable where
+    /// it fits the 256-character instance id limit, a hash of all parts where it would not.
     /// </summary>
-    public static string TurnInstanceId(string sessionKey, string turnId)
+    public static string TurnInstanceId(string sessionKey, string turnId, string run)
     {
-        string readable = $"chatturn:{sessionKey}:{turnId}";
+        string readable = $"chatturn:{sessionKey}:{turnId}:{run}";
         return readable.Length <= 256
             ? readable
-            : $"chatturn:{Fingerprint.Of(sessionKey + "\n" + turnId)}";
+            : $"chatturn:{Fingerprint.Of(sessionKey + "\n" + turnId + "\n" + run)}";
     }
 }

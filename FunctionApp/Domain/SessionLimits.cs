@@ -6,7 +6,7 @@ namespace FunctionsChat.Domain;
 /// </summary>
 public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
 {
-    public static SessionLimits Default { get; } = new(MaxPendingTurns: 64, TurnTimeout: TimeSpan.FromMinutes(5));
+    public static SessionLimits Default { get; } = new(MaxPendingTurns: 64, TurnTimeout: TimeSpan.FromMinutes(10));
 
     /// <summary>Finished turns kept in the entity; past it the oldest are archived, down to half.</summary>
     public int MaxWorkingTurns { get; init; } = 24;
@@ -17,8 +17,20 @@ public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
     /// <summary>An archive write not confirmed within this time is started again (writes are idempotent).</summary>
     public TimeSpan ArchiveTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>A session untouched this long deletes itself and its archive; zero keeps sessions forever.</summary>
-    public TimeSpan IdleRetention { get; init; } = TimeSpan.FromDays(30);
+    /// <summary>A session untouched this long deletes itself and its archive; zero (the default) keeps sessions forever.</summary>
+    public TimeSpan IdleRetention { get; init; } = TimeSpan.Zero;
+
+    /// <summary>How long a deleted session refuses requests accepted before its deletion (late or redelivered signals).</summary>
+    public TimeSpan TombstoneTime { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How early a delayed signal may arrive and still count as due: queue visibility is whole seconds, and the
+    /// dispatcher runs a signal a little before its time.
+    /// </summary>
+    public TimeSpan SignalEarlyTolerance { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Refused requests the session remembers (ids only), so their callers learn why.</summary>
+    public int RefusedWindow { get; init; } = 16;
 
     /// <summary>Archived turns whose ids the session still recognises, for retried requests.</summary>
     public int ArchivedIdWindow { get; init; } = 64;

@@ -1,7 +1,10 @@
 namespace FunctionsChat.Domain;
 
 /// <summary>A turn as a client sees it; <see cref="Position"/> counts from 1 for queued turns.</summary>
-public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, string MessageHash, int? Position, TranscriptTurn? Finished);
+public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, string MessageHash, int? Position, TranscriptTurn? Finished)
+{
+    public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled;
+}
 
 /// <summary>Reads over a session state; none of them changes it.</summary>
 public static class SessionQueries
@@ -35,6 +38,33 @@ public static class SessionQueries
         }
 
         return null;
+    }
+
+    /// <summary>A turn's incarnation: the session's generation and the turn's sequence.</summary>
+    public static string RunOf(ChatSessionState state, long sequence) => $"{state.Generation}.{sequence}";
+
+    /// <summary>
+    /// What became of a request: the turn, or, when the session refused it because its queue was full (and has not
+    /// taken it since), a failed turn that holds no text.
+    /// </summary>
+    public static TurnView? FindOutcome(ChatSessionState state, string turnId)
+    {
+        if (FindTurn(state, turnId) is { } turn)
+        {
+            return turn;
+        }
+
+        if (state.Refused.LastOrDefault(r => r.TurnId == turnId) is not { } refused)
+        {
+            return null;
+        }
+
+        var failed = new TranscriptTurn(turnId, 0, TurnStatus.Failed, "", refused.MessageHash, default, default)
+        {
+            ErrorCode = ErrorCodes.QueueFull,
+            ErrorMessage = "The session's queue was full; nothing was stored. Try again later with the same Idempotency-Key.",
+        };
+        return new(turnId, 0, TurnStatus.Failed, refused.MessageHash, null, failed);
     }
 
     /// <summary>The conversation the model is shown: completed turns only, each a user message and its reply.</summary>

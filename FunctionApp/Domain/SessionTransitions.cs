@@ -10,33 +10,41 @@ public static class SessionTransitions
 {
     public static Transition Enqueue(ChatSessionState state, TurnRequest request, DateTimeOffset now, SessionLimits limits)
     {
+        if (request.AcceptedAt <= state.DeletedAt)
+        {
+            // Accepted before the delete (a late or redelivered signal): it stays deleted.
+            return new(state, TransitionNote.Deleted);
+        }
+
+        if (state.IsTombstone)
+        {
+            state = Reborn(state);
+        }
+
         if (SessionQueries.FindMessageHash(state, request.TurnId) is { } knownHash)
         {
             return new(state, knownHash == request.MessageHash ? TransitionNote.Duplicate : TransitionNote.Conflict);
         }
 
-        long sequence = state.NextSequence;
-        state = Touch(state, request.SessionId, now) with { NextSequence = sequence + 1 };
-        var retention = limits.IdleRetention > TimeSpan.Zero ? now + limits.IdleRetention : (DateTimeOffset?)null;
+        var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
         if (state.Pending.Count >= limits.MaxPendingTurns)
         {
-            var rejected = Finished(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now, TurnStatus.Failed) with
-            {
-                ErrorCode = ErrorCodes.QueueFull,
-                ErrorMessage = $"The session already has {limits.MaxPendingTurns} turns waiting.",
-            };
-            return Settle(new(WithFinished(state, rejected), TransitionNote.QueueFull), now, limits) with { RetentionCheckAt = retention };
+            // Only the id is kept, so the caller learns why; a retry with the same key may be taken once there is room.
+            var remembered = refused.Append(new ArchivedTurnKey(request.TurnId, request.MessageHash)).TakeLast(limits.RefusedWindow).ToArray();
+            return new(state with { Refused = remembered }, TransitionNote.QueueFull);
         }
 
+        long sequence = state.NextSequence;
+        state = Touch(state, request.SessionId, now) with { NextSequence = sequence + 1, Refused = refused, BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt };
         var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now) { TraceParent = request.TraceParent };
-        return Settle(StartNextIfIdle(state with { Pending = [.. state.Pending, queued] }, now, limits), now, limits) with { RetentionCheckAt = retention };
+        return Done(StartNextIfIdle(state with { Pending = [.. state.Pending, queued] }, now, limits), now, limits);
     }
 
     public static Transition Complete(ChatSessionState state, TurnCompletion completion, DateTimeOffset now, SessionLimits limits)
     {
-        if (state.Active?.Turn is not { } turn || turn.TurnId != completion.TurnId)
+        if (RunningTurn(state, completion.TurnId, completion.Run) is not { } turn)
         {
-            return new(state, TransitionNote.Stale);
+            return new(state, TransitionNote.Stale) { Verdict = VerdictOf(state, completion.TurnId, completion.Run) };
         }
 
         var finished = Finished(turn, completion.CompletedAt, TurnStatus.Completed) with
@@ -45,14 +53,14 @@ public static class SessionTransitions
             Model = completion.Model,
             Usage = completion.Usage,
         };
-        return FinishActive(state, finished, now, limits);
+        return FinishActive(state, finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Completed) };
     }
 
     public static Transition Fail(ChatSessionState state, TurnFailure failure, DateTimeOffset now, SessionLimits limits)
     {
-        if (state.Active?.Turn is not { } turn || turn.TurnId != failure.TurnId)
+        if (RunningTurn(state, failure.TurnId, failure.Run) is not { } turn)
         {
-            return new(state, TransitionNote.Stale);
+            return new(state, TransitionNote.Stale) { Verdict = VerdictOf(state, failure.TurnId, failure.Run) };
         }
 
         var finished = Finished(turn, failure.FailedAt, TurnStatus.Failed) with
@@ -60,15 +68,24 @@ public static class SessionTransitions
             ErrorCode = failure.Code,
             ErrorMessage = failure.Message,
         };
-        return FinishActive(state, finished, now, limits);
+        return FinishActive(state, finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Failed, failure.Code) };
     }
 
-    /// <summary>The active turn never reported back in time: fail it so the session moves on.</summary>
+    /// <summary>
+    /// The session's one expiry signal: fails the running turn if it is past its time (so a turn that never reports
+    /// back cannot wedge the session), or arms itself again for the turn running now. Early delivery is tolerated.
+    /// </summary>
     public static Transition Expire(ChatSessionState state, TurnExpiry expiry, DateTimeOffset now, SessionLimits limits)
     {
-        if (state.Active is not { } active || active.Turn.TurnId != expiry.TurnId || now < active.ExpiresAt)
+        if (expiry.At != state.ExpiryCheckAt)
         {
             return new(state, TransitionNote.Stale);
+        }
+
+        state = state with { ExpiryCheckAt = null };
+        if (state.Active is not { } active || now < active.ExpiresAt - limits.SignalEarlyTolerance)
+        {
+            return Done(new(state, TransitionNote.Rearmed), now, limits);
         }
 
         var finished = Finished(active.Turn, now, TurnStatus.Failed) with
@@ -91,7 +108,7 @@ public static class SessionTransitions
         {
             var remaining = state.Pending.Where(t => t.TurnId != cancellation.TurnId).ToArray();
             var next = WithFinished(Touch(state, state.SessionId, now) with { Pending = remaining }, Finished(queued, now, TurnStatus.Cancelled));
-            return Settle(new(next, TransitionNote.Applied), now, limits);
+            return Done(new(next, TransitionNote.Applied), now, limits);
         }
 
         var known = SessionQueries.FindTurn(state, cancellation.TurnId);
@@ -115,7 +132,7 @@ public static class SessionTransitions
             ArchivedThrough = Math.Max(state.ArchivedThrough, report.ThroughSequence),
             Archiving = null,
         };
-        return Settle(new(next, TransitionNote.Applied), now, limits);
+        return Done(new(next, TransitionNote.Applied), now, limits);
     }
 
     /// <summary>The archive write failed for good: the turns stay, and a later turn tries again.</summary>
@@ -124,21 +141,119 @@ public static class SessionTransitions
             ? new(state with { Archiving = null }, TransitionNote.Applied)
             : new(state, TransitionNote.Stale);
 
-    /// <summary>Deletes a session left idle for the retention time; any activity since keeps it.</summary>
-    public static Transition RetentionCheck(ChatSessionState state, DateTimeOffset now, SessionLimits limits)
+    /// <summary>
+    /// The session's one retention signal: deletes a session left idle for the retention time, forgets a tombstone
+    /// past its time, or arms itself again for the deadline as it stands now. Early delivery is tolerated.
+    /// </summary>
+    public static Transition RetentionCheck(ChatSessionState state, RetentionDue? due, DateTimeOffset now, SessionLimits limits)
     {
-        bool idle = limits.IdleRetention > TimeSpan.Zero && !state.IsEmpty && state.Active is null && state.Pending.Count == 0
-            && now >= state.LastActivityAt + limits.IdleRetention;
-        return idle ? Delete(state) : new(state, TransitionNote.Kept);
+        if (due?.At != state.RetentionCheckAt)
+        {
+            return new(state, TransitionNote.Stale);
+        }
+
+        state = state with { RetentionCheckAt = null };
+        if (RetentionDeadline(state, now, limits) is not { } deadline || now < deadline - limits.SignalEarlyTolerance)
+        {
+            return Done(new(state, TransitionNote.Rearmed), now, limits);
+        }
+
+        if (state.IsTombstone)
+        {
+            // The tombstone has outlived any late signal: store nothing (but a pending expiry signal's due time).
+            return new(ChatSessionState.Empty with { ExpiryCheckAt = state.ExpiryCheckAt }, TransitionNote.Deleted);
+        }
+
+        return Delete(state, new SessionDeletion(now), now, limits);
     }
 
-    public static Transition Delete(ChatSessionState state) =>
-        new(ChatSessionState.Empty, TransitionNote.Deleted) { DeleteArchive = state.ArchivedThrough > 0 || state.Archiving is not null };
+    /// <summary>
+    /// Ends the session: every word goes (the archive with it), and a tombstone stays for the tombstone time so that
+    /// a request accepted before the delete cannot bring the session back.
+    /// </summary>
+    public static Transition Delete(ChatSessionState state, SessionDeletion? deletion, DateTimeOffset now, SessionLimits limits)
+    {
+        var at = deletion?.RequestedAt ?? now;
+        if (!state.IsTombstone && state.BornAt > at)
+        {
+            // Every turn of this life was accepted after the delete was asked for: they stay, and anything accepted
+            // before it that is still on its way is dropped when it arrives.
+            return new(state.DeletedAt >= at ? state : state with { DeletedAt = at }, TransitionNote.Stale);
+        }
+
+        var tombstone = ChatSessionState.Empty with
+        {
+            Generation = state.Generation,
+            DeletedAt = state.DeletedAt > at ? state.DeletedAt : at,
+            ExpiryCheckAt = state.ExpiryCheckAt,
+            RetentionCheckAt = state.RetentionCheckAt,
+        };
+        return Arm(new(tombstone, TransitionNote.Deleted) { DeleteArchive = state.ArchivedThrough > 0 || state.Archiving is not null }, now, limits);
+    }
+
+    /// <summary>When the retention signal should find the session: idle deadline, tombstone end, or none.</summary>
+    static DateTimeOffset? RetentionDeadline(ChatSessionState state, DateTimeOffset now, SessionLimits limits)
+    {
+        if (state.IsTombstone)
+        {
+            return state.DeletedAt + limits.TombstoneTime;
+        }
+
+        if (limits.IdleRetention <= TimeSpan.Zero || state.IsEmpty)
+        {
+            return null;
+        }
+
+        var idleSince = state.Active is null && state.Pending.Count == 0 ? state.LastActivityAt : now;
+        return idleSince + limits.IdleRetention;
+    }
+
+    /// <summary>Arms the session's expiry and retention signals where one is needed and none is on its way: one of each at most.</summary>
+    static Transition Arm(Transition transition, DateTimeOffset now, SessionLimits limits)
+    {
+        var state = transition.State;
+        DateTimeOffset? expiry = null;
+        DateTimeOffset? retention = null;
+        if (state.Active is { } active && state.ExpiryCheckAt is null)
+        {
+            expiry = active.ExpiresAt;
+            state = state with { ExpiryCheckAt = expiry };
+        }
+
+        if (state.RetentionCheckAt is null && RetentionDeadline(state, now, limits) is { } deadline)
+        {
+            retention = deadline > now ? deadline : now;
+            state = state with { RetentionCheckAt = retention };
+        }
+
+        return expiry is null && retention is null
+            ? transition
+            : transition with { State = state, ExpiryCheckAt = expiry, RetentionCheckAt = retention };
+    }
+
+    static Transition Done(Transition transition, DateTimeOffset now, SessionLimits limits) => Arm(Settle(transition, now, limits), now, limits);
+
+    /// <summary>The running turn, if it is the incarnation a result names (results of older incarnations are stale).</summary>
+    static QueuedTurn? RunningTurn(ChatSessionState state, string turnId, string? run) =>
+        state.Active?.Turn is { } turn && turn.TurnId == turnId && (run is null || run == SessionQueries.RunOf(state, turn.Sequence)) ? turn : null;
+
+    static TurnVerdict VerdictOf(ChatSessionState state, string turnId, string? run) =>
+        SessionQueries.FindTurn(state, turnId) is { } turn && (run is null || run == SessionQueries.RunOf(state, turn.Sequence))
+            ? new(turnId, turn.Status, turn.Finished?.ErrorCode)
+            : new(turnId, null);
+
+    static ChatSessionState Reborn(ChatSessionState tombstone) => ChatSessionState.Empty with
+    {
+        Generation = tombstone.Generation + 1,
+        DeletedAt = tombstone.DeletedAt,
+        ExpiryCheckAt = tombstone.ExpiryCheckAt,
+        RetentionCheckAt = tombstone.RetentionCheckAt,
+    };
 
     static Transition FinishActive(ChatSessionState state, TranscriptTurn finished, DateTimeOffset now, SessionLimits limits)
     {
         var next = WithFinished(Touch(state, state.SessionId, now) with { Active = null }, finished);
-        return Settle(StartNextIfIdle(next, now, limits), now, limits);
+        return Done(StartNextIfIdle(next, now, limits), now, limits);
     }
 
     static Transition StartNextIfIdle(ChatSessionState state, DateTimeOffset now, SessionLimits limits)
@@ -154,6 +269,7 @@ public static class SessionTransitions
         {
             StartedAt = now,
             TraceParent = head.TraceParent,
+            Run = SessionQueries.RunOf(state, head.Sequence),
         };
         return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active }, TransitionNote.Applied, start);
     }

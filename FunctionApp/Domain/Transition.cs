@@ -14,6 +14,7 @@ public enum TransitionNote
     AlreadyFinished,
     Deleted,
     Kept,
+    Rearmed,
 }
 
 /// <summary>A message of the conversation as the model sees it.</summary>
@@ -37,6 +38,9 @@ public sealed record TurnStart(
     public DateTimeOffset StartedAt { get; init; }
 
     public string? TraceParent { get; init; }
+
+    /// <summary>This incarnation of the turn: the session's generation and the turn's sequence, unique across deletes.</summary>
+    public string Run { get; init; } = "";
 }
 
 /// <summary>Finished turns to write to the archive, under the batch's id.</summary>
@@ -51,6 +55,12 @@ public sealed record Transition(ChatSessionState State, TransitionNote Note, Tur
     /// <summary>Delete the session's archive (the session was deleted, or expired idle).</summary>
     public bool DeleteArchive { get; init; }
 
-    /// <summary>Look at the session again then, and delete it if it has been idle since.</summary>
+    /// <summary>Arm the session's one retention signal for then (it is not armed yet).</summary>
     public DateTimeOffset? RetentionCheckAt { get; init; }
+
+    /// <summary>Arm the session's one expiry signal for then (it is not armed yet).</summary>
+    public DateTimeOffset? ExpiryCheckAt { get; init; }
+
+    /// <summary>What the session recorded for the turn a Complete or Fail reported on.</summary>
+    public TurnVerdict? Verdict { get; init; }
 }

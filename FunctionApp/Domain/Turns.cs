@@ -84,16 +84,43 @@ public sealed record TurnCompletion(
     [property: JsonPropertyName("answer")] string Answer,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("usage")] TokenUsage Usage,
-    [property: JsonPropertyName("completedAt")] DateTimeOffset CompletedAt);
+    [property: JsonPropertyName("completedAt")] DateTimeOffset CompletedAt)
+{
+    /// <summary>The turn incarnation that answered (<see cref="TurnStart.Run"/>); a result of another one is stale.</summary>
+    [JsonPropertyName("run")]
+    public string? Run { get; init; }
+}
 
 /// <summary>What the turn orchestration reports back when the turn could not be answered.</summary>
 public sealed record TurnFailure(
     [property: JsonPropertyName("turnId")] string TurnId,
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("failedAt")] DateTimeOffset FailedAt);
+    [property: JsonPropertyName("failedAt")] DateTimeOffset FailedAt)
+{
+    /// <summary>The turn incarnation that failed (<see cref="TurnStart.Run"/>); a result of another one is stale.</summary>
+    [JsonPropertyName("run")]
+    public string? Run { get; init; }
+}
 
-public sealed record TurnExpiry([property: JsonPropertyName("turnId")] string TurnId);
+/// <summary>The session's one expiry signal: due at <see cref="At"/>, for whichever turn is running then.</summary>
+public sealed record TurnExpiry([property: JsonPropertyName("turnId")] string TurnId)
+{
+    [JsonPropertyName("at")]
+    public DateTimeOffset? At { get; init; }
+}
+
+/// <summary>The session's one retention signal, due at <see cref="At"/>.</summary>
+public sealed record RetentionDue([property: JsonPropertyName("at")] DateTimeOffset At);
+
+/// <summary>A request to delete the session, stamped when the API received it.</summary>
+public sealed record SessionDeletion([property: JsonPropertyName("requestedAt")] DateTimeOffset RequestedAt);
+
+/// <summary>What the session recorded for a turn when its orchestration reported: the verdict the orchestration reports on.</summary>
+public sealed record TurnVerdict(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("status")] TurnStatus? Status,
+    [property: JsonPropertyName("errorCode")] string? ErrorCode = null);
 
 public sealed record TurnCancellation([property: JsonPropertyName("turnId")] string TurnId);
 

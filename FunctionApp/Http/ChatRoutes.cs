@@ -10,6 +10,8 @@ public static class ChatRoutes
     public const string Session = "Chat/{sessionId}";
     public const string Sessions = "Chat";
 
+    public static string HistoryUrl(string sessionId) => $"/Chat/{Uri.EscapeDataString(sessionId)}/getHistory";
+
     public static string TurnUrl(string sessionId, string turnId) =>
         $"/Chat/{Uri.EscapeDataString(sessionId)}/turns/{Uri.EscapeDataString(turnId)}";
 }

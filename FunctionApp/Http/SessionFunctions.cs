@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Ending a session, and listing sessions.</summary>
-public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolver callers)
+public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolver callers, TurnWaiter waiter, TimeProvider clock)
 {
     [Function(nameof(DeleteSession))]
     public Task<IActionResult> DeleteSession(
@@ -38,9 +38,27 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
             return denied.ToResult(request);
         }
 
-        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Delete), input: null, request.HttpContext.RequestAborted);
-        return new NoContentResult();
+        // Stamped here, so requests accepted before it (still in flight) are dropped and a redelivered copy of this
+        // delete cannot end a later life of the session.
+        var deletion = new SessionDeletion(clock.GetUtcNow());
+        var cancellation = request.HttpContext.RequestAborted;
+        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Delete), deletion, cancellation);
+        ChatSessionState? state;
+        try
+        {
+            state = await waiter.UntilAsync(c => SessionStore.ReadAsync(client, sessionKey!, c), s => IsDeleted(s, deletion), cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return new EmptyResult();
+        }
+
+        // 204 once the delete has happened; 202 if it is still on its way when the bound passes (poll getHistory for 404).
+        return IsDeleted(state, deletion) ? new NoContentResult() : new AcceptedResult(ChatRoutes.HistoryUrl(sessionId), null);
     }
+
+    static bool IsDeleted(ChatSessionState? state, SessionDeletion deletion) =>
+        state is null || state.IsVoid || state.DeletedAt >= deletion.RequestedAt || state.BornAt > deletion.RequestedAt;
 
     [Function(nameof(ListSessions))]
     public Task<IActionResult> ListSessions(

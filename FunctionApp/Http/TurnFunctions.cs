@@ -84,6 +84,6 @@ public sealed class TurnFunctions(CallerResolver callers)
             return (null, null, ApiProblem.SessionNotFound(sessionId));
         }
 
-        return SessionQueries.FindTurn(state, turnId) is { } turn ? (turn, sessionKey, null) : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
+        return SessionQueries.FindOutcome(state, turnId) is { } turn ? (turn, sessionKey, null) : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
     }
 }

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>
-/// How a call waits for its turn: the isolated client cannot call an entity and wait, so it reads the session's
-/// committed state, backing off between reads (doubling up to a ceiling) until the turn has finished or the bound passes.
+/// How a request waits for the session to get somewhere: the isolated client cannot call an entity and wait, so it
+/// reads the session's committed state, backing off between reads (doubling up to a ceiling) until it is there or
+/// the bound passes.
 /// </summary>
 public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
 {
@@ -13,22 +14,24 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
     /// <exception cref="OperationCanceledException">The client went away.</exception>
     public async Task<TurnView?> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, string turnId, CancellationToken cancellation)
     {
+        var state = await UntilAsync(read, s => s is not null && SessionQueries.FindOutcome(s, turnId) is { IsFinished: true }, cancellation);
+        return state is null ? null : SessionQueries.FindOutcome(state, turnId);
+    }
+
+    /// <returns>The state last read: the one that satisfied <paramref name="reached"/>, or the last when the bound passed.</returns>
+    /// <exception cref="OperationCanceledException">The client went away.</exception>
+    public async Task<ChatSessionState?> UntilAsync(Func<CancellationToken, Task<ChatSessionState?>> read, Func<ChatSessionState?, bool> reached, CancellationToken cancellation)
+    {
         var api = options.Value;
         var deadline = clock.GetUtcNow() + api.CallTimeout;
         var delay = api.PollInitialDelay;
         while (true)
         {
             var state = await read(cancellation);
-            var turn = state is null ? null : SessionQueries.FindTurn(state, turnId);
-            if (turn is { Status: TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled })
-            {
-                return turn;
-            }
-
             var remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
+            if (reached(state) || remaining <= TimeSpan.Zero)
             {
-                return turn;
+                return state;
             }
 
             await Task.Delay(delay < remaining ? delay : remaining, clock, cancellation);

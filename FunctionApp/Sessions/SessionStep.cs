@@ -16,8 +16,7 @@ public static partial class SessionStep
     /// One entity operation: decide (a domain transition) and carry it out, inside a span that joins the turn's
     /// trace, with a log scope of session and turn, counting what happened to turns.
     /// </summary>
-    /// <returns>The state to store, or null to store none.</returns>
-    public static ChatSessionState? Operate(
+    public static SessionOutcome Operate(
         TaskEntityContext context,
         string operation,
         string? turnId,
@@ -34,7 +33,7 @@ public static partial class SessionStep
         var transition = decide();
         span?.SetTag("chat.transition", transition.Note.ToString());
         Count(telemetry, operation, turnId, transition);
-        return Carry(context, transition, retry, logger);
+        return new(Carry(context, transition, retry, logger), transition.Verdict);
     }
 
     static void Count(ChatTelemetry telemetry, string operation, string? turnId, Transition transition)
@@ -57,8 +56,7 @@ public static partial class SessionStep
                 telemetry.TurnCompleted();
                 break;
             case (nameof(ChatSession.Fail), TransitionNote.Applied):
-                var failed = turnId is null ? null : SessionQueries.FindTurn(transition.State, turnId)?.Finished;
-                telemetry.TurnFailed(failed?.ErrorCode ?? ErrorCodes.ActivityFailed);
+                telemetry.TurnFailed(transition.Verdict?.ErrorCode ?? ErrorCodes.ActivityFailed);
                 break;
             case (nameof(ChatSession.Expire), TransitionNote.Applied):
                 telemetry.TurnExpired();
@@ -79,19 +77,23 @@ public static partial class SessionStep
             {
                 StartedAt = start.StartedAt,
                 TraceParent = start.TraceParent,
+                Run = start.Run,
             };
             context.ScheduleNewOrchestration(
                 nameof(ChatTurn),
                 input,
-                new StartOrchestrationOptions(SessionIds.TurnInstanceId(sessionKey, start.TurnId)));
+                new StartOrchestrationOptions(SessionIds.TurnInstanceId(sessionKey, start.TurnId, start.Run)));
+            TurnStarted(logger, sessionKey, start.TurnId, start.Sequence, start.History.Count);
+        }
 
-            // If the turn never reports back (terminated, lost), this signal fails it and frees the session.
+        if (transition.ExpiryCheckAt is { } expiresAt)
+        {
+            // If a turn never reports back (terminated, lost), this signal fails it and frees the session.
             context.SignalEntity(
                 context.Id,
                 nameof(ChatSession.Expire),
-                new TurnExpiry(start.TurnId),
-                new SignalEntityOptions { SignalTime = start.ExpiresAt });
-            TurnStarted(logger, sessionKey, start.TurnId, start.Sequence, start.History.Count);
+                new TurnExpiry(transition.State.Active?.Turn.TurnId ?? "") { At = expiresAt },
+                new SignalEntityOptions { SignalTime = expiresAt });
         }
 
         if (transition.Archive is { } archive)
@@ -110,16 +112,16 @@ public static partial class SessionStep
 
         if (transition.RetentionCheckAt is { } checkAt)
         {
-            // Each accepted turn schedules its own check; only the one after the last turn finds the session idle.
-            context.SignalEntity(context.Id, nameof(ChatSession.RetentionCheck), null, new SignalEntityOptions { SignalTime = checkAt });
+            // One retention signal per session at a time; when it finds the deadline moved, it arms itself again.
+            context.SignalEntity(context.Id, nameof(ChatSession.RetentionCheck), new RetentionDue(checkAt), new SignalEntityOptions { SignalTime = checkAt });
         }
 
-        if (transition.Note is not (TransitionNote.Applied or TransitionNote.Deleted or TransitionNote.Kept))
+        if (transition.Note is not (TransitionNote.Applied or TransitionNote.Deleted or TransitionNote.Kept or TransitionNote.Rearmed))
         {
             TransitionSkipped(logger, sessionKey, transition.Note);
         }
 
-        return transition.State.IsEmpty ? null : transition.State;
+        return transition.State.IsVoid ? null : transition.State;
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Session {SessionKey} started turn {TurnId} (sequence {Sequence}, {HistoryCount} messages of history)")]

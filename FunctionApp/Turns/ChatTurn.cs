@@ -21,6 +21,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         var session = SessionEntityIds.For(turn.SessionKey);
         var logger = context.CreateReplaySafeLogger(typeof(ChatTurn));
 
+        TurnVerdict verdict;
         try
         {
             var reply = await context.CallActivityAsync<ModelReply>(
@@ -28,21 +29,31 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
                 new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message) { TraceParent = turn.TraceParent },
                 ModelRetry.Options(turn.Retry));
 
-            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime);
-            await context.Entities.SignalEntityAsync(session, nameof(ChatSession.Complete), completion);
-            TurnCompleted(logger, turn.SessionKey, turn.TurnId, reply.Usage.InputTokens, reply.Usage.OutputTokens);
-            return Finish(context, turn, new TurnResult(turn.TurnId, TurnStatus.Completed, Answer: reply.Text));
+            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime) { Run = turn.Run };
+            verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Complete), completion);
+            if (verdict.Status == TurnStatus.Completed)
+            {
+                TurnCompleted(logger, turn.SessionKey, turn.TurnId, reply.Usage.InputTokens, reply.Usage.OutputTokens);
+            }
         }
         catch (TaskFailedException failed)
         {
             var failure = ModelRetry.Describe(failed.FailureDetails);
-            await context.Entities.SignalEntityAsync(
-                session,
-                nameof(ChatSession.Fail),
-                new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime));
-            TurnFailed(logger, turn.SessionKey, turn.TurnId, failure.Code);
-            return Finish(context, turn, new TurnResult(turn.TurnId, TurnStatus.Failed, ErrorCode: failure.Code));
+            var report = new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime) { Run = turn.Run };
+            verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Fail), report);
+            if (verdict.Status == TurnStatus.Failed)
+            {
+                TurnFailed(logger, turn.SessionKey, turn.TurnId, failure.Code);
+            }
         }
+
+        if (verdict.Status is not (TurnStatus.Completed or TurnStatus.Failed) || verdict.ErrorCode == ErrorCodes.TurnExpired)
+        {
+            // The session had already settled the turn (cancelled, expired, deleted): its verdict stands, not ours.
+            TurnSuperseded(logger, turn.SessionKey, turn.TurnId, verdict.Status?.ToString() ?? "gone");
+        }
+
+        return Finish(context, turn, new TurnResult(turn.TurnId, verdict.Status, ErrorCode: verdict.ErrorCode));
     }
 
     /// <summary>
@@ -56,7 +67,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         }
 
         var end = context.CurrentUtcDateTime;
-        string status = result.Status.ToString().ToLowerInvariant();
+        string status = result.Status?.ToString().ToLowerInvariant() ?? "gone";
         using (var span = ChatTelemetry.Start(nameof(ChatTurn), ActivityKind.Internal, turn.TraceParent, turn.SessionId, turn.TurnId, turn.StartedAt))
         {
             span?.SetTag("chat.turn.status", status);
@@ -77,4 +88,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Turn {TurnId} of session {SessionKey} failed: {ErrorCode}")]
     static partial void TurnFailed(ILogger logger, string sessionKey, string turnId, string errorCode);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Turn {TurnId} of session {SessionKey} was already settled by the session: {Verdict}")]
+    static partial void TurnSuperseded(ILogger logger, string sessionKey, string turnId, string verdict);
 }

@@ -17,6 +17,10 @@ public sealed record ChatTurnInput(
 
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; init; }
+
+    /// <summary>This incarnation of the turn; its report names it, so a late report of an older one is stale.</summary>
+    [JsonPropertyName("run")]
+    public string? Run { get; init; }
 }
 
 /// <summary>The model activity's input.</summary>
@@ -37,9 +41,8 @@ public sealed record ModelReply(
     [property: JsonPropertyName("usage")] TokenUsage Usage,
     [property: JsonPropertyName("finishReason")] string? FinishReason);
 
-/// <summary>The turn orchestration's output: what it reported to the session.</summary>
+/// <summary>The turn orchestration's output: the session's verdict on the turn (null status: the session no longer has it).</summary>
 public sealed record TurnResult(
     [property: JsonPropertyName("turnId")] string TurnId,
-    [property: JsonPropertyName("status")] TurnStatus Status,
-    [property: JsonPropertyName("answer")] string? Answer = null,
+    [property: JsonPropertyName("status")] TurnStatus? Status,
     [property: JsonPropertyName("errorCode")] string? ErrorCode = null);

@@ -1,0 +1,241 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Entities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+
+namespace FunctionsChat.Tests.Simulation;
+
+public sealed partial class DurableSimulation
+{
+    static readonly Task<SlotResult> Never = new TaskCompletionSource<SlotResult>().Task;
+
+    void StartOrchestration(StartWork start)
+    {
+        if (Instances.TryGetValue(start.InstanceId, out var existing) && existing.Status == InstanceStatus.Running)
+        {
+            // The backend drops a start whose instance id is still running.
+            Count("orchestration starts dropped (instance running)");
+            Note($"start of {start.InstanceId} dropped: it is running");
+            return;
+        }
+
+        if (Crashes(start))
+        {
+            return;
+        }
+
+        var instance = new Instance(start.InstanceId, start.Name, start.Input, (existing?.Incarnation ?? 0) + 1, Now);
+        Instances[start.InstanceId] = instance;
+        if (start.Name == nameof(FunctionsChat.Turns.ChatTurn) && Chance(Faults.TerminatedTurn))
+        {
+            instance.Status = InstanceStatus.Failed;
+            instance.Output = "terminated";
+            Count("turn orchestrations terminated");
+            Note($"{start.InstanceId} terminated before it ran");
+            return;
+        }
+
+        Count($"orchestration {start.Name}");
+        Note($"start {start.Name} {start.InstanceId}{(existing is null ? "" : " (replacing a finished one)")}");
+        Replay(instance, trigger: -1);
+    }
+
+    void DeliverResult(ResultWork result)
+    {
+        if (!Instances.TryGetValue(result.InstanceId, out var instance) || instance.Incarnation != result.Incarnation || instance.Status != InstanceStatus.Running)
+        {
+            Note($"result for {result.InstanceId} dropped: the instance is gone");
+            return;
+        }
+
+        if (Crashes(result))
+        {
+            return;
+        }
+
+        instance.History[result.Slot] = (instance.History[result.Slot].Action, result.Result with { At = Now });
+        Replay(instance, result.Slot);
+    }
+
+    void RunActivity(ActivityWork activity)
+    {
+        var function = Functions[activity.Name];
+        var trigger = function.GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null);
+        object?[] arguments = function.GetParameters()
+            .Select(p => p == trigger ? (activity.Input is null ? null : JsonSerializer.Deserialize(activity.Input, p.ParameterType, Serializer))
+                : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None
+                : throw new InvalidOperationException($"Activity {activity.Name} takes {p.ParameterType}"))
+            .ToArray();
+        object? target = function.IsStatic ? null : ActivatorUtilities.CreateInstance(Services, function.DeclaringType!);
+        var task = (Task)function.Invoke(target, arguments)!;
+        Time.Pump();
+        if (!task.IsCompleted)
+        {
+            throw new InvalidOperationException($"Activity {activity.Name} did not finish within one step of the simulation.");
+        }
+
+        Count($"activity {activity.Name}");
+        var outcome = task.IsFaulted
+            ? new SlotResult(null, Failure(task.Exception!.InnerException!), Now)
+            : new SlotResult(Serialize(task.GetType().GetProperty("Result")?.GetValue(task)), null, Now);
+        if (Chance(Faults.ActivityRunsAgain))
+        {
+            // The activity ran, but its result was never recorded: the runtime runs it again.
+            item(activity);
+            Note($"activity {activity.Name} of {activity.InstanceId} ran, result lost; it runs again");
+            Count("activity results lost");
+            return;
+        }
+
+        Note($"activity {activity.Name} of {activity.InstanceId} {(outcome.Failure is null ? "succeeded" : "failed: " + outcome.Failure.ErrorMessage)}");
+        Add(new ResultWork(activity.InstanceId, activity.Incarnation, activity.Slot, outcome) { DueAt = Now });
+
+        void item(Work again)
+        {
+            again.DueAt = Now.AddMilliseconds(random.Next(0, 3000));
+            work.Add(again);
+        }
+    }
+
+    static TaskFailureDetails Failure(Exception exception) =>
+        new(exception.GetType().FullName!, exception.Message, null, exception.InnerException is { } inner ? Failure(inner) : null, null);
+
+    /// <summary>Runs the orchestrator from the start against its history, as the runtime replays it, and records what it did next.</summary>
+    void Replay(Instance instance, int trigger)
+    {
+        var episode = new Episode(this, instance, trigger);
+        var function = Functions[instance.Name];
+        object? target = function.IsStatic ? null : ActivatorUtilities.CreateInstance(Services, function.DeclaringType!);
+        var task = (Task)function.Invoke(target, [episode.Context])!;
+        Time.Pump();
+        foreach (var (action, result, message) in episode.Added)
+        {
+            instance.History.Add((action, result));
+            if (message is not null)
+            {
+                Add(message);
+            }
+        }
+
+        if (!task.IsCompleted)
+        {
+            return;
+        }
+
+        instance.Status = task.IsFaulted ? InstanceStatus.Failed : InstanceStatus.Completed;
+        instance.Output = task.IsFaulted ? task.Exception!.InnerException!.Message : Serialize(task.GetType().GetProperty("Result")?.GetValue(task) is { } r && r.GetType().Name != "VoidTaskResult" ? r : null);
+        Note($"{instance.Name} {instance.Id} {instance.Status}: {Shorten(instance.Output)}");
+        OnOrchestrationDone?.Invoke(instance);
+    }
+
+    /// <summary>One replay of an orchestration: a context whose every durable action takes the next slot of the history.</summary>
+    sealed class Episode
+    {
+        readonly DurableSimulation sim;
+        readonly Instance instance;
+        readonly int trigger;
+        int cursor;
+        DateTime now;
+
+        public Episode(DurableSimulation sim, Instance instance, int trigger)
+        {
+            this.sim = sim;
+            this.instance = instance;
+            this.trigger = trigger;
+            now = instance.StartedAt.UtcDateTime;
+            var context = new Mock<TaskOrchestrationContext>(MockBehavior.Strict);
+            var entities = new Mock<TaskOrchestrationEntityFeature>(MockBehavior.Strict);
+            context.Setup(c => c.GetInput<It.IsAnyType>()).Returns(new InvocationFunc(call =>
+                instance.Input is null ? null! : JsonSerializer.Deserialize(instance.Input, call.Method.GetGenericArguments()[0], Serializer)!));
+            context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => now);
+            context.SetupGet(c => c.IsReplaying).Returns(() => cursor <= trigger);
+            context.SetupGet(c => c.Entities).Returns(entities.Object);
+            context.Setup(c => c.CreateReplaySafeLogger(It.IsAny<Type>())).Returns(() => IsReplaying ? NullLogger.Instance : sim.Services.GetRequiredService<ILoggerFactory>().CreateLogger(instance.Name));
+            context.Setup(c => c.CallActivityAsync<It.IsAnyType>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).Returns(new InvocationFunc(call =>
+                Typed(call.Method.GetGenericArguments()[0], nameof(CallActivity), call.Arguments[0], call.Arguments[1], call.Arguments[2])));
+            context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns<DateTime, CancellationToken>((at, _) =>
+                Take($"timer {at:O}", slot => new ResultWork(instance.Id, instance.Incarnation, slot, new SlotResult(null, null, at)) { DueAt = at }));
+            entities.Setup(e => e.CallEntityAsync<It.IsAnyType>(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CallEntityOptions?>())).Returns(new InvocationFunc(call =>
+                Typed(call.Method.GetGenericArguments()[0], nameof(CallEntity), call.Arguments[0], call.Arguments[1], call.Arguments[2])));
+            entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
+                .Returns<EntityInstanceId, string, object?, SignalEntityOptions?>((id, operation, input, _) =>
+                {
+                    Take($"signal {id} {operation}", _ => new SignalWork(id, operation, Serialize(input), instance.Id, Delayed: false, FromClient: false) { DueAt = sim.Now }, sent: true);
+                    return Task.CompletedTask;
+                });
+            Context = context.Object;
+        }
+
+        public TaskOrchestrationContext Context { get; }
+
+        public List<(string Action, SlotResult? Result, Work? Message)> Added { get; } = [];
+
+        bool IsReplaying => cursor <= trigger;
+
+        object Typed(Type result, string method, params object?[] arguments) =>
+            GetType().GetMethod(method, BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(result).Invoke(this, arguments)!;
+
+        async Task<T> CallActivity<T>(TaskName name, object? input, TaskOptions? options)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                int slot = cursor;
+                var result = await Take($"activity {name.Name}", s => new ActivityWork(instance.Id, instance.Incarnation, s, name.Name, Serialize(input)) { DueAt = sim.Now });
+                if (result.Failure is null)
+                {
+                    return Read<T>(result.Json);
+                }
+
+                if (options?.Retry?.Handler is { } handler && await handler(new RetryContext(Context, attempt, result.Failure, TimeSpan.Zero, CancellationToken.None)))
+                {
+                    continue;
+                }
+
+                throw new TaskFailedException(name.Name, slot, result.Failure);
+            }
+        }
+
+        async Task<T> CallEntity<T>(EntityInstanceId id, string operation, object? input)
+        {
+            var result = await Take($"call {id} {operation}", s => new CallWork(id, operation, Serialize(input), instance.Id, instance.Incarnation, s) { DueAt = sim.Now });
+            return Read<T>(result.Json);
+        }
+
+        static T Read<T>(string? json) => json is null ? default! : JsonSerializer.Deserialize<T>(json, Serializer)!;
+
+        Task<SlotResult> Take(string action, Func<int, Work> message, bool sent = false)
+        {
+            int slot = cursor++;
+            if (slot < instance.History.Count)
+            {
+                var (recorded, result) = instance.History[slot];
+                if (recorded != action)
+                {
+                    throw new InvalidOperationException($"Orchestration {instance.Id} is not deterministic: history slot {slot} was '{recorded}', the replay did '{action}'.");
+                }
+
+                if (result is null)
+                {
+                    return Never;
+                }
+
+                if (result.At.UtcDateTime > now)
+                {
+                    now = result.At.UtcDateTime;
+                }
+
+                return Task.FromResult(result);
+            }
+
+            var done = sent ? new SlotResult(null, null, sim.Now) : null;
+            sim.Count(action.Split(' ')[0] switch { "timer" => "durable timers", "call" => "entity calls", "signal" => "orchestration signals", _ => "activity calls" });
+            Added.Add((action, done, message(slot)));
+            return done is null ? Never : Task.FromResult(done);
+        }
+    }
+}

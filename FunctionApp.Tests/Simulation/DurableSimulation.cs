@@ -1,0 +1,364 @@
+using System.Reflection;
+using System.Text.Json;
+using FunctionsChat.Archive;
+using FunctionsChat.Auth;
+using FunctionsChat.Domain;
+using FunctionsChat.Http;
+using FunctionsChat.Llm;
+using FunctionsChat.Sessions;
+using FunctionsChat.Telemetry;
+using FunctionsChat.Tests.Http;
+using FunctionsChat.Tests.Sessions;
+using FunctionsChat.Tests.Telemetry;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Client.Entities;
+using Microsoft.DurableTask.Entities;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace FunctionsChat.Tests.Simulation;
+
+/// <summary>
+/// A deterministic model of the Durable Task runtime as the app relies on it, running the app's own entity operations,
+/// orchestrators, activities and HTTP functions. One seed decides every choice the world makes: which message is
+/// delivered next, which is duplicated, early or late, where a worker crashes. Only what the platform documents is
+/// simulated (see <see cref="Faults"/>).
+/// </summary>
+public sealed partial class DurableSimulation
+{
+    /// <summary>The isolated worker's default serializer settings, used for every durable payload (WorkerOptions.Serializer).</summary>
+    public static readonly JsonSerializerOptions Serializer = new() { PropertyNameCaseInsensitive = true };
+
+    public static readonly DateTimeOffset Epoch = new(2026, 6, 1, 9, 0, 0, TimeSpan.Zero);
+
+    static readonly ContextFitter Fitter = new(ContextFitter.CreateTokenizer());
+
+    static readonly Dictionary<string, MethodInfo> Functions = typeof(ChatSession).Assembly.GetTypes()
+        .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+        .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
+        .ToDictionary(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.OrdinalIgnoreCase);
+
+    readonly List<Work> work = [];
+    readonly Random random;
+    long nextWorkId;
+    long nextClientSender;
+
+    public DurableSimulation(int seed, SessionOptions? session = null, Faults? faults = null)
+    {
+        Seed = seed;
+        random = new Random(seed);
+        Time = new SimulatedTime(Epoch);
+        Faults = faults ?? Faults.Platform;
+        Session = session ?? new SessionOptions();
+        Model = new SimulatedModel(random, () => Faults);
+        Services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<TimeProvider>(Time)
+            .AddSingleton(Options.Create(Session))
+            .AddSingleton(Options.Create(Api))
+            .AddSingleton(Options.Create(new LlmOptions { SystemPrompt = "Be brief." }))
+            .AddSingleton(Options.Create(new AuthOptions()))
+            .AddSingleton(TestTelemetry.Create())
+            .AddSingleton(Fitter)
+            .AddSingleton<IChatClient>(Model)
+            .AddSingleton<ITranscriptArchive>(Archive)
+            .AddSingleton<SessionOperations>()
+            .AddSingleton<TurnWaiter>()
+            .AddSingleton<CallerResolver>()
+            .BuildServiceProvider();
+        Client = CreateClient();
+    }
+
+    public int Seed { get; }
+
+    public SimulatedTime Time { get; }
+
+    public DateTimeOffset Now => Time.Now;
+
+    public Faults Faults { get; set; }
+
+    public SessionOptions Session { get; }
+
+    public ApiOptions Api { get; } = new();
+
+    public SimulatedModel Model { get; }
+
+    public InMemoryArchive Archive { get; } = new();
+
+    public IServiceProvider Services { get; }
+
+    public DurableTaskClient Client { get; }
+
+    /// <summary>Committed entity state, serialized as the worker stores it.</summary>
+    public Dictionary<EntityInstanceId, string> Entities { get; } = [];
+
+    public Dictionary<string, Instance> Instances { get; } = [];
+
+    public List<string> Trace { get; } = [];
+
+    public Dictionary<string, int> Counts { get; } = [];
+
+    /// <summary>Runs after every step, to check what must always hold.</summary>
+    public Action? AfterStep { get; set; }
+
+    /// <summary>Runs when a turn orchestration finishes, with its instance.</summary>
+    public Action<Instance>? OnOrchestrationDone { get; set; }
+
+    public IReadOnlyList<Work> Pending => work;
+
+    /// <summary>What the entity answered each orchestration's call, by caller and history slot.</summary>
+    public Dictionary<(string Caller, int Incarnation, int Slot), string?> Answers { get; } = [];
+
+    /// <summary>The message the last step delivered.</summary>
+    public Work? LastDelivered { get; private set; }
+
+    public ChatSessionState? State(EntityInstanceId id) =>
+        Entities.TryGetValue(id, out var json) ? JsonSerializer.Deserialize<ChatSessionState>(json, Serializer) : null;
+
+    public void Count(string what, int by = 1) => Counts[what] = Counts.GetValueOrDefault(what) + by;
+
+    public int Counted(string what) => Counts.GetValueOrDefault(what);
+
+    /// <summary>Runs an HTTP function on the simulation's thread; it goes on as the simulation steps.</summary>
+    public Task<T> Request<T>(Func<IServiceProvider, DurableTaskClient, Task<T>> call) => Time.Run(() => call(Services, Client));
+
+    public T Create<T>() => ActivatorUtilities.CreateInstance<T>(Services);
+
+    /// <summary>Delivers one message (or moves the clock to the next one); false when nothing is left to happen.</summary>
+    public bool Step()
+    {
+        var ready = work.Where(w => w.DueAt <= Now && Eligible(w)).ToList();
+        if (ready.Count == 0)
+        {
+            DateTimeOffset? next = work.Count == 0 ? null : work.Min(w => w.DueAt);
+            if (Time.NextTimer is { } timer && (next is null || timer < next))
+            {
+                next = timer;
+            }
+
+            if (next is null)
+            {
+                return false;
+            }
+
+            Time.AdvanceTo(next.Value > Now ? next.Value : Now.AddMilliseconds(1));
+            return true;
+        }
+
+        var item = ready[random.Next(ready.Count)];
+        work.Remove(item);
+        LastDelivered = item;
+        Time.Run(() =>
+        {
+            Execute(item);
+            return 0;
+        });
+        AfterStep?.Invoke();
+        Time.AdvanceTo(Now.AddMilliseconds(random.Next(1, 150)));
+        return true;
+    }
+
+    /// <summary>Steps until <paramref name="done"/> or nothing is left, at most <paramref name="limit"/> steps.</summary>
+    public void RunUntil(Func<bool> done, int limit = 100_000)
+    {
+        for (int i = 0; i < limit && !done(); i++)
+        {
+            if (!Step())
+            {
+                return;
+            }
+        }
+    }
+
+    public void Note(string line)
+    {
+        Trace.Add($"{(Now - Epoch).TotalSeconds,10:0.000}s {line}");
+    }
+
+    public bool Chance(double p) => p > 0 && random.NextDouble() < p;
+
+    public int Next(int max) => random.Next(max);
+
+    // Only senders that are orchestrations or entities keep their order, per sender and target.
+    bool Eligible(Work item) => item switch
+    {
+        SignalWork { Delayed: false, FromClient: false } or CallWork => !work.Any(w => w.Id < item.Id && SameLane(w, item)),
+        _ => true,
+    };
+
+    static bool SameLane(Work a, Work b) =>
+        (a, b) switch
+        {
+            (SignalWork { Delayed: false, FromClient: false } x, _) when Lane(b) is { } lane => x.Sender == lane.Sender && x.Target == lane.Target,
+            (CallWork x, _) when Lane(b) is { } lane => x.Caller == lane.Sender && x.Target == lane.Target,
+            _ => false,
+        };
+
+    static (string Sender, EntityInstanceId Target)? Lane(Work w) => w switch
+    {
+        SignalWork s => (s.Sender, s.Target),
+        CallWork c => (c.Caller, c.Target),
+        _ => null,
+    };
+
+    void Execute(Work item)
+    {
+        switch (item)
+        {
+            case SignalWork signal:
+                RunEntity(signal, signal.Target, signal.Operation, signal.Input, null);
+                break;
+            case CallWork call:
+                RunEntity(call, call.Target, call.Operation, call.Input, call);
+                break;
+            case StartWork start:
+                StartOrchestration(start);
+                break;
+            case ActivityWork activity:
+                RunActivity(activity);
+                break;
+            case ResultWork result:
+                DeliverResult(result);
+                break;
+        }
+    }
+
+    bool Crashes(Work item)
+    {
+        if (!Chance(Faults.Crash))
+        {
+            return false;
+        }
+
+        item.DueAt = Now.AddMilliseconds(random.Next(0, 2000));
+        work.Add(item);
+        Note($"crash before {item} was recorded; it runs again");
+        Count("crashes");
+        return true;
+    }
+
+    void Add(Work item)
+    {
+        item.Id = nextWorkId++;
+        work.Add(item);
+    }
+
+    static string? Serialize(object? value) => value is null ? null : JsonSerializer.Serialize(value, value.GetType(), Serializer);
+
+    DateTimeOffset Deliver(DateTimeOffset at)
+    {
+        if (at <= Now)
+        {
+            return Now;
+        }
+
+        if ((int)((at - Now).Ticks / Faults.MaxSignalDelay.Ticks) is > 0 and int hops)
+        {
+            Count("signal hops beyond the maximum delay", hops);
+        }
+        if (Chance(Faults.EarlySignal))
+        {
+            at -= TimeSpan.FromMilliseconds(random.Next(1, 1000));
+        }
+
+        if (Chance(Faults.LateSignal))
+        {
+            at += TimeSpan.FromMilliseconds(random.Next(1, (int)Faults.MaxLate.TotalMilliseconds));
+        }
+
+        return at;
+    }
+
+    DurableTaskClient CreateClient()
+    {
+        var entities = new Mock<DurableEntityClient>(MockBehavior.Strict, "sim");
+        entities.Setup(e => e.GetEntityAsync<ChatSessionState>(It.IsAny<EntityInstanceId>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) =>
+                Task.FromResult(State(id) is { } state ? new EntityMetadata<ChatSessionState>(id, state) : null));
+        entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, string, object?, SignalEntityOptions?, CancellationToken>((id, operation, input, _, _) =>
+            {
+                Count("client signals");
+                string? json = Serialize(input);
+                int copies = Chance(Faults.DuplicateClientSignal) ? 2 : 1;
+                for (int i = 0; i < copies; i++)
+                {
+                    var spread = Faults.ClientSignalSpread * (i + 1);
+                    Add(new SignalWork(id, operation, json, $"client{nextClientSender++}", Delayed: false, FromClient: true)
+                    {
+                        DueAt = Now.AddMilliseconds(random.Next(0, (int)spread.TotalMilliseconds + 1)),
+                    });
+                }
+
+                Note($"client signals {operation} to {id.Key}{(copies > 1 ? " (delivered twice)" : "")}");
+                return Task.CompletedTask;
+            });
+        var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "sim");
+        client.SetupGet(c => c.Entities).Returns(entities.Object);
+        return client.Object;
+    }
+
+    void RunEntity(Work item, EntityInstanceId id, string operation, string? input, CallWork? call)
+    {
+        // As TaskEntity<T> dispatches: one public method of that name, any case; its input read by the worker's serializer.
+        var method = typeof(ChatSession).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Single(m => string.Equals(m.Name, operation, StringComparison.OrdinalIgnoreCase));
+        var inputType = method.GetParameters().Single(p => p.ParameterType != typeof(TaskEntityContext)).ParameterType;
+        var state = State(id) ?? ChatSessionState.Empty;
+        object? argument = input is null ? null : JsonSerializer.Deserialize(input, inputType, Serializer);
+        var context = new RecordingEntityContext(id.Key);
+        var operations = Services.GetRequiredService<SessionOperations>();
+        var outcome = (SessionOutcome)typeof(SessionOperations).GetMethod(method.Name)!.Invoke(operations, [state, argument, context.Object])!;
+        if (Crashes(item))
+        {
+            return;
+        }
+
+        Count($"entity {method.Name}");
+        if (outcome.State is null)
+        {
+            Entities.Remove(id);
+        }
+        else
+        {
+            Entities[id] = JsonSerializer.Serialize(outcome.State, Serializer);
+        }
+
+        foreach (var (name, orchestrationInput, options) in context.Scheduled)
+        {
+            Add(new StartWork(name, options?.InstanceId ?? $"auto-{nextWorkId}", Serialize(orchestrationInput)) { DueAt = Now });
+        }
+
+        foreach (var (target, signalled, signalInput, options) in context.Signals)
+        {
+            bool delayed = options?.SignalTime is not null;
+            Add(new SignalWork(target, signalled, Serialize(signalInput), id.ToString(), delayed, FromClient: false)
+            {
+                DueAt = delayed ? Deliver(options!.SignalTime!.Value) : Now,
+            });
+            if (delayed)
+            {
+                Count("delayed signals");
+            }
+        }
+
+        if (call is not null)
+        {
+            string? result = method.ReturnType == typeof(void) ? null : Serialize(outcome.Verdict);
+            Answers[(call.Caller, call.Incarnation, call.Slot)] = result;
+            Add(new ResultWork(call.Caller, call.Incarnation, call.Slot, new SlotResult(result, null, Now)) { DueAt = Now });
+        }
+
+        Note($"{id.Key}.{method.Name}({Shorten(input)}) -> {(outcome.State is null ? "no state" : Describe(outcome.State))}");
+    }
+
+    static string Describe(ChatSessionState s) =>
+        s.IsTombstone ? $"tombstone@{s.DeletedAt:HH:mm:ss.fff}"
+        : $"gen {s.Generation} active {s.Active?.Turn.TurnId ?? "-"} pending [{string.Join(",", s.Pending.Select(p => p.TurnId))}] done [{string.Join(",", s.Turns.Select(t => $"{t.TurnId}:{t.Status}"))}]";
+
+    static string Shorten(string? text) => text is null ? "" : text.Length > 80 ? text[..80] + "…" : text;
+}

@@ -1,0 +1,106 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Llm;
+using FunctionsChat.Sessions;
+using FunctionsChat.Tests.Http;
+using FunctionsChat.Turns;
+using Microsoft.Extensions.Options;
+using static FunctionsChat.Tests.Domain.Turns;
+
+namespace FunctionsChat.Tests.Simulation;
+
+/// <summary>Edges the real runtime produced, each replayed on purpose.</summary>
+public class ScenarioTests
+{
+    static ChatSessionState? Session(DurableSimulation sim, string sessionId = "s1") => sim.State(SessionEntityIds.For(HttpHarness.Key(sessionId)));
+
+    [Fact]
+    public async Task A_turn_id_used_again_after_a_delete_gets_the_answer_to_its_own_message()
+    {
+        var sim = new DurableSimulation(seed: 7, faults: Faults.None);
+        _ = sim.Send("s1", "poem", "Write a poem");
+        // Stop while the first life's turn is running: its orchestration has the model's answer but has not reported.
+        sim.RunUntil(() => sim.Counted("activity GenerateReply") == 1);
+
+        var deleted = sim.DeleteSession("s1");
+        sim.RunUntil(() => deleted.IsCompleted);
+        _ = sim.Send("s1", "poem", "Write a limerick");
+        sim.RunUntil(() => false);
+
+        var turn = SessionQueries.FindTurn(Session(sim)!, "poem")!;
+        Assert.Equal(204, Sent.StatusOf(await deleted));
+        Assert.Equal(TurnStatus.Completed, turn.Status);
+        Assert.Equal(SimulatedModel.AnswerTo("Write a limerick"), turn.Finished!.Answer);
+        Assert.Equal(2, sim.Counted("orchestration ChatTurn"));
+    }
+
+    [Fact]
+    public void A_turn_whose_orchestration_never_reports_expires_even_when_an_earlier_expiry_signal_arrives_first()
+    {
+        var limits = Limits with { TurnTimeout = TimeSpan.FromMinutes(5) };
+        // t1 finishes at once; t2 starts a minute later and never reports. The one expiry signal was armed for t1.
+        var state = ChatSessionState.Empty
+            .Apply(s => SessionTransitions.Enqueue(s, Request("t1"), T0, limits))
+            .Apply(s => SessionTransitions.Complete(s, Completion("t1"), T0.AddSeconds(5), limits))
+            .Apply(s => SessionTransitions.Enqueue(s, Request("t2") with { AcceptedAt = T0.AddMinutes(1) }, T0.AddMinutes(1), limits));
+        var armed = state.ExpiryCheckAt!.Value;
+
+        // Delivered 900 ms early, as queue visibility allows: it finds t2 not yet due and arms itself for t2.
+        var first = SessionTransitions.Expire(state, new TurnExpiry("t1") { At = armed }, armed.AddMilliseconds(-900), limits);
+        var rearmed = first.ExpiryCheckAt!.Value;
+        var second = SessionTransitions.Expire(first.State, new TurnExpiry("t2") { At = rearmed }, rearmed.AddMilliseconds(-900), limits);
+
+        Assert.Equal(T0.AddMinutes(5), armed);
+        Assert.Equal(TransitionNote.Rearmed, first.Note);
+        Assert.Equal(T0.AddMinutes(6), rearmed);
+        Assert.Equal(TransitionNote.Applied, second.Note);
+        Assert.Equal(ErrorCodes.TurnExpired, SessionQueries.FindTurn(second.State, "t2")!.Finished!.ErrorCode);
+    }
+
+    [Fact]
+    public void An_enqueue_redelivered_after_a_delete_does_not_bring_the_session_back()
+    {
+        var request = Request("t1") with { AcceptedAt = T0 };
+        var live = SessionTransitions.Enqueue(ChatSessionState.Empty, request, T0, Limits).State;
+        var deleted = SessionTransitions.Delete(live, new SessionDeletion(T0.AddSeconds(1)), T0.AddSeconds(2), Limits).State;
+
+        var redelivered = SessionTransitions.Enqueue(deleted, request, T0.AddSeconds(3), Limits);
+        var later = SessionTransitions.Enqueue(deleted, Request("t2") with { AcceptedAt = T0.AddSeconds(4) }, T0.AddSeconds(4), Limits);
+        var lateAfterRebirth = SessionTransitions.Enqueue(later.State, request, T0.AddSeconds(5), Limits);
+
+        Assert.Equal(TransitionNote.Deleted, redelivered.Note);
+        Assert.Same(deleted, redelivered.State);
+        Assert.Null(redelivered.Start);
+        Assert.Equal(1, later.State.Generation);
+        Assert.Equal(TransitionNote.Deleted, lateAfterRebirth.Note);
+    }
+
+    [Fact]
+    public void A_delete_redelivered_after_the_session_began_again_deletes_nothing_of_the_new_life()
+    {
+        var deleted = SessionTransitions.Delete(Enqueued("t1"), new SessionDeletion(T0.AddSeconds(1)), T0.AddSeconds(1), Limits).State;
+        var reborn = SessionTransitions.Enqueue(deleted, Request("t2") with { AcceptedAt = T0.AddSeconds(2) }, T0.AddSeconds(2), Limits).State;
+
+        var again = SessionTransitions.Delete(reborn, new SessionDeletion(T0.AddSeconds(1)), T0.AddSeconds(3), Limits);
+
+        Assert.Equal(TransitionNote.Stale, again.Note);
+        Assert.Equal(TurnStatus.Running, SessionQueries.FindTurn(again.State, "t2")!.Status);
+    }
+
+    [Theory]
+    [InlineData("00:05:00", false)]
+    [InlineData("00:09:30", true)]
+    public void The_turn_timeout_must_cover_the_model_call_with_every_retry(string turnTimeout, bool valid)
+    {
+        // Defaults: 5 attempts of up to 60 s, 4 waits of up to 60 s, plus 30 s of margin: 570 s.
+        var validator = new SessionOptionsValidator(Options.Create(new LlmOptions()));
+
+        var result = validator.Validate(null, new SessionOptions { TurnTimeout = TimeSpan.Parse(turnTimeout, System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal(valid, result.Succeeded);
+        Assert.True(validator.Validate(null, new SessionOptions()).Succeeded, "the defaults fit");
+        if (!valid)
+        {
+            Assert.Contains("Session__TurnTimeout", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using FunctionsChat.Domain;
+using Microsoft.Extensions.AI;
+
+namespace FunctionsChat.Tests.Simulation;
+
+/// <summary>
+/// A model whose answer names the message it answers (<see cref="AnswerTo"/>), so an answer attached to the wrong
+/// message is seen; it fails as often as the faults say.
+/// </summary>
+public sealed class SimulatedModel(Random random, Func<Faults> faults) : IChatClient
+{
+    public int Calls { get; private set; }
+
+    public static string AnswerTo(string message) => "re " + Fingerprint.Of(message);
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Calls++;
+        var f = faults();
+        double roll = random.NextDouble();
+        if (roll < f.ModelTransientFailure)
+        {
+            throw new HttpRequestException("The simulated model is overloaded.", null, System.Net.HttpStatusCode.ServiceUnavailable);
+        }
+
+        if (roll < f.ModelTransientFailure + f.ModelPermanentFailure)
+        {
+            throw new FunctionsChat.Llm.ModelCallException(new ModelFailure(ModelFailure.BadRequest, "The simulated model refused."), null);
+        }
+
+        string last = messages.Last(m => m.Role == ChatRole.User).Text;
+        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, AnswerTo(last)))
+        {
+            ModelId = "sim",
+            FinishReason = ChatFinishReason.Stop,
+            Usage = new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 },
+        });
+    }
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+}

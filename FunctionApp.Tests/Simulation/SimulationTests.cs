@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Text.Json;
+using FunctionsChat.Domain;
+using FunctionsChat.Sessions;
+using FunctionsChat.Tests.Http;
+using FunctionsChat.Turns;
+using Microsoft.DurableTask.Entities;
+using Xunit.Abstractions;
+
+namespace FunctionsChat.Tests.Simulation;
+
+/// <summary>
+/// Seeded histories of the app under the runtime's documented faults, checking the session's promises after every
+/// step and, once faults stop, that everything that should finish does. A failure names its seed and the trace's end;
+/// FUNCTIONSCHAT_SIM_SEEDS and FUNCTIONSCHAT_SIM_FIRST_SEED replay or soak.
+/// </summary>
+public class SimulationTests(ITestOutputHelper output)
+{
+    static readonly string[] SessionNames = ["s1", "s2"];
+
+    // Text the serializer escapes or widens.
+    static readonly string[] Words = ["hi", "<b>&amp;</b>", "l'été", "漢字", "😀", "tab\there", "\"quoted\"", "\u0001"];
+
+    [Fact]
+    public void Promises_hold_in_every_seeded_history()
+    {
+        int seeds = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_SEEDS"), out int n) ? n : 2000;
+        int first = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_FIRST_SEED"), out int f) ? f : 1;
+        var watch = Stopwatch.StartNew();
+        var totals = new Dictionary<string, int>();
+        for (int seed = first; seed < first + seeds; seed++)
+        {
+            var sim = History(seed);
+            foreach (var (what, count) in sim.Counts)
+            {
+                totals[what] = totals.GetValueOrDefault(what) + count;
+            }
+        }
+
+        string summary = $"simulation: {seeds} seeded histories (seeds {first}..{first + seeds - 1}) in {watch.Elapsed.TotalSeconds:0.0} s; "
+            + string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}"));
+        output.WriteLine(summary);
+        if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_SUMMARY") is { Length: > 0 } path)
+        {
+            File.WriteAllText(path, summary + Environment.NewLine);
+        }
+    }
+
+    /// <summary>One seeded history: clients act while the runtime misbehaves, then faults stop and everything settles.</summary>
+    static DurableSimulation History(int seed)
+    {
+        var probe = new Random(seed);
+        // Retention off, short, or longer than the backend's longest signal delay (so its signal travels in hops).
+        var retention = new[] { TimeSpan.Zero, TimeSpan.FromMinutes(10), TimeSpan.FromDays(8) }[probe.Next(3)];
+        var sim = new DurableSimulation(seed, new SessionOptions
+        {
+            MaxPendingTurns = 3,
+            MaxWorkingTurns = 4,
+            MaxWorkingBytes = 2048,
+            TurnTimeout = TimeSpan.FromMinutes(2),
+            ModelMaxAttempts = 3,
+            ModelFirstRetryInterval = TimeSpan.FromSeconds(1),
+            ModelMaxRetryInterval = TimeSpan.FromSeconds(5),
+            IdleRetention = retention,
+        });
+        var world = new World(sim);
+        try
+        {
+            sim.AfterStep = world.CheckAlways;
+            sim.OnOrchestrationDone = world.CheckVerdict;
+            int actions = 4 + sim.Next(12);
+            for (int a = 0; a < actions; a++)
+            {
+                for (int s = sim.Next(8); s > 0; s--)
+                {
+                    sim.Step();
+                }
+
+                world.Act();
+            }
+
+            sim.Faults = Faults.None;
+            sim.RunUntil(() => false);
+            world.CheckSettled();
+            return sim;
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException(
+                $"Seed {seed} broke a promise: {e.Message}{Environment.NewLine}Replay with FUNCTIONSCHAT_SIM_FIRST_SEED={seed} FUNCTIONSCHAT_SIM_SEEDS=1. Last steps:{Environment.NewLine}"
+                + string.Join(Environment.NewLine, sim.Trace.TakeLast(40)), e);
+        }
+    }
+
+    /// <summary>What the clients did and what they were told, and the checks over it.</summary>
+    sealed class World(DurableSimulation sim)
+    {
+        readonly List<Sent> sent = [];
+        readonly Dictionary<string, List<(DateTimeOffset Requested, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, DateTimeOffset? Answered)>> deletes = [];
+        int fresh;
+
+        static EntityInstanceId Entity(string sessionId) => SessionEntityIds.For(HttpHarness.Key(sessionId));
+
+        string Text() => string.Join(' ', Enumerable.Range(0, 1 + sim.Next(4)).Select(_ => Words[sim.Next(Words.Length)])) + $" #{fresh}";
+
+        public void Act()
+        {
+            string session = SessionNames[sim.Next(SessionNames.Length)];
+            var mine = sent.Where(s => s.SessionId == session).ToList();
+            int roll = sim.Next(100);
+            if (roll < 55 || mine.Count == 0)
+            {
+                string id = $"k{fresh++}";
+                Record(session, id, Text(), roll % 5 == 0);
+            }
+            else if (roll < 68)
+            {
+                var again = mine[sim.Next(mine.Count)];
+                Record(session, again.TurnId, again.Message, call: false);
+            }
+            else if (roll < 76)
+            {
+                sim.Cancel(session, mine[sim.Next(mine.Count)].TurnId);
+            }
+            else if (roll < 82)
+            {
+                var at = sim.Now;
+                deletes.TryAdd(session, []);
+                deletes[session].Add((at, sim.DeleteSession(session), null));
+            }
+            else if (roll < 90 && deletes.ContainsKey(session))
+            {
+                // A key used before the delete, for a new message.
+                var old = mine[sim.Next(mine.Count)];
+                fresh++;
+                Record(session, old.TurnId, Text(), call: false);
+            }
+            else
+            {
+                var turn = sim.GetTurn(session, mine[sim.Next(mine.Count)].TurnId);
+                Check(!turn.IsCompleted || Sent.StatusOf(turn.Result) < 500, "a read never fails");
+            }
+        }
+
+        void Record(string session, string id, string message, bool call)
+        {
+            var at = sim.Now;
+            sent.Add(new Sent(session, id, message, at, call ? sim.Call(session, id, message) : sim.Send(session, id, message)));
+        }
+
+        /// <summary>After every step.</summary>
+        public void CheckAlways()
+        {
+            foreach (var session in SessionNames)
+            {
+                var id = Entity(session);
+                var state = sim.State(id);
+                int held = sim.Pending.Count(w => w is SignalWork { Delayed: true } s && s.Target == id);
+                Check(held <= 2, $"delayed signals held for one session stay O(1): {held} for {session}");
+                if (sim.LastDelivered is CallWork call && call.Target == id && sim.Answers.ContainsKey((call.Caller, call.Incarnation, call.Slot))
+                    && sim.Pending.All(w => w.Id != call.Id))
+                {
+                    // The verdict the session gives a turn's report is what it has recorded for that incarnation.
+                    var verdict = JsonSerializer.Deserialize<TurnVerdict>(sim.Answers[(call.Caller, call.Incarnation, call.Slot)]!, DurableSimulation.Serializer)!;
+                    var run = JsonSerializer.Deserialize<TurnCompletion>(call.Input!, DurableSimulation.Serializer)!.Run!;
+                    var seen = state is null ? null : SessionQueries.FindTurn(state, verdict.TurnId);
+                    bool same = seen is not null && SessionQueries.RunOf(state!, seen.Sequence) == run;
+                    Check(same ? verdict.Status == seen!.Status : verdict.Status is null || (state is not null && state.ArchivedThrough > 0),
+                        $"the session's verdict on {call.Caller} ({verdict.Status}) is what it recorded ({(same ? seen!.Status : null)})");
+                }
+
+                if (state is null)
+                {
+                    continue;
+                }
+
+                Check(JsonSerializer.SerializeToUtf8Bytes(state, DurableSimulation.Serializer).Length > 0, "state serializes");
+                var stored = Stored(session, state);
+                Check(stored.Count == stored.Select(t => t.TurnId).Distinct().Count(), $"no turn of {session} is stored twice");
+                foreach (var turn in stored)
+                {
+                    var sends = sent.Where(s => s.SessionId == session && s.TurnId == turn.TurnId && Fingerprint.Of(s.Message) == turn.MessageHash).ToList();
+                    Check(sends.Count > 0, $"turn {turn.TurnId} of {session} holds a message a client sent with that key");
+                    Check(turn.AcceptedAt > (state.DeletedAt ?? DateTimeOffset.MinValue), $"turn {turn.TurnId} accepted before a delete is gone");
+                    if (turn.Status == TurnStatus.Completed)
+                    {
+                        Check(turn.Answer == SimulatedModel.AnswerTo(turn.Message), $"the answer of {turn.TurnId} answers its own message");
+                    }
+                }
+
+                if (state.Active is { } active)
+                {
+                    bool expiryOnItsWay = sim.Pending.Any(w => w is SignalWork { Operation: nameof(ChatSession.Expire) } s && s.Target == id
+                        && JsonSerializer.Deserialize<TurnExpiry>(s.Input!, DurableSimulation.Serializer)!.At == state.ExpiryCheckAt);
+                    Check(state.ExpiryCheckAt is not null && expiryOnItsWay, $"running turn {active.Turn.TurnId} of {session} has its expiry signal on its way");
+                }
+
+                if (sim.LastDelivered is SignalWork { Operation: nameof(ChatSession.RetentionCheck) } check && check.Target == id && state.IsTombstone && state.DeletedAt == sim.Now)
+                {
+                    Check(sim.Session.IdleRetention > TimeSpan.Zero, "with retention off nothing is deleted unasked");
+                }
+            }
+        }
+
+        List<TranscriptTurn> Stored(string session, ChatSessionState state)
+        {
+            var archived = sim.Archive.Sessions.GetValueOrDefault(HttpHarness.Key(session))?.Values.Where(t => t.Sequence <= state.ArchivedThrough) ?? [];
+            return archived.Concat(state.Turns)
+                .Concat(state.Pending.Select(p => new TranscriptTurn(p.TurnId, p.Sequence, TurnStatus.Queued, p.Message, p.MessageHash, p.AcceptedAt, default)))
+                .Concat(state.Active is { } a ? [new TranscriptTurn(a.Turn.TurnId, a.Turn.Sequence, TurnStatus.Running, a.Turn.Message, a.Turn.MessageHash, a.Turn.AcceptedAt, default)] : [])
+                .ToList();
+        }
+
+        /// <summary>A turn orchestration reports what the session recorded, never its own opinion.</summary>
+        public void CheckVerdict(Instance instance)
+        {
+            if (instance.Name != nameof(ChatTurn) || instance.Status != InstanceStatus.Completed)
+            {
+                return;
+            }
+
+            var result = JsonSerializer.Deserialize<TurnResult>(instance.Output!, DurableSimulation.Serializer)!;
+            var answer = sim.Answers.Where(a => a.Key.Caller == instance.Id && a.Key.Incarnation == instance.Incarnation).MaxBy(a => a.Key.Slot).Value;
+            var verdict = JsonSerializer.Deserialize<TurnVerdict>(answer!, DurableSimulation.Serializer)!;
+            Check(verdict.Status == result.Status && verdict.ErrorCode == result.ErrorCode, $"{instance.Id} reports {result.Status?.ToString() ?? "gone"} as the session said {verdict.Status?.ToString() ?? "gone"}");
+        }
+
+        /// <summary>At quiescence, faults off: everything accepted finished, nothing wedged, nothing resurrected.</summary>
+        public void CheckSettled()
+        {
+            foreach (var pending in sent.Where(s => !s.Response.IsCompleted))
+            {
+                Check(false, $"the request for {pending.TurnId} of {pending.SessionId} was answered");
+            }
+
+            Check(sim.Pending.Count == 0, "nothing is left to deliver");
+            foreach (var session in SessionNames)
+            {
+                var state = sim.State(Entity(session));
+                var myDeletes = deletes.GetValueOrDefault(session) ?? [];
+                DateTimeOffset lastDeleteRequested = myDeletes.Count == 0 ? DateTimeOffset.MinValue : myDeletes.Max(d => d.Requested);
+                if (sim.Session.IdleRetention > TimeSpan.Zero)
+                {
+                    Check(state is null, $"with retention on, idle {session} is deleted and its tombstone forgotten once time has passed");
+                    continue;
+                }
+
+                var stored = state is null ? [] : Stored(session, state);
+                Check(state is null || (state.Active is null && state.Pending.Count == 0), $"{session} is not wedged: nothing running or queued at quiescence");
+                Check(stored.All(t => t.AcceptedAt > lastDeleteRequested), $"nothing accepted before the last delete of {session} came back");
+                Check(stored.All(t => t.Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled), $"every turn of {session} finished");
+
+                // A send answered 202 after every delete of its session had answered 204 must be there, exactly once.
+                foreach (var accepted in sent.Where(s => s.SessionId == session && s.Status is 202 or 200 or 502 or 504 or 409))
+                {
+                    bool afterEveryDelete = myDeletes.All(d => d.Response.IsCompleted && Sent.StatusOf(d.Response.Result) == 204 && accepted.At > d.Requested + sim.Api.CallTimeout);
+                    if (!afterEveryDelete || state is null)
+                    {
+                        continue;
+                    }
+
+                    var outcome = SessionQueries.FindOutcome(state, accepted.TurnId);
+                    var kept = stored.Where(t => t.TurnId == accepted.TurnId).ToList();
+                    Check(kept.Count == 1 || outcome?.Finished?.ErrorCode == ErrorCodes.QueueFull || state.ArchivedIds.Any(k => k.TurnId == accepted.TurnId),
+                        $"accepted turn {accepted.TurnId} of {session} is stored exactly once (found {kept.Count})");
+                }
+            }
+        }
+
+        static void Check(bool condition, string promise)
+        {
+            if (!condition)
+            {
+                throw new InvalidOperationException("Broken: " + promise);
+            }
+        }
+    }
+}
