@@ -32,11 +32,11 @@ public static partial class SessionStep
 
         var transition = decide();
         span?.SetTag("chat.transition", transition.Note.ToString());
-        Count(telemetry, operation, turnId, transition);
+        Count(telemetry, operation, transition);
         return new(Carry(context, transition, retry, logger), transition.Verdict);
     }
 
-    static void Count(ChatTelemetry telemetry, string operation, string? turnId, Transition transition)
+    static void Count(ChatTelemetry telemetry, string operation, Transition transition)
     {
         if (transition.Start is not null)
         {
