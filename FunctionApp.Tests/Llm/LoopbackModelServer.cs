@@ -9,7 +9,7 @@ namespace FunctionsChat.Tests.Llm;
 
 /// <summary>
 /// A chat-completions server on 127.0.0.1 and a random port, speaking the Azure OpenAI
-/// (<c>/openai/deployments/{deployment}/chat/completions</c>) and OpenAI-compatible (<c>/v1/chat/completions</c>)
+/// (<c>/openai/v1/chat/completions</c>) and OpenAI-compatible (<c>/v1/chat/completions</c>)
 /// wire formats, answering each request as the test scripts it.
 /// </summary>
 public sealed class LoopbackModelServer : IAsyncDisposable

@@ -1,3 +1,4 @@
+using System.ClientModel.Primitives;
 using FunctionsChat.Domain;
 using FunctionsChat.Llm;
 using FunctionsChat.Turns;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace FunctionsChat.Tests.Llm;
 
-/// <summary>The real client stack (Azure.AI.OpenAI / OpenAI + Microsoft.Extensions.AI) against a loopback server.</summary>
+/// <summary>The real client stack (OpenAI + Microsoft.Extensions.AI) against a loopback server.</summary>
 public sealed class ModelCallOverHttpTests : IAsyncLifetime
 {
     static readonly ContextFitter Fitter = new(ContextFitter.CreateTokenizer());
@@ -57,10 +58,79 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
 
         Assert.Equal(new ModelReply("A poem about durable execution.", "gpt-4o-mini-2024-07-18", new TokenUsage(57, 12), "stop"), reply);
         var seen = Assert.Single(server.Requests);
-        Assert.Equal("/openai/deployments/chat-deployment/chat/completions", seen.Path);
-        Assert.StartsWith("?api-version=", seen.Query);
+        Assert.Equal("/openai/v1/chat/completions", seen.Path);
+        Assert.Equal("", seen.Query); // the v1 API takes no api-version, so no model is refused for an old one
+        Assert.Equal("chat-deployment", seen.Body.GetProperty("model").GetString());
         Assert.Equal("test-azure-key", seen.Headers["api-key"]);
         Assert.False(seen.Headers.ContainsKey("authorization"));
+    }
+
+    [Fact]
+    public async Task Azure_OpenAI_without_a_key_sends_an_Entra_token_for_Cognitive_Services()
+    {
+        // Bearer tokens are only sent over TLS, so this request goes to an https address and is answered in process.
+        var options = Azure();
+        options.Endpoint = new Uri("https://res.openai.azure.com/");
+        options.ApiKey = null;
+        var credential = new ScopeRecordingCredential();
+        var handler = new AnsweringHandler();
+        var client = ChatClientFactory.Create(options, Fitter, credential, new HttpClientPipelineTransport(new HttpClient(handler)));
+
+        var reply = await new GenerateReply(client, Fitter, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
+
+        Assert.Equal("Hello from Azure.", reply.Text);
+        var seen = Assert.Single(handler.Requests);
+        Assert.Equal("https://res.openai.azure.com/openai/v1/chat/completions", seen.RequestUri!.ToString());
+        Assert.Equal("Bearer entra-token", seen.Headers.Authorization!.ToString());
+        Assert.False(seen.Headers.Contains("api-key"));
+        Assert.Equal(["https://cognitiveservices.azure.com/.default"], credential.Scopes);
+    }
+
+    sealed class AnsweringHandler : HttpMessageHandler
+    {
+        public List<HttpRequestMessage> Requests { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests.Add(request);
+            const string body = """{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from Azure."},"finish_reason":"stop"}]}""";
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") });
+        }
+    }
+
+    [Fact]
+    public async Task The_output_limit_is_sent_as_max_completion_tokens_which_reasoning_models_require()
+    {
+        var options = Azure();
+        options.MaxOutputTokens = 300;
+
+        await Call(options);
+
+        var body = Assert.Single(server.Requests).Body;
+        Assert.Equal(300, body.GetProperty("max_completion_tokens").GetInt32());
+        Assert.False(body.TryGetProperty("max_tokens", out _));
+    }
+
+    [Theory]
+    [InlineData("https://res.openai.azure.com", "https://res.openai.azure.com/openai/v1/")]
+    [InlineData("https://res.openai.azure.com/", "https://res.openai.azure.com/openai/v1/")]
+    [InlineData("https://res.openai.azure.com/openai/v1", "https://res.openai.azure.com/openai/v1/")]
+    [InlineData("https://res.cognitiveservices.azure.com/openai/v1/", "https://res.cognitiveservices.azure.com/openai/v1/")]
+    public void Either_the_resource_endpoint_or_its_v1_address_may_be_configured(string configured, string used) =>
+        Assert.Equal(new Uri(used), ChatClientFactory.AzureV1Endpoint(new Uri(configured)));
+
+    sealed class ScopeRecordingCredential : global::Azure.Core.TokenCredential
+    {
+        public List<string> Scopes { get; } = [];
+
+        public override global::Azure.Core.AccessToken GetToken(global::Azure.Core.TokenRequestContext context, CancellationToken cancellationToken)
+        {
+            Scopes.AddRange(context.Scopes);
+            return new("entra-token", DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<global::Azure.Core.AccessToken> GetTokenAsync(global::Azure.Core.TokenRequestContext context, CancellationToken cancellationToken) =>
+            new(GetToken(context, cancellationToken));
     }
 
     [Fact]
