@@ -79,6 +79,105 @@ public class BadInputTests
         NothingChanged(before);
     }
 
+    [Theory]
+    [InlineData("{\"message\":\"\\ud800\"}")] // a lone surrogate escape
+    [InlineData("{\"message\":\"hi\"} garbage")] // trailing data
+    [InlineData("{\"message\":\"hi\"}{\"message\":\"again\"}")] // two objects
+    public async Task Json_that_holds_no_single_valid_message_is_400_not_500(string body)
+    {
+        var before = http.State;
+
+        var result = await http.Messages.SendMessage(HttpHarness.Request("POST", "/Chat/session123/message/send", body), http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 400, "invalid-json");
+        NothingChanged(before);
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_UTF_8_inside_the_message_are_400_not_500()
+    {
+        var before = http.State;
+        byte[] body = [.. "{\"message\":\"a"u8, 0xC3, 0x28, 0xFF, .. "\"}"u8];
+        var request = HttpHarness.Request("POST", "/Chat/session123/message/send");
+        request.Body = new MemoryStream(body);
+        request.ContentType = "application/json";
+
+        var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 400, "invalid-json");
+        NothingChanged(before);
+    }
+
+    [Fact]
+    public async Task A_client_that_goes_away_while_its_body_is_read_gets_no_answer_and_nothing_is_signalled()
+    {
+        var before = http.State;
+        using var aborted = new CancellationTokenSource();
+        var request = HttpHarness.Request("POST", "/Chat/session123/message/send", aborted: aborted.Token);
+        request.ContentType = "application/json";
+        request.Body = new BreakingStream("{\"message\":\"hal"u8.ToArray(), () => aborted.Cancel(), new IOException("The client reset the request stream."));
+
+        var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");
+
+        Assert.IsType<Microsoft.AspNetCore.Mvc.EmptyResult>(result);
+        NothingChanged(before);
+    }
+
+    [Fact]
+    public async Task A_body_cut_short_by_the_connection_is_400()
+    {
+        var before = http.State;
+        var request = HttpHarness.Request("POST", "/Chat/session123/message/send");
+        request.ContentType = "application/json";
+        request.Body = new BreakingStream("{\"message\":\"hal"u8.ToArray(), () => { }, new Microsoft.AspNetCore.Http.BadHttpRequestException("Unexpected end of request content."));
+
+        var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 400, "incomplete-body");
+        NothingChanged(before);
+    }
+
+    /// <summary>A request body that yields some bytes, then breaks the way a dropped connection does.</summary>
+    sealed class BreakingStream(byte[] first, Action beforeBreaking, Exception failure) : Stream
+    {
+        bool served;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!served)
+            {
+                served = true;
+                first.CopyTo(buffer);
+                return new(first.Length);
+            }
+
+            beforeBreaking();
+            throw failure;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     [Fact]
     public async Task A_message_over_the_configured_size_is_413()
     {

@@ -12,7 +12,7 @@ public class MessageFunctionsTests
     [Fact]
     public async Task Send_signals_Enqueue_to_the_session_entity_and_answers_202_with_the_Location_of_the_turn()
     {
-        var http = new HttpHarness();
+        var http = new HttpHarness { EntityApplies = true };
 
         var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
 
@@ -22,6 +22,64 @@ public class MessageFunctionsTests
         var (id, operation, input) = Assert.Single(http.Signals);
         Assert.Equal((Session, "Enqueue"), (id, operation));
         Assert.Equal(new TurnRequest("session123", "turn-1", "Write a poem", HttpHarness.Start), input);
+    }
+
+    [Fact]
+    public async Task Send_answers_202_only_once_the_session_holds_the_turn_so_its_Location_is_never_404()
+    {
+        var http = new HttpHarness();
+        http.AfterRead = reads =>
+        {
+            if (reads == 4)
+            {
+                // The signal arrives late, as real backends deliver it: only now does the session take the turn.
+                http.State = SessionTransitions.Enqueue(ChatSessionState.Empty, (TurnRequest)http.Signals.Single().Input!, http.Clock.GetUtcNow(), SessionLimits.Default).State;
+            }
+        };
+
+        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
+        http.AfterRead = null;
+        var location = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/turn-1"), http.Client.Object, "session123", "turn-1");
+
+        Assert.IsType<AcceptedResult>(result);
+        Assert.Equal(5, http.Reads.Count - 1); // one before signalling, four looks until the session held it; then the GET
+        Assert.Equal(TurnStatus.Running, ((TurnStatusView)Assert.IsType<OkObjectResult>(location).Value!).Status);
+    }
+
+    [Fact]
+    public async Task A_send_the_session_has_not_confirmed_within_its_bound_is_503_with_the_key_to_retry_with()
+    {
+        var http = new HttpHarness();
+        var request = HttpHarness.Post("/Chat/session123/message/send", "Write a poem");
+
+        var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 503, "not-confirmed");
+        string turnId = ((TurnRequest)Assert.Single(http.Signals).Input!).TurnId;
+        Assert.Equal(turnId, request.HttpContext.Response.Headers["Idempotency-Key"].ToString());
+        Assert.Equal("1", request.HttpContext.Response.Headers.RetryAfter.ToString());
+        Assert.Equal(TimeSpan.FromSeconds(30), http.Clock.Delays.Aggregate(TimeSpan.Zero, (a, b) => a + b));
+        Assert.Null(http.State);
+    }
+
+    [Fact]
+    public async Task A_send_dropped_by_a_delete_requested_after_it_is_409_session_deleted()
+    {
+        var http = new HttpHarness();
+        http.AfterRead = reads =>
+        {
+            if (reads == 2)
+            {
+                var request = (TurnRequest)http.Signals.Single().Input!;
+                var live = SessionTransitions.Enqueue(ChatSessionState.Empty, new TurnRequest("session123", "earlier", "hi", HttpHarness.Start.AddSeconds(-5)), HttpHarness.Start, SessionLimits.Default).State;
+                http.State = SessionTransitions.Delete(live, new SessionDeletion(request.AcceptedAt.AddMilliseconds(1)), http.Clock.GetUtcNow(), SessionLimits.Default).State;
+            }
+        };
+
+        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 409, "session-deleted");
+        Assert.Null(SessionQueries.FindTurn(http.State!, "turn-1"));
     }
 
     [Fact]

@@ -33,6 +33,60 @@ public class ScenarioTests
         Assert.Equal(2, sim.Counted("orchestration ChatTurn"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public async Task Two_messages_sent_with_one_key_at_the_same_moment_get_202_for_the_one_kept_and_422_for_the_other(int seed)
+    {
+        // Both read the session before either signal lands, as on the real runtime; the signals arrive in either order.
+        var sim = new DurableSimulation(seed, faults: Faults.None with { ClientSignalSpread = TimeSpan.FromSeconds(2) });
+        var poem = sim.Send("s1", "k1", "Write a poem");
+        var limerick = sim.Send("s1", "k1", "Write a limerick");
+        sim.RunUntil(() => poem.IsCompleted && limerick.IsCompleted);
+
+        var kept = SessionQueries.FindTurn(Session(sim)!, "k1")!;
+        var (winner, loser) = kept.MessageHash == Fingerprint.Of("Write a poem") ? (poem, limerick) : (limerick, poem);
+        Assert.IsType<Microsoft.AspNetCore.Mvc.AcceptedResult>(await winner);
+        HttpHarness.Problem(await loser, 422, "idempotency-key-reused");
+    }
+
+    [Fact]
+    public async Task The_Location_of_a_202_answers_the_turn_at_once_however_slowly_the_signal_travels()
+    {
+        var sim = new DurableSimulation(seed: 11, faults: Faults.None with { ClientSignalSpread = TimeSpan.FromSeconds(20) });
+        var sent = sim.Send("s1", "poem-3", "Write a poem");
+        sim.RunUntil(() => sent.IsCompleted);
+
+        var read = sim.GetTurn("s1", "poem-3");
+        sim.RunUntil(() => read.IsCompleted);
+
+        Assert.IsType<Microsoft.AspNetCore.Mvc.AcceptedResult>(await sent);
+        Assert.Equal(200, Sent.StatusOf(await read));
+    }
+
+    [Fact]
+    public async Task A_signal_slower_than_the_accept_bound_is_503_and_the_retry_with_its_key_is_the_same_turn()
+    {
+        var sim = new DurableSimulation(seed: 5, faults: Faults.None with { ClientSignalSpread = TimeSpan.FromMinutes(2) });
+        sim.Api.AcceptTimeout = TimeSpan.FromSeconds(1);
+        var first = sim.Send("s1", "k1", "Write a poem");
+        sim.RunUntil(() => first.IsCompleted);
+        HttpHarness.Problem(await first, 503, "not-confirmed");
+
+        sim.Api.AcceptTimeout = TimeSpan.FromMinutes(5);
+        var retry = sim.Send("s1", "k1", "Write a poem");
+        sim.RunUntil(() => false);
+
+        Assert.IsType<Microsoft.AspNetCore.Mvc.AcceptedResult>(await retry);
+        var turn = Assert.Single(Session(sim)!.Turns);
+        Assert.Equal(("k1", TurnStatus.Completed), (turn.TurnId, turn.Status));
+        Assert.Equal(1, sim.Counted("orchestration ChatTurn"));
+    }
+
     [Fact]
     public void A_turn_whose_orchestration_never_reports_expires_even_when_an_earlier_expiry_signal_arrives_first()
     {

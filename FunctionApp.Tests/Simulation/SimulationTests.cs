@@ -96,6 +96,7 @@ public class SimulationTests(ITestOutputHelper output)
     sealed class World(DurableSimulation sim)
     {
         readonly List<Sent> sent = [];
+        readonly List<(Sent Of, bool WasAccepted, DateTimeOffset At, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response)> reads = [];
         readonly Dictionary<string, List<(DateTimeOffset Requested, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, DateTimeOffset? Answered)>> deletes = [];
         int fresh;
 
@@ -112,6 +113,12 @@ public class SimulationTests(ITestOutputHelper output)
             {
                 string id = $"k{fresh++}";
                 Record(session, id, Text(), roll % 5 == 0);
+                if (roll % 4 == 1)
+                {
+                    // Another client races the same key with another message.
+                    fresh++;
+                    Record(session, id, Text(), call: false);
+                }
             }
             else if (roll < 68)
             {
@@ -137,8 +144,8 @@ public class SimulationTests(ITestOutputHelper output)
             }
             else
             {
-                var turn = sim.GetTurn(session, mine[sim.Next(mine.Count)].TurnId);
-                Check(!turn.IsCompleted || Sent.StatusOf(turn.Result) < 500, "a read never fails");
+                var of = mine[sim.Next(mine.Count)];
+                reads.Add((of, of.Status is 200 or 202, sim.Now, sim.GetTurn(session, of.TurnId)));
             }
         }
 
@@ -232,6 +239,21 @@ public class SimulationTests(ITestOutputHelper output)
                 Check(false, $"the request for {pending.TurnId} of {pending.SessionId} was answered");
             }
 
+            foreach (var read in reads)
+            {
+                Check(read.Response.IsCompleted && Sent.StatusOf(read.Response.Result) < 500, $"the read of {read.Of.TurnId} was answered, and not with a server error");
+            }
+
+            // Client signals here arrive within seconds, well inside the accept bound: every send gets a definite answer.
+            foreach (var unconfirmed in sent.Where(s => s.Status == 503))
+            {
+                Check(false, $"the send of {unconfirmed.TurnId} to {unconfirmed.SessionId} at {unconfirmed.At:HH:mm:ss.fff} was settled within the accept bound");
+            }
+            foreach (var answer in sent.GroupBy(s => s.Status?.ToString() ?? "none"))
+            {
+                sim.Count($"answered {answer.Key}", answer.Count());
+            }
+
             Check(sim.Pending.Count == 0, "nothing is left to deliver");
             foreach (var session in SessionNames)
             {
@@ -249,11 +271,27 @@ public class SimulationTests(ITestOutputHelper output)
                 Check(stored.All(t => t.AcceptedAt > lastDeleteRequested), $"nothing accepted before the last delete of {session} came back");
                 Check(stored.All(t => t.Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled), $"every turn of {session} finished");
 
+                // A 202 or 200 names the message the session kept under that key: the loser of a race learns 422.
+                foreach (var answered in sent.Where(s => s.SessionId == session && s.Status is 200 or 202 && AfterEveryDelete(s, myDeletes)))
+                {
+                    var kept = stored.Where(t => t.TurnId == answered.TurnId).ToList();
+                    Check(kept.Count == 1 && kept[0].MessageHash == Fingerprint.Of(answered.Message),
+                        $"turn {answered.TurnId} of {session}, answered {answered.Status}, is stored once with the message that was answered");
+                }
+
+                // A turn the API handed out is never 404 while the session holds it: only a later delete or the archive takes it away.
+                foreach (var read in reads.Where(r => r.Of.SessionId == session && r.WasAccepted))
+                {
+                    bool deletedSince = myDeletes.Any(d => d.Requested >= read.Of.At);
+                    bool archived = sim.Archive.Sessions.GetValueOrDefault(HttpHarness.Key(session))?.Values.Any(t => t.TurnId == read.Of.TurnId) == true;
+                    Check(Sent.StatusOf(read.Response.Result) != 404 || deletedSince || archived,
+                        $"the Location of accepted turn {read.Of.TurnId} of {session} answered 404 at {read.At:HH:mm:ss.fff}");
+                }
+
                 // A send answered 202 after every delete of its session had answered 204 must be there, exactly once.
                 foreach (var accepted in sent.Where(s => s.SessionId == session && s.Status is 202 or 200 or 502 or 504 or 409))
                 {
-                    bool afterEveryDelete = myDeletes.All(d => d.Response.IsCompleted && Sent.StatusOf(d.Response.Result) == 204 && accepted.At > d.Requested + sim.Api.CallTimeout);
-                    if (!afterEveryDelete || state is null)
+                    if (!AfterEveryDelete(accepted, myDeletes) || state is null)
                     {
                         continue;
                     }
@@ -265,6 +303,10 @@ public class SimulationTests(ITestOutputHelper output)
                 }
             }
         }
+
+        /// <summary>Sent once every delete of its session had happened: a 204 comes within the call timeout of the request.</summary>
+        bool AfterEveryDelete(Sent sent, IEnumerable<(DateTimeOffset Requested, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, DateTimeOffset? Answered)> deletes) =>
+            deletes.All(d => d.Response.IsCompleted && Sent.StatusOf(d.Response.Result) == 204 && sent.At > d.Requested + sim.Api.CallTimeout);
 
         static void Check(bool condition, string promise)
         {

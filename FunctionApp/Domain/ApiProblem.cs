@@ -31,6 +31,14 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     public static ApiProblem IdempotencyKeyReused(string turnId) => new(422, Base + "idempotency-key-reused", "The Idempotency-Key was used for another message.",
         $"Turn '{turnId}' already exists with a different message; use a new key for a new message.");
 
+    public static ApiProblem NotConfirmed(string turnId) => new(503, Base + "not-confirmed", "The session has not confirmed the message yet.",
+        $"The message was sent to the session as turn '{turnId}' but not confirmed in time. Repeat the request with the header Idempotency-Key: {turnId}; it is never taken twice.");
+
+    public static ApiProblem SessionDeleted(string sessionId, string turnId) => new(409, Base + "session-deleted", "The session was deleted before it took the message.",
+        $"Session '{sessionId}' was deleted after turn '{turnId}' was sent and before the session took it; nothing was stored. Send it again to start a new conversation.");
+
+    public static ApiProblem IncompleteBody(string reason) => new(400, Base + "incomplete-body", "The body could not be read to its end.", reason);
+
     public static ApiProblem SessionNotFound(string sessionId) => new(404, Base + "session-not-found", "The session does not exist.",
         $"There is no session '{sessionId}'.");
 

@@ -68,10 +68,15 @@ public sealed record ChatSessionState
     [JsonPropertyName("bornAt")]
     public DateTimeOffset? BornAt { get; init; }
 
+    /// <summary>When the API accepted the newest request this life of the session has taken.</summary>
+    [JsonPropertyName("newestAcceptedAt")]
+    public DateTimeOffset? NewestAcceptedAt { get; init; }
+
     /// <summary>
-    /// When the session was last deleted: a request accepted before this moment (a late or redelivered signal) is
-    /// dropped rather than bringing the session back, also once a new life has begun. Holds no words; forgotten
-    /// with the tombstone after the tombstone time.
+    /// When the session was last deleted, or, if later, when the newest request that delete erased was accepted: a
+    /// request accepted up to this moment (a late or redelivered signal) is dropped rather than bringing the session
+    /// back, also once a new life has begun, and its sender can tell it was deleted. Holds no words; forgotten with
+    /// the tombstone after the tombstone time.
     /// </summary>
     [JsonPropertyName("deletedAt")]
     public DateTimeOffset? DeletedAt { get; init; }

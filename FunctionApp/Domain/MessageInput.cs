@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace FunctionsChat.Domain;
 
-/// <summary>Reads and checks the body of a message request: JSON, an object with a non-empty string 'message', within the size bound.</summary>
+/// <summary>Reads and checks the body of a message request: exactly one JSON object with a non-empty string 'message' of valid Unicode, within the size bound.</summary>
 public static class MessageInput
 {
     /// <summary>The most bytes a body may have for a message of <paramref name="maxMessageBytes"/>: room for JSON escaping.</summary>
@@ -33,6 +33,11 @@ public static class MessageInput
         {
             var reader = new Utf8JsonReader(body);
             using var document = JsonDocument.ParseValue(ref reader);
+            if (reader.Read())
+            {
+                return (null, ApiProblem.InvalidJson("The body holds more than one JSON value; send exactly one object."));
+            }
+
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("message", out var property)
                 || property.ValueKind != JsonValueKind.String)
@@ -53,6 +58,11 @@ public static class MessageInput
         catch (JsonException exception)
         {
             return (null, ApiProblem.InvalidJson(exception.Message));
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape (\ud800) or bytes that are not UTF-8 inside the string: no text to store.
+            return (null, ApiProblem.InvalidJson("The message is not valid Unicode text: it holds a lone surrogate or bytes that are not UTF-8."));
         }
     }
 }

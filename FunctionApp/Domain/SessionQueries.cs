@@ -6,6 +6,22 @@ public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, s
     public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled;
 }
 
+/// <summary>What became of a request; <see cref="Turn"/> is the turn as a client sees it, when the session still holds it.</summary>
+public sealed record Receipt(ReceiptStatus Status, TurnView? Turn)
+{
+    /// <summary>The session has decided about the request: it will not change its mind.</summary>
+    public bool IsSettled => Status != ReceiptStatus.Unseen;
+}
+
+public enum ReceiptStatus
+{
+    Unseen,
+    Taken,
+    Conflict,
+    Refused,
+    Dropped,
+}
+
 /// <summary>Reads over a session state; none of them changes it.</summary>
 public static class SessionQueries
 {
@@ -65,6 +81,32 @@ public static class SessionQueries
             ErrorMessage = "The session's queue was full; nothing was stored. Try again later with the same Idempotency-Key.",
         };
         return new(turnId, 0, TurnStatus.Failed, refused.MessageHash, null, failed);
+    }
+
+    /// <summary>
+    /// What the session has made of one request so far: nothing yet (its signal is on its way), taken (as this message,
+    /// or the key holds another), refused for a full queue, or dropped by a delete requested after it was accepted.
+    /// </summary>
+    public static Receipt ReceiptOf(ChatSessionState? state, TurnRequest request)
+    {
+        if (state is null)
+        {
+            return new(ReceiptStatus.Unseen, null);
+        }
+
+        var turn = FindOutcome(state, request.TurnId);
+        if (FindMessageHash(state, request.TurnId) is { } taken)
+        {
+            return new(taken == request.MessageHash ? ReceiptStatus.Taken : ReceiptStatus.Conflict, turn);
+        }
+
+        if (state.Refused.LastOrDefault(r => r.TurnId == request.TurnId && r.MessageHash == request.MessageHash) is { } refused
+            && refused.AcceptedAt >= request.AcceptedAt)
+        {
+            return new(ReceiptStatus.Refused, turn);
+        }
+
+        return new(state.DeletedAt >= request.AcceptedAt ? ReceiptStatus.Dropped : ReceiptStatus.Unseen, null);
     }
 
     /// <summary>The conversation the model is shown: completed turns only, each a user message and its reply.</summary>

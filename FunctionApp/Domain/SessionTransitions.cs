@@ -29,13 +29,14 @@ public static class SessionTransitions
         var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
         if (state.Pending.Count >= limits.MaxPendingTurns)
         {
-            // Only the id is kept, so the caller learns why; a retry with the same key may be taken once there is room.
-            var remembered = refused.Append(new ArchivedTurnKey(request.TurnId, request.MessageHash)).TakeLast(limits.RefusedWindow).ToArray();
+            // Only the id and fingerprint are kept, so the caller learns why (a rival message under the same key keeps its
+            // own entry); a retry with the same key may be taken once there is room.
+            var remembered = state.Refused.Where(r => r.TurnId != request.TurnId || r.MessageHash != request.MessageHash).Append(new ArchivedTurnKey(request.TurnId, request.MessageHash) { AcceptedAt = request.AcceptedAt }).TakeLast(limits.RefusedWindow).ToArray();
             return new(state with { Refused = remembered }, TransitionNote.QueueFull);
         }
 
         long sequence = state.NextSequence;
-        state = Touch(state, request.SessionId, now) with { NextSequence = sequence + 1, Refused = refused, BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt };
+        state = Touch(state, request.SessionId, now) with { NextSequence = sequence + 1, Refused = refused, BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt, NewestAcceptedAt = state.NewestAcceptedAt > request.AcceptedAt ? state.NewestAcceptedAt : request.AcceptedAt };
         var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now) { TraceParent = request.TraceParent };
         return Done(StartNextIfIdle(state with { Pending = [.. state.Pending, queued] }, now, limits), now, limits);
     }
@@ -181,10 +182,12 @@ public static class SessionTransitions
             return new(state.DeletedAt >= at ? state : state with { DeletedAt = at }, TransitionNote.Stale);
         }
 
+        // Everything this life took is gone: a sender of any of it finds its request dropped, not merely unseen.
+        var erasedThrough = state.NewestAcceptedAt > at ? state.NewestAcceptedAt.Value : at;
         var tombstone = ChatSessionState.Empty with
         {
             Generation = state.Generation,
-            DeletedAt = state.DeletedAt > at ? state.DeletedAt : at,
+            DeletedAt = state.DeletedAt > erasedThrough ? state.DeletedAt : erasedThrough,
             ExpiryCheckAt = state.ExpiryCheckAt,
             RetentionCheckAt = state.RetentionCheckAt,
         };

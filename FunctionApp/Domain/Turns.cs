@@ -135,7 +135,13 @@ public sealed record ArchiveReport(
     [property: JsonPropertyName("batchId")] string BatchId,
     [property: JsonPropertyName("throughSequence")] long ThroughSequence);
 
-/// <summary>What idempotency needs of an archived turn: its id and its message's fingerprint.</summary>
+/// <summary>What idempotency needs of an archived (or refused) turn: its id and its message's fingerprint.</summary>
 public sealed record ArchivedTurnKey(
     [property: JsonPropertyName("t")] string TurnId,
-    [property: JsonPropertyName("h")] string MessageHash);
+    [property: JsonPropertyName("h")] string MessageHash)
+{
+    /// <summary>For a refusal: when the refused request was accepted, so a later retry is not mistaken for it.</summary>
+    [JsonPropertyName("a")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? AcceptedAt { get; init; }
+}

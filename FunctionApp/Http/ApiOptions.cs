@@ -7,9 +7,16 @@ public sealed class ApiOptions
 {
     public const string Section = "Api";
 
-    /// <summary>How long a call waits for its answer before it answers 202 with where to look.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    /// <summary>
+    /// How long a call waits for its answer before it answers 202 with where to look. At most 220 s: Azure's front end
+    /// ends a request at about 230 s with its own 504, and the answer needs time to be written.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:03:40")]
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long a send waits for the session to confirm it has taken the message, before it answers 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:03:40")]
+    public TimeSpan AcceptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan PollInitialDelay { get; set; } = TimeSpan.FromMilliseconds(100);

@@ -26,35 +26,8 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
     async Task<IActionResult> CallMessageAsync(
         HttpRequest request,
         DurableTaskClient client,
-        string sessionId)
-    {
-        var (turn, sessionKey, problem) = await AcceptAsync(request, client, sessionId);
-        if (problem is not null)
-        {
-            return problem.ToResult(request);
-        }
-
-        TurnView? outcome;
-        try
-        {
-            outcome = await waiter.WaitAsync(c => SessionStore.ReadAsync(client, sessionKey!, c), turn!.TurnId, request.HttpContext.RequestAborted);
-        }
-        catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
-        {
-            return new EmptyResult();
-        }
-
-        return outcome switch
-        {
-            { } seen when seen.MessageHash != turn.MessageHash => ApiProblem.IdempotencyKeyReused(turn.TurnId).ToResult(request),
-            { Status: TurnStatus.Completed, Finished: { } done } =>
-                new OkObjectResult(new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage)),
-            { Status: TurnStatus.Failed, Finished: { } failed } =>
-                ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage).ToResult(request),
-            { Status: TurnStatus.Cancelled } => ApiProblem.TurnCancelled(turn.TurnId).ToResult(request),
-            _ => Accepted(sessionId, turn.TurnId),
-        };
-    }
+        string sessionId) =>
+        await AcceptAsync(request, client, sessionId, untilFinished: true);
 
     [Function(nameof(SendMessage))]
     public Task<IActionResult> SendMessage(
@@ -66,51 +39,56 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
     async Task<IActionResult> SendMessageAsync(
         HttpRequest request,
         DurableTaskClient client,
-        string sessionId)
-    {
-        var (turn, _, problem) = await AcceptAsync(request, client, sessionId);
-        return problem is not null ? problem.ToResult(request) : Accepted(sessionId, turn!.TurnId);
-    }
-
-    static AcceptedResult Accepted(string sessionId, string turnId)
-    {
-        string url = ChatRoutes.TurnUrl(sessionId, turnId);
-        return new AcceptedResult(url, new AcceptedView(sessionId, turnId, url));
-    }
+        string sessionId) =>
+        await AcceptAsync(request, client, sessionId, untilFinished: false);
 
     /// <summary>
-    /// Checks the request, makes the turn id (the Idempotency-Key, or a new one) and signals the session,
-    /// unless the turn is already known: then it is the same turn, or the key was reused for another message.
+    /// Checks the request, makes the turn id (the Idempotency-Key, or a new one) and signals the session, unless it
+    /// already knows the turn; then waits until the session has settled it (a send) or answered it (a call). Signals
+    /// from a client may arrive late, twice or out of order, so only the session's committed state decides: a key
+    /// raced by two messages is answered 422 for the one the session did not keep, and a 202 is only given for a turn
+    /// the session holds, so its Location never answers 404 while the signal travels.
     /// </summary>
-    async Task<(TurnRequest? Turn, string? SessionKey, ApiProblem? Problem)> AcceptAsync(HttpRequest request, DurableTaskClient client, string sessionId)
+    async Task<IActionResult> AcceptAsync(HttpRequest request, DurableTaskClient client, string sessionId, bool untilFinished)
     {
         if (!SessionIds.IsValid(sessionId))
         {
-            return (null, null, ApiProblem.InvalidSessionId(sessionId));
+            return ApiProblem.InvalidSessionId(sessionId).ToResult(request);
         }
 
         var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
         if (denied is not null)
         {
-            return (null, null, denied);
+            return denied.ToResult(request);
         }
 
         string? key = request.Headers[IdempotencyKeyHeader];
         if (key is not null && !SessionIds.IsValid(key))
         {
-            return (null, null, ApiProblem.InvalidTurnId(key));
+            return ApiProblem.InvalidTurnId(key).ToResult(request);
         }
 
         if (!MessageInput.IsJson(request.ContentType))
         {
-            return (null, null, ApiProblem.UnsupportedMediaType(request.ContentType));
+            return ApiProblem.UnsupportedMediaType(request.ContentType).ToResult(request);
         }
 
-        int maxMessageBytes = options.Value.MaxMessageBytes;
-        var (message, problem) = await ReadMessageAsync(request, maxMessageBytes);
+        var cancellation = request.HttpContext.RequestAborted;
+        string? message;
+        ApiProblem? problem;
+        try
+        {
+            (message, problem) = await ReadMessageAsync(request, options.Value.MaxMessageBytes);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            // The client went away (or the connection broke) while the body was read: nothing was signalled.
+            return cancellation.IsCancellationRequested ? new EmptyResult() : ApiProblem.IncompleteBody(exception.Message).ToResult(request);
+        }
+
         if (problem is not null)
         {
-            return (null, null, problem);
+            return problem.ToResult(request);
         }
 
         var turn = new TurnRequest(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow())
@@ -118,15 +96,57 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             TraceParent = ChatTelemetry.CurrentTraceParent(),
         };
         System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
-        var cancellation = request.HttpContext.RequestAborted;
-        var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
-        if (state is not null && SessionQueries.FindMessageHash(state, turn.TurnId) is { } knownHash)
+        Receipt receipt;
+        try
         {
-            return knownHash == turn.MessageHash ? (turn, sessionKey, null) : (null, null, ApiProblem.IdempotencyKeyReused(turn.TurnId));
+            var read = (CancellationToken c) => SessionStore.ReadAsync(client, sessionKey!, c);
+            if (!SessionQueries.ReceiptOf(await read(cancellation), turn).IsSettled)
+            {
+                await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Enqueue), turn, cancellation);
+            }
+
+            receipt = await waiter.WaitAsync(read, turn, untilFinished, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return new EmptyResult();
         }
 
-        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Enqueue), turn, cancellation);
-        return (turn, sessionKey, null);
+        return Answer(request, receipt, turn, untilFinished);
+    }
+
+    static IActionResult Answer(HttpRequest request, Receipt receipt, TurnRequest turn, bool call)
+    {
+        string sessionId = turn.SessionId;
+        switch (receipt.Status)
+        {
+            case ReceiptStatus.Unseen:
+                request.HttpContext.Response.Headers.RetryAfter = "1";
+                request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
+                return ApiProblem.NotConfirmed(turn.TurnId).ToResult(request);
+            case ReceiptStatus.Conflict:
+                return ApiProblem.IdempotencyKeyReused(turn.TurnId).ToResult(request);
+            case ReceiptStatus.Dropped:
+                return ApiProblem.SessionDeleted(sessionId, turn.TurnId).ToResult(request);
+            case ReceiptStatus.Refused:
+                return ApiProblem.TurnFailed(turn.TurnId, ErrorCodes.QueueFull, receipt.Turn?.Finished?.ErrorMessage).ToResult(request);
+        }
+
+        return (call ? receipt.Turn : null) switch
+        {
+            { Status: TurnStatus.Completed, Finished: { } done } =>
+                new OkObjectResult(new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage)),
+            { Status: TurnStatus.Failed, Finished: { } failed } =>
+                ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage).ToResult(request),
+            { Status: TurnStatus.Cancelled } => ApiProblem.TurnCancelled(turn.TurnId).ToResult(request),
+            _ => Accepted(sessionId, turn.TurnId),
+        };
+    }
+
+    static AcceptedResult Accepted(string sessionId, string turnId)
+    {
+        string url = ChatRoutes.TurnUrl(sessionId, turnId);
+        return new AcceptedResult(url, new AcceptedView(sessionId, turnId, url));
     }
 
     static async Task<(string? Message, ApiProblem? Problem)> ReadMessageAsync(HttpRequest request, int maxMessageBytes)

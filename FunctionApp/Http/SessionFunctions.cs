@@ -46,7 +46,7 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
         ChatSessionState? state;
         try
         {
-            state = await waiter.UntilAsync(c => SessionStore.ReadAsync(client, sessionKey!, c), s => IsDeleted(s, deletion), cancellation);
+            state = await waiter.UntilAsync(c => SessionStore.ReadAsync(client, sessionKey!, c), s => IsDeleted(s, deletion), options.Value.CallTimeout, cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

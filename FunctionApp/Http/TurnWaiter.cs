@@ -10,20 +10,30 @@ namespace FunctionsChat.Http;
 /// </summary>
 public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
 {
-    /// <returns>The turn as last seen (finished, or still queued or running when the bound passed), or null if never seen.</returns>
+    /// <summary>
+    /// Waits until the session has settled the request (a send: <see cref="ApiOptions.AcceptTimeout"/> at most) or, when
+    /// <paramref name="untilFinished"/>, until its turn has finished (a call: <see cref="ApiOptions.CallTimeout"/>).
+    /// </summary>
+    /// <returns>The receipt as last seen.</returns>
     /// <exception cref="OperationCanceledException">The client went away.</exception>
-    public async Task<TurnView?> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, string turnId, CancellationToken cancellation)
-    {
-        var state = await UntilAsync(read, s => s is not null && SessionQueries.FindOutcome(s, turnId) is { IsFinished: true }, cancellation);
-        return state is null ? null : SessionQueries.FindOutcome(state, turnId);
-    }
-
-    /// <returns>The state last read: the one that satisfied <paramref name="reached"/>, or the last when the bound passed.</returns>
-    /// <exception cref="OperationCanceledException">The client went away.</exception>
-    public async Task<ChatSessionState?> UntilAsync(Func<CancellationToken, Task<ChatSessionState?>> read, Func<ChatSessionState?, bool> reached, CancellationToken cancellation)
+    public async Task<Receipt> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, TurnRequest request, bool untilFinished, CancellationToken cancellation)
     {
         var api = options.Value;
-        var deadline = clock.GetUtcNow() + api.CallTimeout;
+        var receipt = new Receipt(ReceiptStatus.Unseen, null);
+        await UntilAsync(read, state =>
+        {
+            receipt = SessionQueries.ReceiptOf(state, request);
+            return receipt.IsSettled && !(untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false });
+        }, untilFinished ? api.CallTimeout : api.AcceptTimeout, cancellation);
+        return receipt;
+    }
+
+    /// <returns>The state last read: the one that satisfied <paramref name="reached"/>, or the last when <paramref name="bound"/> passed.</returns>
+    /// <exception cref="OperationCanceledException">The client went away.</exception>
+    public async Task<ChatSessionState?> UntilAsync(Func<CancellationToken, Task<ChatSessionState?>> read, Func<ChatSessionState?, bool> reached, TimeSpan bound, CancellationToken cancellation)
+    {
+        var api = options.Value;
+        var deadline = clock.GetUtcNow() + bound;
         var delay = api.PollInitialDelay;
         while (true)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FunctionsChat.Domain;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Infrastructure;
 
@@ -7,9 +8,10 @@ namespace FunctionsChat.Telemetry;
 /// <summary>A span around the handling of one HTTP request: the function, the session, the answer's status.</summary>
 public static class HttpSpan
 {
+    /// <param name="sessionId">The raw route value: tagged only when it is a valid session id.</param>
     public static async Task<IActionResult> TraceAsync(string function, string sessionId, Func<Task<IActionResult>> handle)
     {
-        using var span = ChatTelemetry.Start($"HTTP {function}", ActivityKind.Internal, null, sessionId, null);
+        using var span = ChatTelemetry.Start($"HTTP {function}", ActivityKind.Internal, null, SessionIds.IsValid(sessionId) ? sessionId : null, null);
         var result = await handle();
         if (span is null)
         {

@@ -1,0 +1,64 @@
+using FunctionsChat.Domain;
+using static FunctionsChat.Tests.Domain.Turns;
+
+namespace FunctionsChat.Tests.Domain;
+
+/// <summary>What a session has made of a request, as the HTTP functions read it before answering.</summary>
+public class ReceiptTests
+{
+    [Fact]
+    public void A_request_the_session_has_not_seen_is_unseen_and_not_settled()
+    {
+        var receipt = SessionQueries.ReceiptOf(Enqueued("t1"), Request("t2"));
+
+        Assert.Equal((ReceiptStatus.Unseen, false), (receipt.Status, receipt.IsSettled));
+        Assert.False(SessionQueries.ReceiptOf(null, Request("t2")).IsSettled);
+    }
+
+    [Fact]
+    public void The_same_message_under_its_key_is_taken_and_another_message_is_a_conflict()
+    {
+        var state = Enqueued("t1");
+
+        Assert.Equal(ReceiptStatus.Taken, SessionQueries.ReceiptOf(state, Request("t1", "message t1")).Status);
+        Assert.Equal(ReceiptStatus.Conflict, SessionQueries.ReceiptOf(state, Request("t1", "another message")).Status);
+    }
+
+    [Fact]
+    public void A_refusal_answers_its_own_request_but_not_a_later_retry_of_it()
+    {
+        var full = Enqueued("a", "b", "c", "d");
+        var refused = SessionTransitions.Enqueue(full, Request("t9"), T0, Limits).State;
+        var retry = Request("t9") with { AcceptedAt = T0.AddSeconds(5) };
+
+        Assert.Equal(ReceiptStatus.Refused, SessionQueries.ReceiptOf(refused, Request("t9")).Status);
+        Assert.Equal(ReceiptStatus.Unseen, SessionQueries.ReceiptOf(refused, retry).Status);
+    }
+
+    [Fact]
+    public void A_rival_message_refused_under_the_same_key_does_not_hide_the_first_refusal()
+    {
+        var full = Enqueued("a", "b", "c", "d");
+        var state = full
+            .Apply(s => SessionTransitions.Enqueue(s, Request("t9", "first"), T0, Limits))
+            .Apply(s => SessionTransitions.Enqueue(s, Request("t9", "rival"), T0, Limits));
+
+        Assert.Equal(ReceiptStatus.Refused, SessionQueries.ReceiptOf(state, Request("t9", "first")).Status);
+        Assert.Equal(ReceiptStatus.Refused, SessionQueries.ReceiptOf(state, Request("t9", "rival")).Status);
+    }
+
+    [Fact]
+    public void A_delete_marks_as_dropped_every_request_it_erased_even_one_accepted_after_the_delete_was_asked()
+    {
+        // The delete was asked at T0+1 s; a turn accepted at T0+2 s was taken before the delete arrived and erased with it.
+        var late = Request("t2") with { AcceptedAt = T0.AddSeconds(2) };
+        var state = Enqueued("t1").Apply(s => SessionTransitions.Enqueue(s, late, T0.AddSeconds(2), Limits));
+
+        var deleted = SessionTransitions.Delete(state, new SessionDeletion(T0.AddSeconds(1)), T0.AddSeconds(3), Limits).State;
+
+        Assert.Equal(T0.AddSeconds(2), deleted.DeletedAt);
+        Assert.Equal(ReceiptStatus.Dropped, SessionQueries.ReceiptOf(deleted, late).Status);
+        Assert.Equal(TransitionNote.Deleted, SessionTransitions.Enqueue(deleted, late, T0.AddSeconds(4), Limits).Note);
+        Assert.Equal(ReceiptStatus.Unseen, SessionQueries.ReceiptOf(deleted, Request("t3") with { AcceptedAt = T0.AddSeconds(3) }).Status);
+    }
+}
