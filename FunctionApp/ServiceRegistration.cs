@@ -34,6 +34,7 @@ public static class ServiceRegistration
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
             .Validate(o => o.Mode != AuthMode.Jwt || (o.Authority is { Length: > 0 } && o.Audience is { Length: > 0 }),
                 "Auth:Mode is Jwt but Auth:Authority or Auth:Audience is not set (Auth__Authority, Auth__Audience).")
+            .Validate(o => o.Mode != AuthMode.EasyAuth || PlatformAuthentication.IsEnabled(configuration), PlatformAuthentication.OffMessage)
             .ValidateOnStart();
         services.AddAuthentication().AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>

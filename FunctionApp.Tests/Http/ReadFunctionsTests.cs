@@ -201,14 +201,63 @@ public class ReadFunctionsTests
             .Returns(pageable.Object);
 
         var request = HttpHarness.Request("GET", "/Chat");
-        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?pageSize=2&continuationToken=token-1");
+        string scope = "@chatsession@" + SessionKeys.Prefix("anonymous");
+        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?pageSize=2&continuationToken=" + Uri.EscapeDataString(ListingCursor.Seal("token-1", scope)));
 
         var listed = await http.Sessions.ListSessions(request, http.Client.Object);
 
         var view = Assert.IsType<SessionPageView>(Assert.IsType<OkObjectResult>(listed).Value);
         Assert.Equal(new SessionSummaryView("session123", 1, HttpHarness.Start.AddSeconds(1)), Assert.Single(view.Sessions));
-        Assert.Equal("next-token", view.ContinuationToken);
-        Assert.Equal(new EntityQuery { InstanceIdStartsWith = "@chatsession@" + SessionKeys.Prefix("anonymous"), IncludeState = true, PageSize = 2, ContinuationToken = "token-1" }, asked);
+        Assert.True(ListingCursor.TryOpen(view.ContinuationToken!, scope, out string next));
+        Assert.Equal("next-token", next);
+        Assert.Equal(new EntityQuery { InstanceIdStartsWith = scope, IncludeState = true, PageSize = 2, ContinuationToken = "token-1" }, asked);
+    }
+
+    [Theory]
+    [InlineData("token-1")] // the backend's own token, not one the API handed out
+    [InlineData("%%%")]
+    [InlineData("dG9rZW4tMQ.0123456789abcdef0123456789abcdef")] // a well-formed token with a made-up checksum
+    public async Task ListSessions_with_a_continuation_token_it_did_not_hand_out_is_400_and_asks_the_backend_nothing(string token)
+    {
+        var http = new HttpHarness();
+        var request = HttpHarness.Request("GET", "/Chat");
+        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?continuationToken=" + Uri.EscapeDataString(token));
+
+        var problem = HttpHarness.Problem(await http.Sessions.ListSessions(request, http.Client.Object), 400, "invalid-query");
+
+        Assert.Contains("continuationToken", problem.Title);
+        http.Entities.Verify(e => e.GetAllEntitiesAsync<ChatSessionState>(It.IsAny<EntityQuery?>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_continuation_token_of_one_caller_is_refused_for_another()
+    {
+        var http = new HttpHarness();
+        var request = HttpHarness.Request("GET", "/Chat");
+        string theirs = ListingCursor.Seal("token-1", "@chatsession@" + SessionKeys.Prefix("someone-else"));
+        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?continuationToken=" + Uri.EscapeDataString(theirs));
+
+        HttpHarness.Problem(await http.Sessions.ListSessions(request, http.Client.Object), 400, "invalid-query");
+    }
+
+    [Theory]
+    [InlineData("PUT", "Session", "DELETE")]
+    [InlineData("HEAD", "History", "GET")]
+    [InlineData("GET", "Message", "POST")]
+    [InlineData("PATCH", "Turn", "GET, DELETE")]
+    [InlineData("DELETE", "Sessions", "GET")]
+    [InlineData("GET", "Send", "POST")]
+    public void A_method_a_known_route_does_not_serve_is_405_with_Allow_and_a_problem(string method, string route, string allow)
+    {
+        var functions = new MethodNotAllowedFunctions();
+        var request = HttpHarness.Request(method, "/Chat/session123", contentType: null);
+        var handler = typeof(MethodNotAllowedFunctions).GetMethod(route)!;
+
+        var result = (IActionResult)handler.Invoke(functions, [request])!;
+
+        var problem = HttpHarness.Problem(result, 405, "method-not-allowed");
+        Assert.Equal(allow, request.HttpContext.Response.Headers.Allow.ToString());
+        Assert.Contains(method, problem.Detail);
     }
 
     [Theory]

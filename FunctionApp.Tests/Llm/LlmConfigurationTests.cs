@@ -1,6 +1,5 @@
 using FunctionsChat.Llm;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -8,11 +7,7 @@ namespace FunctionsChat.Tests.Llm;
 
 public class LlmConfigurationTests
 {
-    static ServiceProvider Services(Dictionary<string, string?> settings) =>
-        new ServiceCollection()
-            .AddLogging()
-            .AddFunctionsChat(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
-            .BuildServiceProvider();
+    static ServiceProvider Services(Dictionary<string, string?> settings) => Wiring.AppServices.From(settings);
 
     [Fact]
     public void The_offline_provider_is_the_default_and_needs_no_other_setting()

@@ -160,10 +160,12 @@ public class WiringTests
     [Fact]
     public void Every_http_function_has_its_route_method_and_function_level_key()
     {
-        var routes = Functions()
-            .Select(f => f.Method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).SingleOrDefault(a => a is not null))
-            .Where(a => a is not null)
-            .Select(a => (a!.Route, Method: Assert.Single(a.Methods!), a.AuthLevel))
+        var triggers = Functions()
+            .Select(f => (f.Function.Name, Trigger: f.Method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).SingleOrDefault(a => a is not null)))
+            .Where(f => f.Trigger is not null)
+            .ToList();
+        var served = triggers.Where(t => !t.Name.StartsWith("MethodNotAllowed", StringComparison.Ordinal))
+            .Select(t => (t.Trigger!.Route, Method: Assert.Single(t.Trigger.Methods!), t.Trigger.AuthLevel))
             .OrderBy(r => r.Route).ThenBy(r => r.Method)
             .ToList();
 
@@ -177,7 +179,16 @@ public class WiringTests
                 ("Chat/{sessionId}/turns/{turnId}", "delete", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/turns/{turnId}", "get", AuthorizationLevel.Function),
             ],
-            routes);
+            served);
+
+        // Every other method on each of those routes reaches exactly one function, the route's 405; OPTIONS stays with CORS.
+        string[] methods = ["delete", "get", "head", "patch", "post", "put"];
+        foreach (var route in served.Select(s => s.Route).Distinct())
+        {
+            var claimed = triggers.Where(t => t.Trigger!.Route == route).SelectMany(t => t.Trigger!.Methods!).Order().ToList();
+            Assert.Equal(methods, claimed);
+            Assert.Single(triggers, t => t.Trigger!.Route == route && t.Name.StartsWith("MethodNotAllowed", StringComparison.Ordinal) && t.Trigger.AuthLevel == AuthorizationLevel.Function);
+        }
     }
 
     [Fact]

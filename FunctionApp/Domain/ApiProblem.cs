@@ -37,6 +37,9 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     public static ApiProblem SessionDeleted(string sessionId, string turnId) => new(409, Base + "session-deleted", "The session was deleted before it took the message.",
         $"Session '{sessionId}' was deleted after turn '{turnId}' was sent and before the session took it; nothing was stored. Send it again to start a new conversation.");
 
+    public static ApiProblem MethodNotAllowed(string method, IReadOnlyList<string> allowed) => new(405, Base + "method-not-allowed", "The route does not serve this method.",
+        $"{Shorten(method)} is not served here; use {string.Join(" or ", allowed)}.");
+
     public static ApiProblem IncompleteBody(string reason) => new(400, Base + "incomplete-body", "The body could not be read to its end.", reason);
 
     public static ApiProblem SessionNotFound(string sessionId) => new(404, Base + "session-not-found", "The session does not exist.",

@@ -84,11 +84,17 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
             return ApiProblem.InvalidQuery("pageSize", $"pageSize is a whole number from 1 to {maxPageSize}.").ToResult(request);
         }
 
-        string? token = request.Query["continuationToken"];
+        // Only the caller's own sessions: a prefix query, not a filter over everyone's.
+        string scope = SessionEntityIds.QueryPrefix + SessionKeys.Prefix(caller!);
+        string? token = null;
+        if (request.Query["continuationToken"].ToString() is { Length: > 0 } given && !ListingCursor.TryOpen(given, scope, out token))
+        {
+            return ApiProblem.InvalidQuery("continuationToken", "continuationToken is not one this API handed out for your sessions; start again without it.").ToResult(request);
+        }
+
         var query = new EntityQuery
         {
-            // Only the caller's own sessions: a prefix query, not a filter over everyone's.
-            InstanceIdStartsWith = SessionEntityIds.QueryPrefix + SessionKeys.Prefix(caller!),
+            InstanceIdStartsWith = scope,
             IncludeState = true,
             PageSize = pageSize,
             ContinuationToken = token,
@@ -101,7 +107,8 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
                 .Where(e => e.IncludesState && e.State is { IsEmpty: false })
                 .Select(e => new SessionSummaryView(e.State.SessionId, e.State.Turns.Count, e.State.LastActivityAt))
                 .ToArray();
-            return new OkObjectResult(new SessionPageView(sessions, page.ContinuationToken));
+            string? next = page.ContinuationToken is { Length: > 0 } more ? ListingCursor.Seal(more, scope) : null;
+            return new OkObjectResult(new SessionPageView(sessions, next));
         }
 
         return new OkObjectResult(new SessionPageView([], null));

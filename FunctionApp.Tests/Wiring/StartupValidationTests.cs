@@ -1,0 +1,54 @@
+using FunctionsChat.Auth;
+using FunctionsChat.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FunctionsChat.Tests.Wiring;
+
+/// <summary>Settings that would make the deployed app misbehave stop it at start, with a message that says why.</summary>
+public class StartupValidationTests
+{
+    [Theory]
+    [InlineData("Api:CallTimeout", "00:03:50")]
+    [InlineData("Api:CallTimeout", "00:05:00")]
+    [InlineData("Api:AcceptTimeout", "00:04:00")]
+    public void A_wait_longer_than_Azure_lets_an_HTTP_request_live_is_refused(string setting, string value)
+    {
+        using var services = AppServices.From(new() { [setting] = value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ApiOptions>>().Value);
+
+        Assert.Contains(setting.Split(':')[1], Assert.Single(error.Failures));
+    }
+
+    [Fact]
+    public void A_call_may_wait_220_seconds()
+    {
+        using var services = AppServices.From(new() { ["Api:CallTimeout"] = "00:03:40" });
+
+        Assert.Equal(TimeSpan.FromSeconds(220), services.GetRequiredService<IOptions<ApiOptions>>().Value.CallTimeout);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("False")]
+    [InlineData("")]
+    public void EasyAuth_mode_refuses_to_start_unless_the_platform_says_authentication_is_on(string? enabled)
+    {
+        using var services = AppServices.From(new() { ["Auth:Mode"] = "EasyAuth", ["WEBSITE_AUTH_ENABLED"] = enabled });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<AuthOptions>>().Value);
+
+        Assert.Contains("WEBSITE_AUTH_ENABLED", Assert.Single(error.Failures));
+    }
+
+    [Theory]
+    [InlineData("True")]
+    [InlineData("true")]
+    public void EasyAuth_mode_starts_when_the_platform_has_authentication_on(string enabled)
+    {
+        using var services = AppServices.From(new() { ["Auth:Mode"] = "EasyAuth", ["WEBSITE_AUTH_ENABLED"] = enabled });
+
+        Assert.Equal(AuthMode.EasyAuth, services.GetRequiredService<IOptions<AuthOptions>>().Value.Mode);
+    }
+}
