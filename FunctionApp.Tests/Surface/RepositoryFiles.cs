@@ -6,17 +6,15 @@ public static class RepositoryFiles
     public static DirectoryInfo Root { get; } = FindRoot();
 
     /// <summary>FUNCTIONSCHAT_REAL_API_DIR, or the shared real-api folder beside the repository.</summary>
-    public static DirectoryInfo RealApi
-    {
-        get
-        {
-            string path = Environment.GetEnvironmentVariable("FUNCTIONSCHAT_REAL_API_DIR")
-                ?? Path.Combine(Root.Parent!.FullName, "shared", "real-api");
-            return Directory.Exists(path)
-                ? new DirectoryInfo(path)
-                : throw new DirectoryNotFoundException($"The real packages' API listings are not at {path}; set FUNCTIONSCHAT_REAL_API_DIR.");
-        }
-    }
+    public static string RealApiPath => Environment.GetEnvironmentVariable("FUNCTIONSCHAT_REAL_API_DIR")
+        ?? Path.Combine(Root.Parent!.FullName, "shared", "real-api");
+
+    public static DirectoryInfo RealApi => Directory.Exists(RealApiPath)
+        ? new DirectoryInfo(RealApiPath)
+        : throw new DirectoryNotFoundException(MissingListings(RealApiPath));
+
+    public static string MissingListings(string path) =>
+        $"The real packages' API listings are not at {path}; set FUNCTIONSCHAT_REAL_API_DIR.";
 
     static DirectoryInfo FindRoot()
     {

@@ -5,7 +5,7 @@ namespace FunctionsChat.Tests.Surface;
 
 public class SurfaceMatchesRealApiTests
 {
-    [Fact]
+    [RealApiFact]
     public void Every_public_line_of_the_surface_is_in_the_real_listing_of_its_assembly()
     {
         var listings = RepositoryFiles.RealApi.GetFiles("*.txt")
@@ -42,6 +42,20 @@ public class SurfaceMatchesRealApiTests
         Assert.Contains("  M Microsoft.DurableTask.Client.Entities.DurableEntityClient.GetEntityAsync<T>(Microsoft.DurableTask.Entities.EntityInstanceId id, System.Boolean includeState = true, System.Threading.CancellationToken cancellation = null) : System.Threading.Tasks.Task<Microsoft.DurableTask.Client.Entities.EntityMetadata<T>> [public abstract]", lines);
         Assert.Contains("  F Microsoft.Azure.Functions.Worker.AuthorizationLevel.Function : Microsoft.Azure.Functions.Worker.AuthorizationLevel = 2 [static]", lines);
         Assert.Contains("  P Microsoft.DurableTask.Entities.SignalEntityOptions.SignalTime : System.DateTimeOffset? { get; init; } [public]", lines);
+    }
+
+    [Theory]
+    [InlineData(false, null, true)]
+    [InlineData(false, "false", true)]
+    [InlineData(false, "true", false)]
+    [InlineData(true, null, false)]
+    [InlineData(true, "true", false)]
+    public void The_listing_check_skips_in_a_bare_clone_and_runs_under_CI(bool listingsExist, string? ci, bool skipped)
+    {
+        string? reason = RealApiFactAttribute.SkipReason("/nowhere/real-api", listingsExist, ci);
+
+        Assert.Equal(skipped, reason is not null);
+        Assert.True(reason is null || reason.Contains("/nowhere/real-api", StringComparison.Ordinal));
     }
 }
 #endif

@@ -41,6 +41,24 @@ public sealed class TurnTelemetryTests : IDisposable
         return spans.Where(s => Equals(s.GetTagItem(ChatTelemetry.SessionIdTag), sessionId)).ToList();
     }
 
+    [Theory]
+    [InlineData("has space", null)]
+    [InlineData("..%2Fx", null)]
+    [InlineData("session-ok", "session-ok")]
+    public async Task The_http_span_carries_the_session_id_only_when_it_is_a_valid_one(string routeValue, string? tagged)
+    {
+        using var parent = new Activity("test").SetIdFormat(ActivityIdFormat.W3C);
+        parent.ActivityTraceFlags = ActivityTraceFlags.Recorded;
+        parent.Start();
+        var http = new HttpHarness { EntityApplies = true };
+
+        await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/x/getHistory", contentType: null), http.Client.Object, routeValue);
+        tracing.ForceFlush();
+
+        var span = Assert.Single(spans, s => s.TraceId == parent.TraceId && s.DisplayName == "HTTP GetHistory");
+        Assert.Equal(tagged, span.GetTagItem(ChatTelemetry.SessionIdTag));
+    }
+
     static IChatClient Model(Exception? failure = null)
     {
         var chat = new Mock<IChatClient>();
@@ -65,7 +83,7 @@ public sealed class TurnTelemetryTests : IDisposable
     /// <summary>HTTP send, entity Enqueue, the ChatTurn orchestration calling the real GenerateReply, entity Complete or Fail.</summary>
     async Task<TurnResult> DriveTurn(ChatTelemetry telemetry, IChatClient model, bool replaying = false)
     {
-        var http = new HttpHarness();
+        var http = new HttpHarness { EntityApplies = true };
         await http.Messages.SendMessage(HttpHarness.Post($"/Chat/{sessionId}/message/send", "Write a poem", "t1"), http.Client.Object, sessionId);
         var request = (TurnRequest)http.Signals.Single().Input!;
         string key = HttpHarness.Key(sessionId);
