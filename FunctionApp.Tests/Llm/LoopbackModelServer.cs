@@ -48,14 +48,14 @@ public sealed class LoopbackModelServer : IAsyncDisposable
         return server;
     }
 
-    public static Task Ok(HttpContext context, string text = "A poem about durable execution.", string model = "gpt-4o-mini-2024-07-18") =>
+    public static Task Ok(HttpContext context, string text = "A poem about durable execution.", string model = "gpt-4o-mini-2024-07-18", string finishReason = "stop") =>
         Json(context, 200, new
         {
             id = "chatcmpl-1",
             @object = "chat.completion",
             created = 1_700_000_000,
             model,
-            choices = new[] { new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" } },
+            choices = new[] { new { index = 0, message = new { role = "assistant", content = text }, finish_reason = finishReason } },
             usage = new { prompt_tokens = 57, completion_tokens = 12, total_tokens = 69 },
         });
 

@@ -210,6 +210,33 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
         Assert.Equal((ModelFailure.ContentFiltered, false), (failure.Code, failure.IsTransient));
     }
 
+    [Fact]
+    public async Task A_200_whose_answer_the_content_filter_withheld_is_a_permanent_content_filter_failure()
+    {
+        var failure = await Failure(Azure(), c => LoopbackModelServer.Ok(c, text: "", finishReason: "content_filter"));
+
+        Assert.Equal((ModelFailure.ContentFiltered, false), (failure.Code, failure.IsTransient));
+    }
+
+    [Fact]
+    public async Task An_answer_cut_at_the_output_limit_comes_back_with_finish_reason_length()
+    {
+        server.Respond = c => LoopbackModelServer.Ok(c, text: "Once upon a", finishReason: "length");
+
+        var reply = await Call(Azure());
+
+        Assert.Equal(("Once upon a", ModelReply.CutShort), (reply.Text, reply.FinishReason));
+    }
+
+    [Fact]
+    public async Task The_providers_context_length_error_is_llm_context_too_long()
+    {
+        var failure = await Failure(OpenAICompatible(), c => LoopbackModelServer.Error(c, 400, "context_length_exceeded",
+            "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens."));
+
+        Assert.Equal((ModelFailure.ContextTooLong, false), (failure.Code, failure.IsTransient));
+    }
+
     [Theory]
     [InlineData(400, ModelFailure.BadRequest)]
     [InlineData(401, ModelFailure.Unauthorized)]

@@ -3,6 +3,7 @@ using FunctionsChat.Llm;
 using FunctionsChat.Sessions;
 using FunctionsChat.Tests.Http;
 using FunctionsChat.Turns;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using static FunctionsChat.Tests.Domain.Turns;
 
@@ -52,6 +53,40 @@ public class ScenarioTests
         var (winner, loser) = kept.MessageHash == Fingerprint.Of("Write a poem") ? (poem, limerick) : (limerick, poem);
         Assert.IsType<Microsoft.AspNetCore.Mvc.AcceptedResult>(await winner);
         HttpHarness.Problem(await loser, 422, "idempotency-key-reused");
+    }
+
+    [Fact]
+    public async Task An_answer_the_content_filter_withheld_inside_a_200_fails_the_call_with_llm_content_filtered()
+    {
+        var sim = new DurableSimulation(seed: 3, faults: Faults.None);
+        sim.Model.FinishFor = _ => ChatFinishReason.ContentFilter;
+
+        var call = sim.Call("s1", "k1", "Tell me something filtered");
+        sim.RunUntil(() => false);
+
+        var problem = HttpHarness.Problem(await call, 502, "turn-failed");
+        Assert.Contains(ModelFailure.ContentFiltered, problem.Detail);
+        var turn = Assert.Single(Session(sim)!.Turns);
+        Assert.Equal((TurnStatus.Failed, ModelFailure.ContentFiltered, null), (turn.Status, turn.ErrorCode, turn.Answer));
+        Assert.Equal(1, sim.Model.Calls); // permanent: not retried
+    }
+
+    [Fact]
+    public async Task An_answer_cut_at_the_output_limit_is_answered_and_marked_truncated_on_the_turn_and_in_history()
+    {
+        var sim = new DurableSimulation(seed: 3, faults: Faults.None);
+        sim.Model.FinishFor = _ => ChatFinishReason.Length;
+
+        var call = sim.Call("s1", "k1", "Write a long story");
+        sim.RunUntil(() => false);
+        var history = await sim.Request((services, client) => sim.Create<FunctionsChat.Http.HistoryFunctions>()
+            .GetHistory(HttpHarness.Request("GET", "/Chat/s1/getHistory", contentType: null), client, "s1"));
+
+        var answer = (FunctionsChat.Http.AnswerView)Assert.IsType<Microsoft.AspNetCore.Mvc.OkObjectResult>(await call).Value!;
+        Assert.True(answer.Truncated);
+        var view = (FunctionsChat.Http.HistoryView)Assert.IsType<Microsoft.AspNetCore.Mvc.OkObjectResult>(history).Value!;
+        Assert.Equal([false, true], view.Messages.Select(m => m.Truncated));
+        Assert.Contains("\"truncated\":true", System.Text.Json.JsonSerializer.Serialize(answer));
     }
 
     [Fact]

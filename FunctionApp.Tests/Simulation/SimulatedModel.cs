@@ -11,6 +11,9 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults) : IChatCl
 {
     public int Calls { get; private set; }
 
+    /// <summary>How the model ends its answer to a message; <c>stop</c> unless this says otherwise.</summary>
+    public Func<string, ChatFinishReason>? FinishFor { get; set; }
+
     public static string AnswerTo(string message) => "re " + Fingerprint.Of(message);
 
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -32,7 +35,7 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults) : IChatCl
         return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, AnswerTo(last)))
         {
             ModelId = "sim",
-            FinishReason = ChatFinishReason.Stop,
+            FinishReason = FinishFor?.Invoke(last) ?? ChatFinishReason.Stop,
             Usage = new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 },
         });
     }

@@ -53,6 +53,7 @@ public static class SessionTransitions
             Answer = completion.Answer,
             Model = completion.Model,
             Usage = completion.Usage,
+            Truncated = completion.Truncated,
         };
         return FinishActive(state, finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Completed) };
     }

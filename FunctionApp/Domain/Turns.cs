@@ -76,6 +76,11 @@ public sealed record TranscriptTurn(
 
     [JsonPropertyName("errorMessage")]
     public string? ErrorMessage { get; init; }
+
+    /// <summary>The model stopped at its output limit (finish reason <c>length</c>): the answer is cut short.</summary>
+    [JsonPropertyName("truncated")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Truncated { get; init; }
 }
 
 /// <summary>What the turn orchestration reports back when the model answered.</summary>
@@ -89,6 +94,11 @@ public sealed record TurnCompletion(
     /// <summary>The turn incarnation that answered (<see cref="TurnStart.Run"/>); a result of another one is stale.</summary>
     [JsonPropertyName("run")]
     public string? Run { get; init; }
+
+    /// <summary>The model stopped at its output limit: the answer is cut short.</summary>
+    [JsonPropertyName("truncated")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Truncated { get; init; }
 }
 
 /// <summary>What the turn orchestration reports back when the turn could not be answered.</summary>

@@ -8,7 +8,13 @@ public sealed record AnswerView(
     [property: JsonPropertyName("turnId")] string TurnId,
     [property: JsonPropertyName("answer")] string Answer,
     [property: JsonPropertyName("model")] string? Model,
-    [property: JsonPropertyName("usage")] TokenUsage? Usage);
+    [property: JsonPropertyName("usage")] TokenUsage? Usage)
+{
+    /// <summary>The model stopped at its output limit: the answer is cut short.</summary>
+    [JsonPropertyName("truncated")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Truncated { get; init; }
+}
 
 public sealed record AcceptedView(
     [property: JsonPropertyName("sessionId")] string SessionId,
@@ -21,7 +27,13 @@ public sealed record MessageView(
     [property: JsonPropertyName("turnId")] string TurnId,
     [property: JsonPropertyName("sequence")] long Sequence,
     [property: JsonPropertyName("at")] DateTimeOffset At,
-    [property: JsonPropertyName("status")] TurnStatus Status);
+    [property: JsonPropertyName("status")] TurnStatus Status)
+{
+    /// <summary>An answer the model cut at its output limit.</summary>
+    [JsonPropertyName("truncated")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Truncated { get; init; }
+}
 
 public sealed record PendingView(
     [property: JsonPropertyName("turnId")] string TurnId,
@@ -61,7 +73,7 @@ public sealed record HistoryView(
             messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status));
             if (turn.Answer is { } answer)
             {
-                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status));
+                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status) { Truncated = turn.Truncated });
             }
         }
 
@@ -100,6 +112,10 @@ public sealed record TurnStatusView(
     [JsonPropertyName("error")]
     public TurnErrorView? Error { get; init; }
 
+    [JsonPropertyName("truncated")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Truncated { get; init; }
+
     public static TurnStatusView From(string sessionId, TurnView turn) => new(sessionId, turn.TurnId, turn.Sequence, turn.Status)
     {
         Position = turn.Position,
@@ -107,6 +123,7 @@ public sealed record TurnStatusView(
         Model = turn.Finished?.Model,
         Usage = turn.Finished?.Usage,
         Error = turn.Finished is { Status: TurnStatus.Failed } f ? new(f.ErrorCode, f.ErrorMessage) : null,
+        Truncated = turn.Finished?.Truncated == true,
     };
 }
 

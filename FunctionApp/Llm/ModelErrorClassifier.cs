@@ -8,7 +8,8 @@ namespace FunctionsChat.Llm;
 
 /// <summary>
 /// The one place a model client's exception becomes a <see cref="ModelFailure"/>: transient (408, 429, 5xx,
-/// timeouts, refused or reset connections) or permanent (400 and content filtering, 401, 403, 404).
+/// timeouts, refused or reset connections) or permanent (400, content filtering and a context over the model's window,
+/// 401, 403, 404).
 /// </summary>
 public static class ModelErrorClassifier
 {
@@ -38,7 +39,8 @@ public static class ModelErrorClassifier
     {
         408 => new(ModelFailure.Timeout, message),
         429 => new(ModelFailure.RateLimited, message, RetryAfter(response)),
-        400 when IsContentFilter(response) => new(ModelFailure.ContentFiltered, "The request was refused by the content filter."),
+        400 when Mentions(response, "content_filter") => new(ModelFailure.ContentFiltered, "The request was refused by the content filter."),
+        400 when Mentions(response, "context_length_exceeded") => new(ModelFailure.ContextTooLong, message),
         400 or 413 or 422 => new(ModelFailure.BadRequest, message),
         401 => new(ModelFailure.Unauthorized, message),
         403 => new(ModelFailure.Forbidden, message),
@@ -47,11 +49,11 @@ public static class ModelErrorClassifier
         _ => new(ModelFailure.BadRequest, message),
     };
 
-    static bool IsContentFilter(PipelineResponse? response)
+    static bool Mentions(PipelineResponse? response, string code)
     {
         try
         {
-            return response?.Content?.ToString().Contains("content_filter", StringComparison.OrdinalIgnoreCase) == true;
+            return response?.Content?.ToString().Contains(code, StringComparison.OrdinalIgnoreCase) == true;
         }
         catch (InvalidOperationException)
         {

@@ -29,7 +29,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
                 new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message) { TraceParent = turn.TraceParent },
                 ModelRetry.Options(turn.Retry));
 
-            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime) { Run = turn.Run };
+            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime) { Run = turn.Run, Truncated = reply.FinishReason == ModelReply.CutShort };
             verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Complete), completion);
             if (verdict.Status == TurnStatus.Completed)
             {

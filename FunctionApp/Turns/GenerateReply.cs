@@ -37,6 +37,11 @@ public sealed class GenerateReply(IChatClient chat, ContextFitter fitter, IOptio
             }
 
             response = await chat.GetResponseAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, cancellation);
+            if (response.FinishReason == ChatFinishReason.ContentFilter)
+            {
+                // Azure's output filter answers 200 with the answer withheld: a refusal, not an (empty) answer.
+                throw new ModelCallException(new(ModelFailure.ContentFiltered, "The answer was withheld by the content filter."));
+            }
         }
         catch (Exception exception) when (ModelErrorClassifier.Classify(exception, cancellation) is { } failure)
         {

@@ -39,7 +39,11 @@ public sealed record ModelReply(
     [property: JsonPropertyName("text")] string Text,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("usage")] TokenUsage Usage,
-    [property: JsonPropertyName("finishReason")] string? FinishReason);
+    [property: JsonPropertyName("finishReason")] string? FinishReason)
+{
+    /// <summary>The finish reason of an answer cut at the output limit.</summary>
+    public const string CutShort = "length";
+}
 
 /// <summary>The turn orchestration's output: the session's verdict on the turn (null status: the session no longer has it).</summary>
 public sealed record TurnResult(
