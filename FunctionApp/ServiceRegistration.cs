@@ -27,6 +27,7 @@ public static class ServiceRegistration
         services.AddSingleton(TimeProvider.System);
         services.AddChatTelemetry(configuration);
         services.AddSingleton(_ => new ContextFitter(ContextFitter.CreateTokenizer()));
+        services.AddSingleton<ContextAssembler>();
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();
         services.AddSingleton<SessionOperations>();

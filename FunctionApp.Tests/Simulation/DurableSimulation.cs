@@ -64,6 +64,7 @@ public sealed partial class DurableSimulation
             .AddSingleton(Options.Create(new AuthOptions()))
             .AddSingleton(TestTelemetry.Create())
             .AddSingleton(Fitter)
+            .AddSingleton<ContextAssembler>()
             .AddSingleton<IChatClient>(Model)
             .AddSingleton<ITranscriptArchive>(Archive)
             .AddSingleton<SessionOperations>()

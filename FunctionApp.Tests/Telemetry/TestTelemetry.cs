@@ -16,3 +16,28 @@ public static class TestTelemetry
 
     public static ChatTelemetry Create(bool recordMessageText = false) => WithMeters(recordMessageText).Telemetry;
 }
+
+/// <summary>
+/// Where the in-memory exporter puts spans: other tests run in parallel and end spans of the same source on other
+/// threads, so adding and reading are locked, and a test reads a snapshot.
+/// </summary>
+public sealed class SpanCollection : System.Collections.ObjectModel.Collection<System.Diagnostics.Activity>
+{
+    readonly object gate = new();
+
+    public List<System.Diagnostics.Activity> Snapshot()
+    {
+        lock (gate)
+        {
+            return [.. Items];
+        }
+    }
+
+    protected override void InsertItem(int index, System.Diagnostics.Activity item)
+    {
+        lock (gate)
+        {
+            base.InsertItem(index, item);
+        }
+    }
+}

@@ -26,7 +26,7 @@ namespace FunctionsChat.Tests.Telemetry;
 /// </summary>
 public sealed class TurnTelemetryTests : IDisposable
 {
-    readonly List<Activity> spans = [];
+    readonly SpanCollection spans = [];
     readonly TracerProvider tracing;
     readonly string sessionId = "otel-" + Guid.NewGuid().ToString("N")[..12];
 
@@ -38,7 +38,7 @@ public sealed class TurnTelemetryTests : IDisposable
     List<Activity> Mine()
     {
         tracing.ForceFlush();
-        return spans.Where(s => Equals(s.GetTagItem(ChatTelemetry.SessionIdTag), sessionId)).ToList();
+        return spans.Snapshot().Where(s => Equals(s.GetTagItem(ChatTelemetry.SessionIdTag), sessionId)).ToList();
     }
 
     [Theory]
@@ -55,7 +55,7 @@ public sealed class TurnTelemetryTests : IDisposable
         await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/x/getHistory", contentType: null), http.Client.Object, routeValue);
         tracing.ForceFlush();
 
-        var span = Assert.Single(spans, s => s.TraceId == parent.TraceId && s.DisplayName == "HTTP GetHistory");
+        var span = Assert.Single(spans.Snapshot(), s => s.TraceId == parent.TraceId && s.DisplayName == "HTTP GetHistory");
         Assert.Equal(tagged, span.GetTagItem(ChatTelemetry.SessionIdTag));
     }
 
@@ -95,7 +95,7 @@ public sealed class TurnTelemetryTests : IDisposable
         var input = (ChatTurnInput)entity.Scheduled.Single().Input!;
 
         var llm = new LlmOptions { Provider = LlmProvider.AzureOpenAI, Model = "gpt-4o-mini", SystemPrompt = "Be brief." };
-        var activity = new GenerateReply(model, new ContextFitter(ContextFitter.CreateTokenizer()), Options.Create(llm), telemetry);
+        var activity = new GenerateReply(model, new ContextAssembler(new ContextFitter(ContextFitter.CreateTokenizer()), http.Archive), Options.Create(llm), telemetry);
         var turn = new TurnHarness();
         turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(input);
         turn.Context.SetupGet(c => c.IsReplaying).Returns(replaying);

@@ -13,7 +13,7 @@ public class GenerateReplyTests
 
     static readonly ReplyRequest Request = new("session123", "t3", [new("user", "first"), new("assistant", "one"), new("user", "second"), new("assistant", "two")], "third");
 
-    static (GenerateReply Activity, Mock<IChatClient> Chat, List<ChatMessage> Sent) Activity(LlmOptions? options = null)
+    static (GenerateReply Activity, Mock<IChatClient> Chat, List<ChatMessage> Sent) Activity(LlmOptions? options = null, FunctionsChat.Archive.ITranscriptArchive? archive = null)
     {
         var sent = new List<ChatMessage>();
         var chat = new Mock<IChatClient>(MockBehavior.Strict);
@@ -26,7 +26,7 @@ public class GenerateReplyTests
                 Usage = new UsageDetails { InputTokenCount = 120, OutputTokenCount = 30 },
             });
         var llm = options ?? new LlmOptions { SystemPrompt = "Be brief." };
-        return (new GenerateReply(chat.Object, Fitter, Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
+        return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, archive ?? new FunctionsChat.Tests.Http.InMemoryArchive()), Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
     }
 
     [Fact]
@@ -39,6 +39,56 @@ public class GenerateReplyTests
         Assert.Equal(
             [("system", "Be brief."), ("user", "first"), ("assistant", "one"), ("user", "second"), ("assistant", "two"), ("user", "third")],
             sent.Select(m => (m.Role.Value, m.Text)));
+    }
+
+    [Fact]
+    public async Task After_300_turns_of_3_KB_replies_the_prompt_holds_exactly_the_newest_whole_turns_that_fit_archived_ones_included()
+    {
+        // 290 turns archived, 10 in the working set; every reply about 3 KB of distinct text.
+        static string Reply(int n) => string.Join(' ', Enumerable.Range(0, 600).Select(w => $"w{n}x{w}"))[..3000];
+        var archive = new FunctionsChat.Tests.Http.InMemoryArchive();
+        var at = DateTimeOffset.UnixEpoch;
+        await archive.WriteAsync("anonymous/s1", [.. Enumerable.Range(1, 290).Select(n =>
+            new TranscriptTurn($"t{n}", n, TurnStatus.Completed, $"question {n}", Fingerprint.Of($"question {n}"), at, at) { Answer = Reply(n) })], CancellationToken.None);
+        var working = Enumerable.Range(291, 10).SelectMany(n => new ConversationMessage[] { new("user", $"question {n}"), new("assistant", Reply(n)) }).ToArray();
+        var request = new ReplyRequest("s1", "t301", working, "question 301") { SessionKey = "anonymous/s1", ArchivedThrough = 290 };
+        var (activity, _, sent) = Activity(new LlmOptions { SystemPrompt = "Be brief.", ContextTokenBudget = 100_000 }, archive);
+
+        await activity.Run(request, CancellationToken.None);
+
+        // Expected, counted independently: the newest turns whose tokens, with the system prompt and the new message, fit.
+        int used = Fitter.Count([new(ChatRole.System, "Be brief."), new(ChatRole.User, "question 301")]);
+        int oldest = 301;
+        while (oldest > 1 && used + Fitter.Count("user", $"question {oldest - 1}") + Fitter.Count("assistant", Reply(oldest - 1)) <= 100_000)
+        {
+            oldest--;
+            used += Fitter.Count("user", $"question {oldest}") + Fitter.Count("assistant", Reply(oldest));
+        }
+
+        var expected = new List<(string, string)> { ("system", "Be brief.") };
+        for (int n = oldest; n <= 300; n++)
+        {
+            expected.Add(("user", $"question {n}"));
+            expected.Add(("assistant", Reply(n)));
+        }
+
+        expected.Add(("user", "question 301"));
+        Assert.InRange(oldest, 2, 280); // archived turns are in it, and not all of them fit
+        Assert.Equal(expected, sent.Select(m => (m.Role.Value, m.Text)));
+        Assert.True(archive.Reads.Count <= 1 + (290 - oldest) / ContextAssembler.PageSize + 1, $"{archive.Reads.Count} archive reads");
+    }
+
+    [Fact]
+    public async Task When_the_archive_cannot_be_read_the_turn_is_answered_from_the_working_set()
+    {
+        var archive = new Mock<FunctionsChat.Archive.ITranscriptArchive>(MockBehavior.Strict);
+        archive.Setup(a => a.ReadBeforeAsync("anonymous/s1", 3, ContextAssembler.PageSize, It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new InvalidOperationException("table unavailable"));
+        var (activity, _, sent) = Activity(archive: archive.Object);
+
+        await activity.Run(Request with { SessionKey = "anonymous/s1", ArchivedThrough = 2 }, CancellationToken.None);
+
+        Assert.Equal(6, sent.Count);
     }
 
     [Fact]

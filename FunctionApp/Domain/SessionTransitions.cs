@@ -274,6 +274,7 @@ public static class SessionTransitions
             StartedAt = now,
             TraceParent = head.TraceParent,
             Run = SessionQueries.RunOf(state, head.Sequence),
+            ArchivedThrough = state.ArchivedThrough,
         };
         return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active }, TransitionNote.Applied, start);
     }

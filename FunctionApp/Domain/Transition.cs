@@ -41,6 +41,9 @@ public sealed record TurnStart(
 
     /// <summary>This incarnation of the turn: the session's generation and the turn's sequence, unique across deletes.</summary>
     public string Run { get; init; } = "";
+
+    /// <summary>The archive's confirmed prefix when the turn started: the turns before the working set.</summary>
+    public long ArchivedThrough { get; init; }
 }
 
 /// <summary>Finished turns to write to the archive, under the batch's id.</summary>

@@ -78,6 +78,7 @@ public static partial class SessionStep
                 StartedAt = start.StartedAt,
                 TraceParent = start.TraceParent,
                 Run = start.Run,
+                ArchivedThrough = start.ArchivedThrough,
             };
             context.ScheduleNewOrchestration(
                 nameof(ChatTurn),

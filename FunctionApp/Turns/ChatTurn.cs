@@ -26,7 +26,12 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         {
             var reply = await context.CallActivityAsync<ModelReply>(
                 nameof(GenerateReply),
-                new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message) { TraceParent = turn.TraceParent },
+                new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message)
+                {
+                    TraceParent = turn.TraceParent,
+                    SessionKey = turn.SessionKey,
+                    ArchivedThrough = turn.ArchivedThrough,
+                },
                 ModelRetry.Options(turn.Retry));
 
             var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime) { Run = turn.Run, Truncated = reply.FinishReason == ModelReply.CutShort };

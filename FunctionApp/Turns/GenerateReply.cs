@@ -13,7 +13,7 @@ namespace FunctionsChat.Turns;
 /// The model call: the only I/O of a turn. Its failures leave as <see cref="ModelCallException"/> so the
 /// orchestration's retry handler sees them; nothing here retries.
 /// </summary>
-public sealed class GenerateReply(IChatClient chat, ContextFitter fitter, IOptions<LlmOptions> options, ChatTelemetry telemetry)
+public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IOptions<LlmOptions> options, ChatTelemetry telemetry)
 {
     [Function(nameof(GenerateReply))]
     public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, CancellationToken cancellation)
@@ -30,7 +30,16 @@ public sealed class GenerateReply(IChatClient chat, ContextFitter fitter, IOptio
         ChatResponse response;
         try
         {
-            prompt = fitter.Fit(llm.SystemPrompt, request.History, request.Message, llm.ContextTokenBudget);
+            ContextReport report;
+            (prompt, report) = await context.AssembleAsync(llm.SystemPrompt, request, llm.ContextTokenBudget, cancellation);
+            span?.SetTag("chat.context.messages", prompt.Count);
+            span?.SetTag("chat.context.archived_turns", report.ArchivedTurns);
+            span?.SetTag("chat.context.archive_reads", report.ArchiveReads);
+            if (report.ArchiveError is { } unavailable)
+            {
+                span?.AddEvent(new ActivityEvent("chat.context.archive_unavailable", tags: new ActivityTagsCollection { ["error.message"] = unavailable }));
+            }
+
             if (telemetry.RecordMessageText)
             {
                 span?.SetTag("gen_ai.input.messages", JsonSerializer.Serialize(prompt.Select(m => new { role = m.Role.Value, content = m.Text })));

@@ -21,6 +21,10 @@ public sealed record ChatTurnInput(
     /// <summary>This incarnation of the turn; its report names it, so a late report of an older one is stale.</summary>
     [JsonPropertyName("run")]
     public string? Run { get; init; }
+
+    /// <summary>The highest sequence the archive held for the session when the turn started: older turns are read from there.</summary>
+    [JsonPropertyName("archivedThrough")]
+    public long ArchivedThrough { get; init; }
 }
 
 /// <summary>The model activity's input.</summary>
@@ -32,6 +36,13 @@ public sealed record ReplyRequest(
 {
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; init; }
+
+    /// <summary>The session's entity key, where its archive is kept; with <see cref="ArchivedThrough"/>, older turns are read from it.</summary>
+    [JsonPropertyName("sessionKey")]
+    public string? SessionKey { get; init; }
+
+    [JsonPropertyName("archivedThrough")]
+    public long ArchivedThrough { get; init; }
 }
 
 /// <summary>The model activity's output.</summary>
