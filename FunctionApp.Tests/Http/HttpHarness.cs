@@ -115,11 +115,11 @@ public sealed class HttpHarness
 
     CallerResolver Callers => new(Options.Create(Auth));
 
-    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers);
+    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive);
 
     public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock), Clock);
 
-    public TurnFunctions Turns => new(Callers);
+    public TurnFunctions Turns => new(Callers, Archive);
 
     public InMemoryArchive Archive { get; } = new();
 

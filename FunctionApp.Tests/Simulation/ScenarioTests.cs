@@ -90,6 +90,33 @@ public class ScenarioTests
     }
 
     [Fact]
+    public async Task A_turn_archived_right_after_it_finished_still_answers_a_retried_call_its_Location_and_the_history()
+    {
+        // One turn larger than the working-set bound leaves the working set as soon as it finishes.
+        var sim = new DurableSimulation(seed: 9, new SessionOptions { MaxWorkingBytes = 64 }, Faults.None);
+        string message = "Write a long poem " + new string('x', 200);
+        var first = sim.Send("s1", "big", message);
+        sim.RunUntil(() => false);
+        Assert.Equal((0, 1L), (Session(sim)!.Turns.Count, Session(sim)!.ArchivedThrough));
+
+        var retried = sim.Call("s1", "big", message);
+        var location = sim.GetTurn("s1", "big");
+        var history = sim.Request((_, client) => sim.Create<FunctionsChat.Http.HistoryFunctions>()
+            .GetHistory(HttpHarness.Request("GET", "/Chat/s1/getHistory", contentType: null), client, "s1"));
+        sim.RunUntil(() => retried.IsCompleted && location.IsCompleted && history.IsCompleted);
+
+        Assert.IsType<Microsoft.AspNetCore.Mvc.AcceptedResult>(await first);
+        var answer = (FunctionsChat.Http.AnswerView)Assert.IsType<Microsoft.AspNetCore.Mvc.OkObjectResult>(await retried).Value!;
+        Assert.Equal(SimulatedModel.AnswerTo(message), answer.Answer);
+        var turn = (FunctionsChat.Http.TurnStatusView)Assert.IsType<Microsoft.AspNetCore.Mvc.OkObjectResult>(await location).Value!;
+        Assert.Equal((TurnStatus.Completed, SimulatedModel.AnswerTo(message)), (turn.Status, turn.Answer));
+        var view = (FunctionsChat.Http.HistoryView)Assert.IsType<Microsoft.AspNetCore.Mvc.OkObjectResult>(await history).Value!;
+        Assert.Empty(view.Messages);
+        Assert.Equal(2, view.Before);
+        Assert.Equal(1, sim.Counted("orchestration ChatTurn"));
+    }
+
+    [Fact]
     public async Task The_Location_of_a_202_answers_the_turn_at_once_however_slowly_the_signal_travels()
     {
         var sim = new DurableSimulation(seed: 11, faults: Faults.None with { ClientSignalSpread = TimeSpan.FromSeconds(20) });

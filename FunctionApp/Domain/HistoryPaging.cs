@@ -11,7 +11,8 @@ public static class HistoryPaging
     public const int MaxLimit = 100;
 
     /// <summary>What to take from the state, and how many turns before which sequence to read from the archive.</summary>
-    public sealed record Plan(IReadOnlyList<TranscriptTurn> FromState, long ArchiveBefore, int ArchiveCount);
+    /// <param name="BeforeIfEmpty">The cursor to give when the page comes out empty: the archive's end, for a default view whose working set is empty.</param>
+    public sealed record Plan(IReadOnlyList<TranscriptTurn> FromState, long ArchiveBefore, int ArchiveCount, long? BeforeIfEmpty = null);
 
     /// <param name="before">Only turns with a lower sequence; null for the newest.</param>
     /// <param name="limit">How many turns; null with no cursor means the whole working set.</param>
@@ -19,7 +20,7 @@ public static class HistoryPaging
     {
         if (before is null && limit is null)
         {
-            return new(state.Turns, 0, 0);
+            return new(state.Turns, 0, 0, state.ArchivedThrough > 0 ? state.ArchivedThrough + 1 : null);
         }
 
         long below = before ?? long.MaxValue;
@@ -31,9 +32,9 @@ public static class HistoryPaging
     }
 
     /// <returns>The page in sequence order, and the cursor of the page before it (null at the first turn).</returns>
-    public static (IReadOnlyList<TranscriptTurn> Turns, long? Before) Page(IReadOnlyList<TranscriptTurn> archived, IReadOnlyList<TranscriptTurn> fromState)
+    public static (IReadOnlyList<TranscriptTurn> Turns, long? Before) Page(IReadOnlyList<TranscriptTurn> archived, Plan plan)
     {
-        var page = archived.Concat(fromState).ToArray();
-        return (page, page.Length > 0 && page[0].Sequence > 1 ? page[0].Sequence : null);
+        var page = archived.Concat(plan.FromState).ToArray();
+        return (page, page.Length == 0 ? plan.BeforeIfEmpty : page[0].Sequence > 1 ? page[0].Sequence : null);
     }
 }

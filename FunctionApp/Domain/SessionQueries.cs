@@ -29,6 +29,10 @@ public static class SessionQueries
     public static string? FindMessageHash(ChatSessionState state, string turnId) =>
         FindTurn(state, turnId)?.MessageHash ?? state.ArchivedIds.LastOrDefault(k => k.TurnId == turnId)?.MessageHash;
 
+    /// <summary>Where the archive keeps a turn that left the working set recently (the last archived-id window), if this is one.</summary>
+    public static long? ArchivedSequence(ChatSessionState state, string turnId) =>
+        FindTurn(state, turnId) is null ? state.ArchivedIds.LastOrDefault(k => k.TurnId == turnId)?.Sequence : null;
+
     public static TurnView? FindTurn(ChatSessionState state, string turnId)
     {
         if (state.Active?.Turn is { } running && running.TurnId == turnId)

@@ -126,7 +126,7 @@ public static class SessionTransitions
             return new(state, TransitionNote.Stale) { DeleteArchive = state.IsEmpty };
         }
 
-        var archived = state.Turns.Where(t => t.Sequence <= report.ThroughSequence).Select(t => new ArchivedTurnKey(t.TurnId, t.MessageHash));
+        var archived = state.Turns.Where(t => t.Sequence <= report.ThroughSequence).Select(t => new ArchivedTurnKey(t.TurnId, t.MessageHash) { Sequence = t.Sequence });
         var next = state with
         {
             Turns = state.Turns.Where(t => t.Sequence > report.ThroughSequence).ToArray(),

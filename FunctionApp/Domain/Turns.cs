@@ -150,6 +150,11 @@ public sealed record ArchivedTurnKey(
     [property: JsonPropertyName("t")] string TurnId,
     [property: JsonPropertyName("h")] string MessageHash)
 {
+    /// <summary>For an archived turn: its sequence, where the archive keeps it.</summary>
+    [JsonPropertyName("s")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Sequence { get; init; }
+
     /// <summary>For a refusal: when the refused request was accepted, so a later retry is not mistaken for it.</summary>
     [JsonPropertyName("a")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

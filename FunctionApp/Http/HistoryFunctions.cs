@@ -55,7 +55,7 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
         var archived = plan.ArchiveCount > 0
             ? await archive.ReadBeforeAsync(sessionKey!, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
             : [];
-        var (turns, previous) = HistoryPaging.Page(archived, plan.FromState);
+        var (turns, previous) = HistoryPaging.Page(archived, plan);
         return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous));
     }
 

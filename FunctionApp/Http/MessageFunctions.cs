@@ -1,4 +1,5 @@
 using System.Buffers;
+using FunctionsChat.Archive;
 using FunctionsChat.Auth;
 using FunctionsChat.Domain;
 using FunctionsChat.Telemetry;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers)
+public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -105,7 +106,13 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
                 await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Enqueue), turn, cancellation);
             }
 
-            receipt = await waiter.WaitAsync(read, turn, untilFinished, cancellation);
+            ChatSessionState? state;
+            (receipt, state) = await waiter.WaitAsync(read, turn, untilFinished, cancellation);
+            if (receipt is { Status: ReceiptStatus.Taken, Turn: null } && state is not null)
+            {
+                // Archived right after it finished: its outcome is read from the archive.
+                receipt = receipt with { Turn = await SessionStore.FindTurnAsync(archive, sessionKey!, state, turn.TurnId, cancellation) };
+            }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
 using Microsoft.DurableTask.Client;
@@ -11,6 +12,28 @@ public static class SessionStore
     {
         var entity = await client.Entities.GetEntityAsync<ChatSessionState>(SessionEntityIds.For(sessionKey), includeState: true, cancellation);
         return entity?.State;
+    }
+
+    /// <summary>
+    /// A turn as a client sees it: from the committed state or, when it left the working set recently (the archived-id
+    /// window), from the archive, so a turn archived right after it finished still answers.
+    /// </summary>
+    public static async Task<TurnView?> FindTurnAsync(ITranscriptArchive archive, string sessionKey, ChatSessionState state, string turnId, CancellationToken cancellation)
+    {
+        if (SessionQueries.FindOutcome(state, turnId) is { } turn)
+        {
+            return turn;
+        }
+
+        if (SessionQueries.ArchivedSequence(state, turnId) is not { } sequence)
+        {
+            return null;
+        }
+
+        var page = await archive.ReadBeforeAsync(sessionKey, sequence + 1, 1, cancellation);
+        return page is [{ } archived] && archived.TurnId == turnId
+            ? new TurnView(turnId, archived.Sequence, archived.Status, archived.MessageHash, null, archived)
+            : null;
     }
 
     public static Task SignalAsync(DurableTaskClient client, string sessionKey, string operation, object? input, CancellationToken cancellation) =>

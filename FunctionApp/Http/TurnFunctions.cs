@@ -1,3 +1,4 @@
+using FunctionsChat.Archive;
 using FunctionsChat.Auth;
 using FunctionsChat.Domain;
 using FunctionsChat.Telemetry;
@@ -10,7 +11,7 @@ using Microsoft.DurableTask.Client;
 namespace FunctionsChat.Http;
 
 /// <summary>A turn's status (attach to it later), and cancelling it.</summary>
-public sealed class TurnFunctions(CallerResolver callers)
+public sealed class TurnFunctions(CallerResolver callers, ITranscriptArchive archive)
 {
     [Function(nameof(GetTurn))]
     public Task<IActionResult> GetTurn(
@@ -78,12 +79,15 @@ public sealed class TurnFunctions(CallerResolver callers)
             return (null, null, denied);
         }
 
-        var state = await SessionStore.ReadAsync(client, sessionKey!, request.HttpContext.RequestAborted);
+        var cancellation = request.HttpContext.RequestAborted;
+        var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
         if (state is null or { IsEmpty: true })
         {
             return (null, null, ApiProblem.SessionNotFound(sessionId));
         }
 
-        return SessionQueries.FindOutcome(state, turnId) is { } turn ? (turn, sessionKey, null) : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
+        return await SessionStore.FindTurnAsync(archive, sessionKey!, state, turnId, cancellation) is { } turn
+            ? (turn, sessionKey, null)
+            : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
     }
 }

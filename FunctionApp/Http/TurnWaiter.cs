@@ -14,18 +14,18 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
     /// Waits until the session has settled the request (a send: <see cref="ApiOptions.AcceptTimeout"/> at most) or, when
     /// <paramref name="untilFinished"/>, until its turn has finished (a call: <see cref="ApiOptions.CallTimeout"/>).
     /// </summary>
-    /// <returns>The receipt as last seen.</returns>
+    /// <returns>The receipt as last seen, and the state it was read from.</returns>
     /// <exception cref="OperationCanceledException">The client went away.</exception>
-    public async Task<Receipt> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, TurnRequest request, bool untilFinished, CancellationToken cancellation)
+    public async Task<(Receipt Receipt, ChatSessionState? State)> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, TurnRequest request, bool untilFinished, CancellationToken cancellation)
     {
         var api = options.Value;
         var receipt = new Receipt(ReceiptStatus.Unseen, null);
-        await UntilAsync(read, state =>
+        var last = await UntilAsync(read, state =>
         {
             receipt = SessionQueries.ReceiptOf(state, request);
             return receipt.IsSettled && !(untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false });
         }, untilFinished ? api.CallTimeout : api.AcceptTimeout, cancellation);
-        return receipt;
+        return (receipt, last);
     }
 
     /// <returns>The state last read: the one that satisfied <paramref name="reached"/>, or the last when <paramref name="bound"/> passed.</returns>
