@@ -1,6 +1,6 @@
 // Microsoft.DurableTask.Client 1.25.0
 // Read from microsoft/durabletask-dotnet (tag v1.25.0): src/Client/Core/DurableTaskClient.cs,
-// src/Client/Core/Entities/DurableEntityClient.cs, EntityMetadata.cs, EntityQuery.cs.
+// src/Client/Core/Entities/DurableEntityClient.cs, EntityMetadata.cs, EntityQuery.cs, src/Client/Core/PurgeResult.cs.
 using FunctionsChat.Surface;
 using Microsoft.DurableTask.Client.Entities;
 using Microsoft.DurableTask.Entities;
@@ -22,7 +22,19 @@ namespace Microsoft.DurableTask.Client
             StartOrchestrationOptions? options = null,
             CancellationToken cancellation = default);
 
+        public virtual Task<PurgeResult> PurgeInstanceAsync(string instanceId, CancellationToken cancellation) => throw SurfaceOnly.Fail();
+
         public abstract ValueTask DisposeAsync();
+    }
+
+    public class PurgeResult
+    {
+        public PurgeResult(int count)
+        {
+            PurgedInstanceCount = count;
+        }
+
+        public int PurgedInstanceCount { get; }
     }
 }
 

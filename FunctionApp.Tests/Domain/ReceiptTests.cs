@@ -36,6 +36,22 @@ public class ReceiptTests
     }
 
     [Fact]
+    public void A_refused_request_delivered_again_once_there_is_room_stays_refused_but_a_later_retry_is_taken()
+    {
+        var full = Enqueued("a", "b", "c", "d");
+        var refused = SessionTransitions.Enqueue(full, Request("t9"), T0, Limits).State;
+        var roomy = refused.Completed("a");
+
+        var copy = SessionTransitions.Enqueue(roomy, Request("t9"), T0.AddSeconds(4), Limits);
+        var retry = SessionTransitions.Enqueue(roomy, Request("t9") with { AcceptedAt = T0.AddSeconds(5) }, T0.AddSeconds(5), Limits);
+
+        Assert.Equal(TransitionNote.QueueFull, copy.Note);
+        Assert.Same(roomy, copy.State);
+        Assert.Equal(ReceiptStatus.Refused, SessionQueries.ReceiptOf(copy.State, Request("t9")).Status);
+        Assert.Equal(TurnStatus.Queued, SessionQueries.FindTurn(retry.State, "t9")!.Status);
+    }
+
+    [Fact]
     public void A_rival_message_refused_under_the_same_key_does_not_hide_the_first_refusal()
     {
         var full = Enqueued("a", "b", "c", "d");

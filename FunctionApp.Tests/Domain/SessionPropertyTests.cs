@@ -122,7 +122,9 @@ public class SessionPropertyTests
                     case Op.Delete:
                         now = now.AddMilliseconds(1);
                         result = SessionTransitions.Delete(state, new SessionDeletion(now), now, Bounded);
-                        Check(result.DeleteArchive == (state.ArchivedThrough > 0 || state.Archiving is not null), "deleting a session deletes its archive");
+                        Check(result.DeleteArchive == (state.ArchivedThrough > 0 || state.Archiving is not null || !result.Purge.IsEmpty), "deleting a session deletes its archive");
+                        Check(result.Purge.Turns.Select(t => t.TurnId).Order().SequenceEqual(state.Turns.Select(t => t.TurnId).Concat(state.Active is { } a ? [a.Turn.TurnId] : []).Order()),
+                            "deleting a session purges the orchestration of every turn it still holds");
                         accepted.Clear();
                         archive.Clear();
                         writing = null;

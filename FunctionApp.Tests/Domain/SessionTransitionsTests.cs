@@ -74,7 +74,7 @@ public class SessionTransitionsTests
 
         var result = SessionTransitions.Enqueue(full, Request("t5", "a long message"), T0, Limits);
         var room = SessionTransitions.Complete(result.State, Completion("t1"), T0.AddSeconds(1), Limits).State;
-        var retried = SessionTransitions.Enqueue(room, Request("t5", "a long message"), T0.AddSeconds(2), Limits);
+        var retried = SessionTransitions.Enqueue(room, Request("t5", "a long message") with { AcceptedAt = T0.AddSeconds(2) }, T0.AddSeconds(2), Limits);
 
         Assert.Equal(TransitionNote.QueueFull, result.Note);
         Assert.Equal(3, result.State.Pending.Count);

@@ -63,6 +63,17 @@ public class MessageFunctionsTests
     }
 
     [Fact]
+    public async Task A_call_with_no_time_to_wait_still_waits_for_the_session_to_take_its_message_and_answers_202()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        http.Api.CallTimeout = TimeSpan.Zero;
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "Write a poem", "k1"), http.Client.Object, "session123");
+
+        Assert.Equal("/Chat/session123/turns/k1", Assert.IsType<AcceptedResult>(result).Location);
+    }
+
+    [Fact]
     public async Task A_send_dropped_by_a_delete_requested_after_it_is_409_session_deleted()
     {
         var http = new HttpHarness();

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Entities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -69,6 +70,7 @@ public sealed partial class DurableSimulation
         object?[] arguments = function.GetParameters()
             .Select(p => p == trigger ? (activity.Input is null ? null : JsonSerializer.Deserialize(activity.Input, p.ParameterType, Serializer))
                 : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None
+                : p.ParameterType == typeof(DurableTaskClient) ? Client
                 : throw new InvalidOperationException($"Activity {activity.Name} takes {p.ParameterType}"))
             .ToArray();
         object? target = function.IsStatic ? null : ActivatorUtilities.CreateInstance(Services, function.DeclaringType!);

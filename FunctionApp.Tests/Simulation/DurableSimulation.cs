@@ -300,6 +300,20 @@ public sealed partial class DurableSimulation
             });
         var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "sim");
         client.SetupGet(c => c.Entities).Returns(entities.Object);
+        client.Setup(c => c.PurgeInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns<string, CancellationToken>((id, _) =>
+            {
+                // As the backends do: only a finished instance is purged; an unknown or running one counts 0.
+                if (Instances.TryGetValue(id, out var instance) && instance.Status is InstanceStatus.Completed or InstanceStatus.Failed)
+                {
+                    Instances.Remove(id);
+                    Count("instances purged");
+                    Note($"purged {id}");
+                    return Task.FromResult(new PurgeResult(1));
+                }
+
+                return Task.FromResult(new PurgeResult(0));
+            });
         return client.Object;
     }
 

@@ -266,6 +266,23 @@ public class SimulationTests(ITestOutputHelper output)
                     continue;
                 }
 
+                // The task hub keeps no words of a deleted life, and does not grow per turn: what remains of a session's
+                // turn and archive orchestrations is its working set's turns and its last archive batch.
+                string key = HttpHarness.Key(session);
+                foreach (var instance in sim.Instances.Values.Where(i => i.Id.StartsWith($"chatturn:{key}:", StringComparison.Ordinal)))
+                {
+                    string[] parts = instance.Id[$"chatturn:{key}:".Length..].Split(':');
+                    bool kept = state is not null && !state.IsTombstone
+                        && state.Turns.Any(t => t.TurnId == parts[0] && SessionQueries.RunOf(state, t.Sequence) == parts[1]);
+                    Check(kept, $"turn orchestration {instance.Id} ({instance.Status}) is purged once its turn left the working set or the session was deleted");
+                }
+
+                foreach (var instance in sim.Instances.Values.Where(i => i.Id.StartsWith($"chatarchive:{key}:", StringComparison.Ordinal)))
+                {
+                    Check(state is not null && !state.IsTombstone && instance.Id == SessionIds.ArchiveInstanceId(key, state.LastArchiveBatchId ?? ""),
+                        $"archive orchestration {instance.Id} is purged by the next batch or the delete");
+                }
+
                 var stored = state is null ? [] : Stored(session, state);
                 Check(state is null || (state.Active is null && state.Pending.Count == 0), $"{session} is not wedged: nothing running or queued at quiescence");
                 Check(stored.All(t => t.AcceptedAt > lastDeleteRequested), $"nothing accepted before the last delete of {session} came back");
@@ -277,6 +294,14 @@ public class SimulationTests(ITestOutputHelper output)
                     var kept = stored.Where(t => t.TurnId == answered.TurnId).ToList();
                     Check(kept.Count == 1 && kept[0].MessageHash == Fingerprint.Of(answered.Message),
                         $"turn {answered.TurnId} of {session}, answered {answered.Status}, is stored once with the message that was answered");
+                }
+
+                // A 429 says nothing was stored: no copy of that request is taken later (unless the client sent it again).
+                foreach (var refused in sent.Where(s => s.SessionId == session && s.Status == 429
+                    && !sent.Any(o => o != s && o.SessionId == session && o.TurnId == s.TurnId && o.Message == s.Message)))
+                {
+                    Check(!stored.Any(t => t.TurnId == refused.TurnId && t.MessageHash == Fingerprint.Of(refused.Message)),
+                        $"turn {refused.TurnId} of {session}, answered 429, was never stored");
                 }
 
                 // A turn the API handed out is never 404, archived or not (these histories stay inside the archived-id

@@ -36,6 +36,60 @@ public class ArchiveTurnsTests
     }
 
     [Fact]
+    public async Task Once_confirmed_the_batch_orchestrations_are_purged_and_any_still_running_once_more_after_the_linger()
+    {
+        var turn = Harness();
+        var purge = new PurgeWork(["chatturn:session123:t1:0.1", "chatarchive:session123:0-7"], TimeSpan.FromMinutes(11));
+        turn.Context.Setup(c => c.GetInput<ArchiveInput>()).Returns(Input with { Purge = purge });
+        turn.Context.Setup(c => c.CallActivityAsync<int>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(1);
+        var purged = new List<PurgeWork>();
+        turn.Context.Setup(c => c.CallActivityAsync<string[]>(It.Is<TaskName>(n => n.Name == "PurgeInstances"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, work, _) => purged.Add((PurgeWork)work!))
+            .ReturnsAsync(() => purged.Count == 1 ? ["chatarchive:session123:0-7"] : []);
+
+        await ArchiveTurns.Run(turn.Context.Object);
+
+        turn.Entities.Verify(e => e.SignalEntityAsync(Session, "ConfirmArchived", new ArchiveReport("1-42", 1), null), Times.Once);
+        Assert.Equal(2, purged.Count);
+        Assert.Equal(purge.InstanceIds, purged[0].InstanceIds);
+        Assert.Equal(["chatarchive:session123:0-7"], purged[1].InstanceIds);
+        Assert.Equal([TurnHarness.Now.AddMinutes(11)], turn.Timers);
+    }
+
+    [Fact]
+    public async Task The_purge_activity_reports_the_instances_it_could_not_purge()
+    {
+        var client = new Mock<Microsoft.DurableTask.Client.DurableTaskClient>(MockBehavior.Strict, "test");
+        client.Setup(c => c.PurgeInstanceAsync("done", It.IsAny<CancellationToken>())).ReturnsAsync(new Microsoft.DurableTask.Client.PurgeResult(1));
+        client.Setup(c => c.PurgeInstanceAsync("running", It.IsAny<CancellationToken>())).ReturnsAsync(new Microsoft.DurableTask.Client.PurgeResult(0));
+        client.Setup(c => c.PurgeInstanceAsync("refused", It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("not in a terminal state"));
+
+        var left = await new ArchiveActivities(new InMemoryArchive()).PurgeInstances(new PurgeWork(["done", "running", "refused"], TimeSpan.Zero), client.Object, CancellationToken.None);
+
+        Assert.Equal(["running", "refused"], left);
+    }
+
+    [Fact]
+    public void A_deleted_life_purges_the_orchestrations_of_its_turns_and_archive_batches_by_their_exact_instance_ids()
+    {
+        var limits = SessionLimits.Default;
+        var state = ChatSessionState.Empty;
+        foreach (var id in new[] { "t1", "t2" })
+        {
+            state = SessionTransitions.Enqueue(state, new TurnRequest("s1", id, "message " + id, TurnHarness.Now), TurnHarness.Now, limits).State;
+        }
+
+        state = SessionTransitions.Complete(state, new TurnCompletion("t1", "a", "m", new TokenUsage(1, 1), TurnHarness.Now) { Run = "0.1" }, TurnHarness.Now, limits).State with { LastArchiveBatchId = "0-9" };
+
+        var deleted = SessionTransitions.Delete(state, new SessionDeletion(TurnHarness.Now.AddSeconds(1)), TurnHarness.Now.AddSeconds(1), limits);
+        var work = PurgeWork.For("anonymous/s1", deleted.Purge);
+
+        Assert.True(deleted.DeleteArchive);
+        Assert.Equal(["chatturn:anonymous/s1:t1:0.1", "chatturn:anonymous/s1:t2:0.2", "chatarchive:anonymous/s1:0-9"], work.InstanceIds);
+        Assert.Equal(2 * (limits.TurnTimeout + TimeSpan.FromMinutes(1)), work.Linger);
+    }
+
+    [Fact]
     public async Task A_write_that_fails_for_good_is_reported_so_the_turns_stay_in_the_session()
     {
         var turn = Harness();

@@ -1,5 +1,6 @@
 using FunctionsChat.Auth;
 using FunctionsChat.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -40,6 +41,24 @@ public class StartupValidationTests
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<AuthOptions>>().Value);
 
         Assert.Contains("WEBSITE_AUTH_ENABLED", Assert.Single(error.Failures));
+    }
+
+    [Fact]
+    public async Task A_host_in_EasyAuth_mode_without_the_platform_feature_does_not_start()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Auth:Mode"] = "EasyAuth",
+            ["WEBSITE_AUTH_ENABLED"] = "False",
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+        });
+        builder.Services.AddFunctionsChat(builder.Configuration);
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(error.Failures, f => f.Contains("WEBSITE_AUTH_ENABLED", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -9,12 +9,35 @@ public sealed record ArchiveInput(
     [property: JsonPropertyName("batchId")] string BatchId,
     [property: JsonPropertyName("throughSequence")] long ThroughSequence,
     [property: JsonPropertyName("turns")] IReadOnlyList<TranscriptTurn> Turns,
-    [property: JsonPropertyName("retry")] RetrySchedule Retry);
+    [property: JsonPropertyName("retry")] RetrySchedule Retry)
+{
+    /// <summary>Orchestrations to purge once the batch is written.</summary>
+    [JsonPropertyName("purge")]
+    public PurgeWork Purge { get; init; } = PurgeWork.None;
+}
 
 /// <summary>The archive-deletion orchestration's input.</summary>
 public sealed record ArchiveDeletion(
     [property: JsonPropertyName("sessionKey")] string SessionKey,
-    [property: JsonPropertyName("retry")] RetrySchedule Retry);
+    [property: JsonPropertyName("retry")] RetrySchedule Retry)
+{
+    /// <summary>The deleted life's orchestrations to purge.</summary>
+    [JsonPropertyName("purge")]
+    public PurgeWork Purge { get; init; } = PurgeWork.None;
+}
+
+/// <summary>Orchestration instances to purge, and how long to wait before trying again those still running.</summary>
+public sealed record PurgeWork(
+    [property: JsonPropertyName("instanceIds")] IReadOnlyList<string> InstanceIds,
+    [property: JsonPropertyName("linger")] TimeSpan Linger)
+{
+    public static PurgeWork None { get; } = new([], TimeSpan.Zero);
+
+    public static PurgeWork For(string sessionKey, SessionPurge purge) => new(
+        [.. purge.Turns.Select(t => SessionIds.TurnInstanceId(sessionKey, t.TurnId, t.Run)),
+            .. purge.ArchiveBatches.Select(b => SessionIds.ArchiveInstanceId(sessionKey, b))],
+        purge.Linger);
+}
 
 /// <summary>An archive activity's input: which session, and for a write, which turns.</summary>
 public sealed record ArchiveWork(

@@ -3,6 +3,7 @@ using FunctionsChat.Sessions;
 using FunctionsChat.Turns;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace FunctionsChat.Archive;
 
@@ -29,6 +30,37 @@ public static class ArchiveTurns
         }
 
         await context.Entities.SignalEntityAsync(session, nameof(ChatSession.ConfirmArchived), report);
+        await PurgeSteps.RunAsync(context, batch.Purge, batch.Retry);
+    }
+}
+
+/// <summary>
+/// Purges finished orchestrations that hold a session's words, as a step of an orchestration: once now, and once
+/// more after the linger for any that were still running. A purge that fails for good leaves them; it never fails
+/// the orchestration's real work.
+/// </summary>
+public static class PurgeSteps
+{
+    public static async Task RunAsync(TaskOrchestrationContext context, PurgeWork work, RetrySchedule retry)
+    {
+        if (work.InstanceIds.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var left = await context.CallActivityAsync<string[]>(nameof(ArchiveActivities.PurgeInstances), work, ModelRetry.AnyFailure(retry));
+            if (left.Length > 0 && work.Linger > TimeSpan.Zero)
+            {
+                await context.CreateTimer(context.CurrentUtcDateTime + work.Linger, CancellationToken.None);
+                await context.CallActivityAsync<string[]>(nameof(ArchiveActivities.PurgeInstances), work with { InstanceIds = left, Linger = TimeSpan.Zero }, ModelRetry.AnyFailure(retry));
+            }
+        }
+        catch (TaskFailedException)
+        {
+            // The instances stay in the task hub; the words they hold are the user's, so the failure is in the activity's log.
+        }
     }
 }
 
@@ -40,6 +72,7 @@ public static class DeleteArchive
     {
         var deletion = context.GetInput<ArchiveDeletion>() ?? throw new InvalidOperationException("DeleteArchive needs its input.");
         await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), new ArchiveWork(deletion.SessionKey, []), ModelRetry.AnyFailure(deletion.Retry));
+        await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry);
     }
 }
 
@@ -56,4 +89,28 @@ public sealed class ArchiveActivities(ITranscriptArchive archive)
     [Function(nameof(DeleteArchivedTurns))]
     public Task<int> DeleteArchivedTurns([ActivityTrigger] ArchiveWork work, CancellationToken cancellation) =>
         archive.DeleteAsync(work.SessionKey, cancellation);
+
+    /// <returns>The instances not purged: not found, not finished yet (a purge only removes finished instances), or refused.</returns>
+    [Function(nameof(PurgeInstances))]
+    public async Task<string[]> PurgeInstances([ActivityTrigger] PurgeWork work, [DurableClient] DurableTaskClient client, CancellationToken cancellation)
+    {
+        var left = new List<string>();
+        foreach (string instanceId in work.InstanceIds)
+        {
+            try
+            {
+                if ((await client.PurgeInstanceAsync(instanceId, cancellation)).PurgedInstanceCount == 0)
+                {
+                    left.Add(instanceId);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // Some backends refuse to purge an instance that is still running; it is tried again after the linger.
+                left.Add(instanceId);
+            }
+        }
+
+        return [.. left];
+    }
 }

@@ -34,8 +34,8 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     public static ApiProblem NotConfirmed(string turnId) => new(503, Base + "not-confirmed", "The session has not confirmed the message yet.",
         $"The message was sent to the session as turn '{turnId}' but not confirmed in time. Repeat the request with the header Idempotency-Key: {turnId}; it is never taken twice.");
 
-    public static ApiProblem SessionDeleted(string sessionId, string turnId) => new(409, Base + "session-deleted", "The session was deleted before it took the message.",
-        $"Session '{sessionId}' was deleted after turn '{turnId}' was sent and before the session took it; nothing was stored. Send it again to start a new conversation.");
+    public static ApiProblem SessionDeleted(string sessionId, string turnId) => new(409, Base + "session-deleted", "The session was deleted before the message was answered.",
+        $"A delete of session '{sessionId}' took turn '{turnId}' with it (before or after the session queued it); nothing of it is kept. Send it again to start a new conversation.");
 
     public static ApiProblem MethodNotAllowed(string method, IReadOnlyList<string> allowed) => new(405, Base + "method-not-allowed", "The route does not serve this method.",
         $"{Shorten(method)} is not served here; use {string.Join(" or ", allowed)}.");

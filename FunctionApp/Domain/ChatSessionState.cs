@@ -68,6 +68,10 @@ public sealed record ChatSessionState
     [JsonPropertyName("bornAt")]
     public DateTimeOffset? BornAt { get; init; }
 
+    /// <summary>The archive batch started last: its orchestration (which holds the batch's text) is purged with the next.</summary>
+    [JsonPropertyName("lastArchiveBatchId")]
+    public string? LastArchiveBatchId { get; init; }
+
     /// <summary>When the API accepted the newest request this life of the session has taken.</summary>
     [JsonPropertyName("newestAcceptedAt")]
     public DateTimeOffset? NewestAcceptedAt { get; init; }

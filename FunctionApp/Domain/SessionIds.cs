@@ -18,11 +18,18 @@ public static class SessionIds
     /// and the turn's sequence, so a turn id used again after a delete never meets the old instance): readable where
     /// it fits the 256-character instance id limit, a hash of all parts where it would not.
     /// </summary>
-    public static string TurnInstanceId(string sessionKey, string turnId, string run)
+    public static string TurnInstanceId(string sessionKey, string turnId, string run) =>
+        InstanceId("chatturn", sessionKey, turnId, run);
+
+    /// <summary>The instance id of the orchestration that archives one batch of a session's turns.</summary>
+    public static string ArchiveInstanceId(string sessionKey, string batchId) =>
+        InstanceId("chatarchive", sessionKey, batchId);
+
+    static string InstanceId(string kind, string sessionKey, params string[] parts)
     {
-        string readable = $"chatturn:{sessionKey}:{turnId}:{run}";
+        string readable = $"{kind}:{sessionKey}:{string.Join(':', parts)}";
         return readable.Length <= 256
             ? readable
-            : $"chatturn:{Fingerprint.Of(sessionKey + "\n" + turnId + "\n" + run)}";
+            : $"{kind}:{Fingerprint.Of(sessionKey + "\n" + string.Join('\n', parts))}";
     }
 }

@@ -35,6 +35,9 @@ public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
     /// <summary>Archived turns whose ids the session still recognises, for retried requests.</summary>
     public int ArchivedIdWindow { get; init; } = 64;
 
+    /// <summary>When to purge again an orchestration that was still running at its first purge: a turn timeout and a minute later.</summary>
+    public TimeSpan PurgeLinger => TurnTimeout + TimeSpan.FromMinutes(1);
+
     /// <summary>Whether the working set is bounded at all (benchmarks compare against an unbounded transcript).</summary>
     public bool Archives { get; init; } = true;
 }

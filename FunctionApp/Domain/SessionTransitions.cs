@@ -26,6 +26,13 @@ public static class SessionTransitions
             return new(state, knownHash == request.MessageHash ? TransitionNote.Duplicate : TransitionNote.Conflict);
         }
 
+        if (state.Refused.Any(r => r.TurnId == request.TurnId && r.MessageHash == request.MessageHash && r.AcceptedAt >= request.AcceptedAt))
+        {
+            // A copy of a request already refused (redelivered, or late behind a retry): its sender was told 429, so it
+            // stays refused. A retry accepted later is a new request and is judged afresh.
+            return new(state, TransitionNote.QueueFull);
+        }
+
         var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
         if (state.Pending.Count >= limits.MaxPendingTurns)
         {
@@ -192,7 +199,19 @@ public static class SessionTransitions
             ExpiryCheckAt = state.ExpiryCheckAt,
             RetentionCheckAt = state.RetentionCheckAt,
         };
-        return Arm(new(tombstone, TransitionNote.Deleted) { DeleteArchive = state.ArchivedThrough > 0 || state.Archiving is not null }, now, limits);
+        var purge = new SessionPurge(
+            [.. state.Turns.Select(t => (t.TurnId, t.Sequence)).Concat(state.Active is { } a ? [(a.Turn.TurnId, a.Turn.Sequence)] : [])
+                .Select(t => new TurnRun(t.TurnId, SessionQueries.RunOf(state, t.Sequence)))],
+            [.. new[] { state.LastArchiveBatchId, state.Archiving?.BatchId }.OfType<string>().Distinct()])
+        {
+            // An archive orchestration still running may itself be lingering to purge: wait out its linger too.
+            Linger = limits.PurgeLinger * 2,
+        };
+        return Arm(new(tombstone, TransitionNote.Deleted)
+        {
+            DeleteArchive = state.ArchivedThrough > 0 || state.Archiving is not null || !purge.IsEmpty,
+            Purge = purge,
+        }, now, limits);
     }
 
     /// <summary>When the retention signal should find the session: idle deadline, tombstone end, or none.</summary>
@@ -322,10 +341,13 @@ public static class SessionTransitions
         }
 
         var archiving = new ArchiveBatch($"{batch[^1].Sequence}-{now.UtcTicks}", batch[^1].Sequence, now);
+        var purge = new SessionPurge(
+            [.. batch.Select(t => new TurnRun(t.TurnId, SessionQueries.RunOf(state, t.Sequence)))],
+            state.LastArchiveBatchId is { } previous ? [previous] : []) { Linger = limits.PurgeLinger };
         return transition with
         {
-            State = state with { Archiving = archiving },
-            Archive = new ArchiveStart(archiving.BatchId, archiving.ThroughSequence, batch),
+            State = state with { Archiving = archiving, LastArchiveBatchId = archiving.BatchId },
+            Archive = new ArchiveStart(archiving.BatchId, archiving.ThroughSequence, batch) { Purge = purge },
         };
     }
 

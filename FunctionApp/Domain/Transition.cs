@@ -47,7 +47,31 @@ public sealed record TurnStart(
 }
 
 /// <summary>Finished turns to write to the archive, under the batch's id.</summary>
-public sealed record ArchiveStart(string BatchId, long ThroughSequence, IReadOnlyList<TranscriptTurn> Turns);
+public sealed record ArchiveStart(string BatchId, long ThroughSequence, IReadOnlyList<TranscriptTurn> Turns)
+{
+    /// <summary>The orchestrations to purge once the batch is written: its turns' and the previous batch's.</summary>
+    public SessionPurge Purge { get; init; } = SessionPurge.None;
+}
+
+/// <summary>A turn's orchestration, by the turn and its incarnation.</summary>
+public sealed record TurnRun(string TurnId, string Run);
+
+/// <summary>
+/// Finished orchestrations whose inputs and outputs hold a session's words, to be purged from the task hub: turns
+/// that left the working set (or the whole session), and archive batches.
+/// </summary>
+public sealed record SessionPurge(IReadOnlyList<TurnRun> Turns, IReadOnlyList<string> ArchiveBatches)
+{
+    public static SessionPurge None { get; } = new([], []);
+
+    /// <summary>
+    /// How long to wait before purging again what was still running (a cancelled turn's orchestration finishing its
+    /// model call): past the turn timeout, every turn orchestration has finished.
+    /// </summary>
+    public TimeSpan Linger { get; init; }
+
+    public bool IsEmpty => Turns.Count == 0 && ArchiveBatches.Count == 0;
+}
 
 /// <summary>The new state and what must happen because of it.</summary>
 public sealed record Transition(ChatSessionState State, TransitionNote Note, TurnStart? Start = null)
@@ -57,6 +81,9 @@ public sealed record Transition(ChatSessionState State, TransitionNote Note, Tur
 
     /// <summary>Delete the session's archive (the session was deleted, or expired idle).</summary>
     public bool DeleteArchive { get; init; }
+
+    /// <summary>With <see cref="DeleteArchive"/>: the deleted life's orchestrations to purge.</summary>
+    public SessionPurge Purge { get; init; } = SessionPurge.None;
 
     /// <summary>Arm the session's one retention signal for then (it is not armed yet).</summary>
     public DateTimeOffset? RetentionCheckAt { get; init; }

@@ -108,7 +108,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
 
             ChatSessionState? state;
             (receipt, state) = await waiter.WaitAsync(read, turn, untilFinished, cancellation);
-            if (receipt is { Status: ReceiptStatus.Taken, Turn: null } && state is not null)
+            if (untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn: null } && state is not null)
             {
                 // Archived right after it finished: its outcome is read from the archive.
                 receipt = receipt with { Turn = await SessionStore.FindTurnAsync(archive, sessionKey!, state, turn.TurnId, cancellation) };

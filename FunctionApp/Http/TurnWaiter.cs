@@ -11,20 +11,22 @@ namespace FunctionsChat.Http;
 public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
 {
     /// <summary>
-    /// Waits until the session has settled the request (a send: <see cref="ApiOptions.AcceptTimeout"/> at most) or, when
-    /// <paramref name="untilFinished"/>, until its turn has finished (a call: <see cref="ApiOptions.CallTimeout"/>).
+    /// Waits until the session has settled the request (<see cref="ApiOptions.AcceptTimeout"/> at most) and, when
+    /// <paramref name="untilFinished"/> (a call), until its turn has finished, within <see cref="ApiOptions.CallTimeout"/>
+    /// of the start (or at once, when the settling took that long).
     /// </summary>
     /// <returns>The receipt as last seen, and the state it was read from.</returns>
     /// <exception cref="OperationCanceledException">The client went away.</exception>
     public async Task<(Receipt Receipt, ChatSessionState? State)> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, TurnRequest request, bool untilFinished, CancellationToken cancellation)
     {
         var api = options.Value;
+        var started = clock.GetUtcNow();
         var receipt = new Receipt(ReceiptStatus.Unseen, null);
         var last = await UntilAsync(read, state =>
         {
             receipt = SessionQueries.ReceiptOf(state, request);
-            return receipt.IsSettled && !(untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false });
-        }, untilFinished ? api.CallTimeout : api.AcceptTimeout, cancellation);
+            return receipt.IsSettled && !(untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false } && clock.GetUtcNow() - started < api.CallTimeout);
+        }, untilFinished && api.CallTimeout > api.AcceptTimeout ? api.CallTimeout : api.AcceptTimeout, cancellation);
         return (receipt, last);
     }
 

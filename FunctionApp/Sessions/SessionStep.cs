@@ -101,14 +101,14 @@ public static partial class SessionStep
         {
             context.ScheduleNewOrchestration(
                 nameof(ArchiveTurns),
-                new ArchiveInput(sessionKey, archive.BatchId, archive.ThroughSequence, archive.Turns, retry),
-                new StartOrchestrationOptions($"chatarchive:{sessionKey}:{archive.BatchId}"));
+                new ArchiveInput(sessionKey, archive.BatchId, archive.ThroughSequence, archive.Turns, retry) { Purge = PurgeWork.For(sessionKey, archive.Purge) },
+                new StartOrchestrationOptions(SessionIds.ArchiveInstanceId(sessionKey, archive.BatchId)));
             ArchiveStarted(logger, sessionKey, archive.Turns.Count, archive.ThroughSequence);
         }
 
         if (transition.DeleteArchive)
         {
-            context.ScheduleNewOrchestration(nameof(DeleteArchive), new ArchiveDeletion(sessionKey, retry));
+            context.ScheduleNewOrchestration(nameof(DeleteArchive), new ArchiveDeletion(sessionKey, retry) { Purge = PurgeWork.For(sessionKey, transition.Purge) });
         }
 
         if (transition.RetentionCheckAt is { } checkAt)
