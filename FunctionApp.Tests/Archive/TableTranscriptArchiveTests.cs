@@ -57,6 +57,39 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Turns_of_text_the_serializer_escapes_six_fold_are_archived_and_read_back_whole_in_batches_under_the_transaction_limit()
+    {
+        var (archive, table) = Archive();
+        // A maximum message of '<' (six bytes each as JSON) and a 300 KB answer of '&', 'é' and control characters.
+        string message = new('<', 32 * 1024);
+        string answer = string.Concat(Enumerable.Repeat("&é\u0001'\"", 60_000));
+        var turns = Enumerable.Range(1, 12).Select(i => Turn(i, answer) with { Message = message + i }).ToList();
+
+        await archive.WriteAsync("session123", turns, CancellationToken.None);
+
+        Assert.Equal(12, await Rows(table, "session123"));
+        var read = await archive.ReadBeforeAsync("session123", 13, 12, CancellationToken.None);
+        Assert.Equal(turns, read);
+    }
+
+    [Fact]
+    public async Task Rows_written_in_the_first_format_are_still_read()
+    {
+        var (archive, table) = Archive();
+        var turn = Turn(1);
+        await table.CreateIfNotExistsAsync();
+        await table.UpsertEntityAsync(new TableEntity("session123", TableTranscriptArchive.RowKey(1))
+        {
+            ["Sequence"] = 1L,
+            ["TurnId"] = "t1",
+            ["Chunks"] = 1,
+            ["Turn0"] = System.Text.Json.JsonSerializer.Serialize(turn),
+        });
+
+        Assert.Equal([turn], await archive.ReadBeforeAsync("session123", 2, 5, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Writing_the_same_batch_again_writes_no_duplicate()
     {
         var (archive, table) = Archive();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -8,14 +9,22 @@ namespace FunctionsChat.Archive;
 
 /// <summary>
 /// The archive in Azure Table storage: one partition a session, one row a turn. The row key inverts the sequence,
-/// so a page of the newest turns before a cursor is one range query. A turn's JSON is split over string properties
-/// of at most 30,000 characters (a property holds 64 KiB of UTF-16), within the 1 MiB entity limit.
+/// so a page of the newest turns before a cursor is one range query. The message and the answer are stored as their
+/// UTF-8 bytes in binary properties of at most 64 KiB each (no JSON escaping, so text the serializer would widen
+/// six-fold costs its own size), the rest of the turn as a small JSON property; a row stays under the 1 MiB entity
+/// limit and a batch of rows under the 4 MiB transaction limit. Rows written by earlier versions (the whole turn's
+/// JSON split over string properties) are still read.
 /// </summary>
 public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchive
 {
-    const int ChunkChars = 30_000;
-    const int MaxChunks = 16;
+    const int ChunkBytes = 64 * 1024;
+    const int MaxRowBytes = 960 * 1024;
     const int MaxTransaction = 100;
+
+    // Binary travels base64-encoded in a batch request: 4 MiB of payload holds about 3 MiB of raw row bytes.
+    const long MaxTransactionBytes = 2_800_000;
+
+    const int Format = 2;
 
     volatile bool created;
 
@@ -24,10 +33,25 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
     public async Task WriteAsync(string sessionKey, IReadOnlyList<TranscriptTurn> turns, CancellationToken cancellation)
     {
         await EnsureTableAsync(cancellation);
-        foreach (var chunk in turns.Chunk(MaxTransaction))
+        var batch = new List<TableTransactionAction>();
+        long batchBytes = 0;
+        foreach (var turn in turns)
         {
-            var actions = chunk.Select(t => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(sessionKey, t)));
-            await table.SubmitTransactionAsync(actions, cancellation);
+            var (entity, bytes) = ToEntity(sessionKey, turn);
+            if (batch.Count == MaxTransaction || (batch.Count > 0 && batchBytes + bytes > MaxTransactionBytes))
+            {
+                await table.SubmitTransactionAsync(batch, cancellation);
+                batch = [];
+                batchBytes = 0;
+            }
+
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            batchBytes += bytes;
+        }
+
+        if (batch.Count > 0)
+        {
+            await table.SubmitTransactionAsync(batch, cancellation);
         }
     }
 
@@ -77,31 +101,62 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
         }
     }
 
-    static TableEntity ToEntity(string sessionKey, TranscriptTurn turn)
+    static (TableEntity Entity, long Bytes) ToEntity(string sessionKey, TranscriptTurn turn)
     {
-        string json = JsonSerializer.Serialize(turn);
-        int chunks = (json.Length + ChunkChars - 1) / ChunkChars;
-        if (chunks > MaxChunks)
+        string metadata = JsonSerializer.Serialize(turn with { Message = "", Answer = null });
+        byte[] message = Encoding.UTF8.GetBytes(turn.Message);
+        byte[] answer = turn.Answer is null ? [] : Encoding.UTF8.GetBytes(turn.Answer);
+        long bytes = (metadata.Length * 2L) + message.Length + answer.Length;
+        if (bytes > MaxRowBytes)
         {
-            throw new InvalidOperationException($"Turn {turn.TurnId} is {json.Length} characters of JSON, more than one table row holds.");
+            throw new InvalidOperationException($"Turn {turn.TurnId} needs {bytes} bytes, more than one table row holds.");
         }
 
         var entity = new TableEntity(sessionKey, RowKey(turn.Sequence))
         {
             ["Sequence"] = turn.Sequence,
             ["TurnId"] = turn.TurnId,
-            ["Chunks"] = chunks,
+            ["Format"] = Format,
+            ["Turn"] = metadata,
+            ["HasAnswer"] = turn.Answer is not null,
         };
+        Split(entity, "Message", message);
+        Split(entity, "Answer", answer);
+        return (entity, bytes + 512);
+    }
+
+    static void Split(TableEntity entity, string name, byte[] bytes)
+    {
+        int chunks = (bytes.Length + ChunkBytes - 1) / ChunkBytes;
+        entity[name + "Chunks"] = chunks;
         for (int i = 0; i < chunks; i++)
         {
-            entity[$"Turn{i}"] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - (i * ChunkChars)));
+            entity[$"{name}{i}"] = bytes.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, bytes.Length - (i * ChunkBytes))).ToArray();
+        }
+    }
+
+    static string Join(TableEntity entity, string name)
+    {
+        int chunks = entity.GetInt32(name + "Chunks") ?? 0;
+        var bytes = new List<byte>();
+        for (int i = 0; i < chunks; i++)
+        {
+            bytes.AddRange(entity.GetBinary($"{name}{i}") ?? []);
         }
 
-        return entity;
+        return Encoding.UTF8.GetString([.. bytes]);
     }
 
     static TranscriptTurn FromEntity(TableEntity entity)
     {
+        if (entity.GetInt32("Format") == Format)
+        {
+            var turn = JsonSerializer.Deserialize<TranscriptTurn>(entity.GetString("Turn") ?? "")
+                ?? throw new InvalidDataException($"Archived row {entity.RowKey} holds no turn.");
+            return turn with { Message = Join(entity, "Message"), Answer = entity.GetBoolean("HasAnswer") == true ? Join(entity, "Answer") : null };
+        }
+
+        // Rows of the first format: the whole turn's JSON over string properties Turn0, Turn1, ...
         int chunks = entity.GetInt32("Chunks") ?? 0;
         string json = string.Concat(Enumerable.Range(0, chunks).Select(i => entity.GetString($"Turn{i}")));
         return JsonSerializer.Deserialize<TranscriptTurn>(json) ?? throw new InvalidDataException($"Archived row {entity.RowKey} holds no turn.");
