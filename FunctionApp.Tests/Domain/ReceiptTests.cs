@@ -7,6 +7,20 @@ namespace FunctionsChat.Tests.Domain;
 public class ReceiptTests
 {
     [Fact]
+    public void An_archived_turn_is_found_by_its_sequence_or_for_an_id_kept_without_one_by_searching_the_archived_id_window()
+    {
+        var state = ChatSessionState.Empty with
+        {
+            ArchivedThrough = 70,
+            ArchivedIds = [new ArchivedTurnKey("old", "h1"), new ArchivedTurnKey("new", "h2") { Sequence = 70 }],
+        };
+
+        Assert.Equal((71L, 1), SessionQueries.ArchivedPlace(state, "new"));
+        Assert.Equal((71L, 2), SessionQueries.ArchivedPlace(state, "old"));
+        Assert.Null(SessionQueries.ArchivedPlace(state, "never"));
+    }
+
+    [Fact]
     public void A_request_the_session_has_not_seen_is_unseen_and_not_settled()
     {
         var receipt = SessionQueries.ReceiptOf(Enqueued("t1"), Request("t2"));

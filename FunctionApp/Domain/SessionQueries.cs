@@ -29,9 +29,19 @@ public static class SessionQueries
     public static string? FindMessageHash(ChatSessionState state, string turnId) =>
         FindTurn(state, turnId)?.MessageHash ?? state.ArchivedIds.LastOrDefault(k => k.TurnId == turnId)?.MessageHash;
 
-    /// <summary>Where the archive keeps a turn that left the working set recently (the last archived-id window), if this is one.</summary>
-    public static long? ArchivedSequence(ChatSessionState state, string turnId) =>
-        FindTurn(state, turnId) is null ? state.ArchivedIds.LastOrDefault(k => k.TurnId == turnId)?.Sequence : null;
+    /// <summary>
+    /// Where the archive keeps a turn that left the working set recently (the last archived-id window): its sequence,
+    /// or, for an id recorded before sequences were kept, the archive's end to search back from. Null if it is not one.
+    /// </summary>
+    public static (long Before, int Count)? ArchivedPlace(ChatSessionState state, string turnId)
+    {
+        if (FindTurn(state, turnId) is not null || state.ArchivedIds.LastOrDefault(k => k.TurnId == turnId) is not { } key)
+        {
+            return null;
+        }
+
+        return key.Sequence is { } sequence ? (sequence + 1, 1) : (state.ArchivedThrough + 1, state.ArchivedIds.Count);
+    }
 
     public static TurnView? FindTurn(ChatSessionState state, string turnId)
     {

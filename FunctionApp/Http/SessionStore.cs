@@ -25,13 +25,13 @@ public static class SessionStore
             return turn;
         }
 
-        if (SessionQueries.ArchivedSequence(state, turnId) is not { } sequence)
+        if (SessionQueries.ArchivedPlace(state, turnId) is not { } place)
         {
             return null;
         }
 
-        var page = await archive.ReadBeforeAsync(sessionKey, sequence + 1, 1, cancellation);
-        return page is [{ } archived] && archived.TurnId == turnId
+        var page = await archive.ReadBeforeAsync(sessionKey, place.Before, place.Count, cancellation);
+        return page.LastOrDefault(t => t.TurnId == turnId) is { } archived
             ? new TurnView(turnId, archived.Sequence, archived.Status, archived.MessageHash, null, archived)
             : null;
     }
