@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the entity-state benchmarks (Release) and prints the size table and BenchmarkDotNet's timing table.
+# Runs the benchmarks (Release): entity state sizes and round trips, and prompt assembly over long sessions.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -16,4 +16,13 @@ foreach (int turns in new[] { 10, 100, 1_000, 10_000 })
 }
 
 Console.WriteLine();
+Console.WriteLine("| turns | archive reads for the next prompt | turns the model is shown (100,000-token budget, 3 KB answers) |");
+Console.WriteLine("| ---: | ---: | ---: |");
+foreach (int turns in new[] { 10, 100, 1_000, 10_000 })
+{
+    var (reads, shown) = await PromptAssembly.ArchiveReads(turns);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {turns:N0} | {reads} | {shown} |"));
+}
+
+Console.WriteLine();
 BenchmarkSwitcher.FromAssembly(typeof(EntityRoundTrip).Assembly).Run(args);
