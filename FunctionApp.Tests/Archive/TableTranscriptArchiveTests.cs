@@ -73,6 +73,22 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task The_summary_is_kept_beside_the_turns_never_read_as_one_and_deleted_with_them()
+    {
+        var (archive, table) = Archive();
+        await archive.WriteAsync("session123", [Turn(1), Turn(2)], CancellationToken.None);
+        var summary = new ConversationSummary(2, "The user asked two questions <&é>. " + new string('x', 70_000), T0);
+
+        await archive.WriteSummaryAsync("session123", summary, CancellationToken.None);
+
+        Assert.Equal(summary, await archive.ReadSummaryAsync("session123", CancellationToken.None));
+        Assert.Equal([Turn(1), Turn(2)], await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
+        Assert.Null(await archive.ReadSummaryAsync("other", CancellationToken.None));
+        Assert.Equal(3, await archive.DeleteAsync("session123", CancellationToken.None));
+        Assert.Equal(0, await Rows(table, "session123"));
+    }
+
+    [Fact]
     public async Task Rows_written_in_the_first_format_are_still_read()
     {
         var (archive, table) = Archive();

@@ -30,6 +30,20 @@ public sealed class InMemoryArchive : ITranscriptArchive
         return Task.FromResult(page);
     }
 
-    public Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation) =>
-        Task.FromResult(Sessions.Remove(sessionKey, out var s) ? s.Count : 0);
+    public Dictionary<string, ConversationSummary> Summaries { get; } = [];
+
+    public Task<ConversationSummary?> ReadSummaryAsync(string sessionKey, CancellationToken cancellation) =>
+        Task.FromResult(Summaries.GetValueOrDefault(sessionKey));
+
+    public Task WriteSummaryAsync(string sessionKey, ConversationSummary summary, CancellationToken cancellation)
+    {
+        Summaries[sessionKey] = summary;
+        return Task.CompletedTask;
+    }
+
+    public Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation)
+    {
+        Summaries.Remove(sessionKey);
+        return Task.FromResult(Sessions.Remove(sessionKey, out var s) ? s.Count : 0);
+    }
 }

@@ -189,6 +189,25 @@ public class ReadFunctionsTests
     }
 
     [Fact]
+    public async Task GetHistory_shows_the_summary_of_the_earliest_turns_and_an_answer_s_warning()
+    {
+        var http = new HttpHarness();
+        var state = HttpHarness.BusySession();
+        http.State = state with
+        {
+            SummaryThrough = 40,
+            Turns = [state.Turns[0] with { Warning = "summary.failed: llm.timeout" }],
+        };
+        http.Archive.Summaries[HttpHarness.Key()] = new ConversationSummary(40, "The user planned a trip.", HttpHarness.Start);
+
+        var result = await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/session123/getHistory", contentType: null), http.Client.Object, "session123");
+
+        var view = Assert.IsType<HistoryView>(Assert.IsType<OkObjectResult>(result).Value);
+        Assert.Equal(new SummaryView(40, "The user planned a trip.", HttpHarness.Start), view.Summary);
+        Assert.Equal("summary.failed: llm.timeout", view.Messages.Single(m => m.Role == "assistant").Warning);
+    }
+
+    [Fact]
     public async Task ListSessions_queries_session_entities_by_prefix_one_page_at_a_time()
     {
         var http = new HttpHarness();

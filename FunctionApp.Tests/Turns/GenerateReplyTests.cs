@@ -26,7 +26,7 @@ public class GenerateReplyTests
                 Usage = new UsageDetails { InputTokenCount = 120, OutputTokenCount = 30 },
             });
         var llm = options ?? new LlmOptions { SystemPrompt = "Be brief." };
-        return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, archive ?? new FunctionsChat.Tests.Http.InMemoryArchive()), Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
+        return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, archive ?? new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(llm)), Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public class GenerateReplyTests
             new TranscriptTurn($"t{n}", n, TurnStatus.Completed, $"question {n}", Fingerprint.Of($"question {n}"), at, at) { Answer = Reply(n) })], CancellationToken.None);
         var working = Enumerable.Range(291, 10).SelectMany(n => new ConversationMessage[] { new("user", $"question {n}"), new("assistant", Reply(n)) }).ToArray();
         var request = new ReplyRequest("s1", "t301", working, "question 301") { SessionKey = "anonymous/s1", ArchivedThrough = 290 };
-        var (activity, _, sent) = Activity(new LlmOptions { SystemPrompt = "Be brief.", ContextTokenBudget = 100_000 }, archive);
+        var (activity, _, sent) = Activity(new LlmOptions { SystemPrompt = "Be brief.", ContextTokenBudget = 100_000, Summaries = false }, archive);
 
         await activity.Run(request, CancellationToken.None);
 

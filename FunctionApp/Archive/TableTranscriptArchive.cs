@@ -26,6 +26,8 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
 
     const int Format = 2;
 
+    const string SummaryRow = "summary";
+
     volatile bool created;
 
     public static string RowKey(long sequence) => (long.MaxValue - sequence).ToString("D19", CultureInfo.InvariantCulture);
@@ -58,7 +60,8 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
     public async Task<IReadOnlyList<TranscriptTurn>> ReadBeforeAsync(string sessionKey, long beforeSequence, int limit, CancellationToken cancellation)
     {
         await EnsureTableAsync(cancellation);
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey gt {RowKey(beforeSequence)}");
+        // Turn rows have all-digit keys; ':' sorts right after '9', so the session's other rows (its summary) stay out.
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey gt {RowKey(beforeSequence)} and RowKey lt {":"}");
         var turns = new List<TranscriptTurn>(limit);
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellation))
         {
@@ -71,6 +74,27 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
 
         turns.Reverse();
         return turns;
+    }
+
+    public async Task<ConversationSummary?> ReadSummaryAsync(string sessionKey, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(sessionKey, SummaryRow, cancellationToken: cancellation);
+        return row.HasValue && row.Value is { } entity
+            ? new ConversationSummary(entity.GetInt64("Through") ?? 0, Join(entity, "Text"), entity.GetDateTimeOffset("WrittenAt") ?? default)
+            : null;
+    }
+
+    public async Task WriteSummaryAsync(string sessionKey, ConversationSummary summary, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        var entity = new TableEntity(sessionKey, SummaryRow)
+        {
+            ["Through"] = summary.Through,
+            ["WrittenAt"] = summary.WrittenAt,
+        };
+        Split(entity, "Text", Encoding.UTF8.GetBytes(summary.Text));
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellation);
     }
 
     public async Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation)

@@ -68,6 +68,10 @@ public sealed record ChatSessionState
     [JsonPropertyName("bornAt")]
     public DateTimeOffset? BornAt { get; init; }
 
+    /// <summary>The last turn the session's summary (kept with its archive) covers; 0 while there is none.</summary>
+    [JsonPropertyName("summaryThrough")]
+    public long SummaryThrough { get; init; }
+
     /// <summary>The archive batch started last: its orchestration (which holds the batch's text) is purged with the next.</summary>
     [JsonPropertyName("lastArchiveBatchId")]
     public string? LastArchiveBatchId { get; init; }

@@ -61,8 +61,9 @@ public static class SessionTransitions
             Model = completion.Model,
             Usage = completion.Usage,
             Truncated = completion.Truncated,
+            Warning = completion.Warning,
         };
-        return FinishActive(state, finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Completed) };
+        return FinishActive(WithSummary(state, completion.SummaryThrough), finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Completed) };
     }
 
     public static Transition Fail(ChatSessionState state, TurnFailure failure, DateTimeOffset now, SessionLimits limits)
@@ -77,7 +78,7 @@ public static class SessionTransitions
             ErrorCode = failure.Code,
             ErrorMessage = failure.Message,
         };
-        return FinishActive(state, finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Failed, failure.Code) };
+        return FinishActive(WithSummary(state, failure.SummaryThrough), finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Failed, failure.Code) };
     }
 
     /// <summary>
@@ -265,6 +266,10 @@ public static class SessionTransitions
             ? new(turnId, turn.Status, turn.Finished?.ErrorCode)
             : new(turnId, null);
 
+    /// <summary>A turn's summary step moved the summary on: later turns read it from there.</summary>
+    static ChatSessionState WithSummary(ChatSessionState state, long summaryThrough) =>
+        summaryThrough > state.SummaryThrough ? state with { SummaryThrough = summaryThrough } : state;
+
     static ChatSessionState Reborn(ChatSessionState tombstone) => ChatSessionState.Empty with
     {
         Generation = tombstone.Generation + 1,
@@ -294,6 +299,7 @@ public static class SessionTransitions
             TraceParent = head.TraceParent,
             Run = SessionQueries.RunOf(state, head.Sequence),
             ArchivedThrough = state.ArchivedThrough,
+            SummaryThrough = state.SummaryThrough,
         };
         return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active }, TransitionNote.Applied, start);
     }

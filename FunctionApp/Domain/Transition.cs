@@ -44,6 +44,9 @@ public sealed record TurnStart(
 
     /// <summary>The archive's confirmed prefix when the turn started: the turns before the working set.</summary>
     public long ArchivedThrough { get; init; }
+
+    /// <summary>The last turn the session's summary covered when the turn started.</summary>
+    public long SummaryThrough { get; init; }
 }
 
 /// <summary>Finished turns to write to the archive, under the batch's id.</summary>

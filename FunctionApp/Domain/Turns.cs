@@ -81,6 +81,11 @@ public sealed record TranscriptTurn(
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Truncated { get; init; }
+
+    /// <summary>Something went wrong beside the answer (the summary could not be brought up to date), as a stable code.</summary>
+    [JsonPropertyName("warning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
 }
 
 /// <summary>What the turn orchestration reports back when the model answered.</summary>
@@ -99,6 +104,16 @@ public sealed record TurnCompletion(
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Truncated { get; init; }
+
+    /// <summary>The last turn the session's summary covers after this turn's summary step.</summary>
+    [JsonPropertyName("summaryThrough")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long SummaryThrough { get; init; }
+
+    /// <summary>The summary step's failure, when it failed for good: the turn was answered without an up-to-date summary.</summary>
+    [JsonPropertyName("warning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
 }
 
 /// <summary>What the turn orchestration reports back when the turn could not be answered.</summary>
@@ -111,6 +126,11 @@ public sealed record TurnFailure(
     /// <summary>The turn incarnation that failed (<see cref="TurnStart.Run"/>); a result of another one is stale.</summary>
     [JsonPropertyName("run")]
     public string? Run { get; init; }
+
+    /// <summary>The last turn the session's summary covers after this turn's summary step.</summary>
+    [JsonPropertyName("summaryThrough")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long SummaryThrough { get; init; }
 }
 
 /// <summary>The session's one expiry signal: due at <see cref="At"/>, for whichever turn is running then.</summary>
@@ -144,6 +164,15 @@ public sealed record ArchiveBatch(
 public sealed record ArchiveReport(
     [property: JsonPropertyName("batchId")] string BatchId,
     [property: JsonPropertyName("throughSequence")] long ThroughSequence);
+
+/// <summary>
+/// A model-written summary of a session's turns 1..<see cref="Through"/>: what the model is shown of the turns that no
+/// longer fit its context. The transcript itself keeps every word.
+/// </summary>
+public sealed record ConversationSummary(
+    [property: JsonPropertyName("through")] long Through,
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("writtenAt")] DateTimeOffset WrittenAt);
 
 /// <summary>What idempotency needs of an archived (or refused) turn: its id and its message's fingerprint.</summary>
 public sealed record ArchivedTurnKey(

@@ -56,7 +56,11 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
             ? await archive.ReadBeforeAsync(sessionKey!, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
             : [];
         var (turns, previous) = HistoryPaging.Page(archived, plan);
-        return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous));
+        var summary = before is null && limit is null && state.SummaryThrough > 0 ? await archive.ReadSummaryAsync(sessionKey!, cancellation) : null;
+        return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous) with
+        {
+            Summary = summary is null ? null : new SummaryView(summary.Through, summary.Text, summary.WrittenAt),
+        });
     }
 
     static ApiProblem? ReadCursor(HttpRequest request, out long? before, out int? limit)

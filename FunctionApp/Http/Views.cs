@@ -33,7 +33,18 @@ public sealed record MessageView(
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Truncated { get; init; }
+
+    /// <summary>On an answer: what went wrong beside it (<c>summary.failed: ...</c>).</summary>
+    [JsonPropertyName("warning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
 }
+
+/// <summary>The session's summary of its turns 1..through, as the model is shown it in place of those turns.</summary>
+public sealed record SummaryView(
+    [property: JsonPropertyName("through")] long Through,
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("writtenAt")] DateTimeOffset WrittenAt);
 
 public sealed record PendingView(
     [property: JsonPropertyName("turnId")] string TurnId,
@@ -65,6 +76,11 @@ public sealed record HistoryView(
     [JsonPropertyName("previousPage")]
     public string? PreviousPage { get; init; }
 
+    /// <summary>On the newest page: the model's summary of the earliest turns, when the conversation outgrew its context.</summary>
+    [JsonPropertyName("summary")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SummaryView? Summary { get; init; }
+
     public static HistoryView From(string sessionId, ChatSessionState state, IReadOnlyList<TranscriptTurn> page, long? before)
     {
         var messages = new List<MessageView>(page.Count * 2);
@@ -73,7 +89,7 @@ public sealed record HistoryView(
             messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status));
             if (turn.Answer is { } answer)
             {
-                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status) { Truncated = turn.Truncated });
+                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status) { Truncated = turn.Truncated, Warning = turn.Warning });
             }
         }
 

@@ -2,35 +2,53 @@ using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Turns;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
 
 namespace FunctionsChat.Llm;
 
-/// <summary>What went into a prompt besides the working set, for the turn's telemetry.</summary>
-public sealed record ContextReport(int ArchivedTurns, int ArchiveReads, string? ArchiveError);
+/// <summary>What went into a prompt besides the working set, for the turn's telemetry and for summarising.</summary>
+/// <param name="SummaryThrough">The last turn the summary shown covers; 0 without one.</param>
+/// <param name="LeftOutThrough">The newest archived turn that did not fit beside a summary's share; 0 when everything fits.</param>
+public sealed record ContextReport(int ArchivedTurns, int ArchiveReads, string? ArchiveError, long SummaryThrough = 0, long LeftOutThrough = 0);
 
 /// <summary>
-/// Gathers a turn's prompt where I/O is allowed (the model activity): the working set the turn started with and,
-/// while the token budget allows, older completed turns from the archive, newest first, a page at a time. The
-/// newest whole turns that fit are kept, archived or not, in order; a turn is never cut or repeated.
+/// Gathers a turn's prompt where I/O is allowed (the model activities): the system prompt, the session's summary of
+/// its earliest turns when one exists, then the newest whole completed turns that fit the token budget, from the
+/// archive and the working set alike, in order, then the new message. A turn is never cut or repeated. When the
+/// turns after the summary do not all fit, the summary's share of the budget is set aside for it, and
+/// <see cref="ContextReport.LeftOutThrough"/> says which turns a summary should cover.
 /// </summary>
-public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive archive)
+public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive archive, IOptions<LlmOptions> options)
 {
     public const int PageSize = 64;
 
+    /// <summary>How a summary is put before the turns it precedes.</summary>
+    public static string SummaryMessage(ConversationSummary summary) =>
+        $"Summary of this conversation's turns 1 to {summary.Through}, which come before the messages below:\n{summary.Text}";
+
     public async Task<(IReadOnlyList<ChatMessage> Prompt, ContextReport Report)> AssembleAsync(string systemPrompt, ReplyRequest request, int budget, CancellationToken cancellation)
     {
-        int remaining = budget - fitter.Count([new(ChatRole.System, systemPrompt), new(ChatRole.User, request.Message)])
-            - request.History.Sum(m => fitter.Count(m.Role, m.Content));
-        var older = new List<TranscriptTurn>();
+        var llm = options.Value;
+        int fixedCost = fitter.Count([new(ChatRole.System, systemPrompt), new(ChatRole.User, request.Message)])
+            + request.History.Sum(m => fitter.Count(m.Role, m.Content));
+        var older = new List<(TranscriptTurn Turn, int Cost)>();
         int reads = 0;
         string? error = null;
-        if (request.SessionKey is { } key && request.ArchivedThrough > 0 && remaining > 0)
+        ConversationSummary? summary = null;
+        bool full = false;
+        if (request.SessionKey is { } key && request.ArchivedThrough > 0 && fixedCost < budget)
         {
             try
             {
+                if (llm.Summaries && request.SummaryThrough > 0)
+                {
+                    summary = await archive.ReadSummaryAsync(key, cancellation);
+                }
+
+                int remaining = budget - fixedCost - SummaryCost(summary);
                 long before = request.ArchivedThrough + 1;
-                bool full = false;
-                while (!full && before > 1)
+                long floor = summary?.Through ?? 0;
+                while (!full && before > floor + 1)
                 {
                     var page = await archive.ReadBeforeAsync(key, before, PageSize, cancellation);
                     reads++;
@@ -41,8 +59,9 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
 
                     for (int i = page.Count - 1; i >= 0 && !full; i--)
                     {
-                        if (page[i] is not { Status: TurnStatus.Completed, Answer: { } answer } turn)
+                        if (page[i].Sequence <= floor || page[i] is not { Status: TurnStatus.Completed, Answer: { } answer } turn)
                         {
+                            full = page[i].Sequence <= floor;
                             continue;
                         }
 
@@ -51,25 +70,52 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
                         if (!full)
                         {
                             remaining -= cost;
-                            older.Add(turn);
+                            older.Add((turn, cost));
                         }
                     }
 
                     before = page[0].Sequence;
                 }
+
+                full = full && older.Count < request.ArchivedThrough - floor;
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 // The turn is still answered, from the working set alone; the trace says what was left out and why.
                 older.Clear();
+                summary = null;
+                full = false;
                 error = exception.Message;
             }
         }
 
+        long leftOutThrough = 0;
+        if (full && llm.Summaries)
+        {
+            // Not everything after the summary fits: set its share aside (for the summary to come, if larger than
+            // the one there is), dropping the oldest turns that no longer fit beside it.
+            int share = Math.Max(SummaryCost(summary), SummaryShareTokens(budget));
+            int room = budget - fixedCost - share;
+            int used = older.Sum(t => t.Cost);
+            while (older.Count > 0 && used > room)
+            {
+                used -= older[^1].Cost;
+                older.RemoveAt(older.Count - 1);
+            }
+
+            leftOutThrough = (older.Count > 0 ? older[^1].Turn.Sequence : request.ArchivedThrough + 1) - 1;
+        }
+
         older.Reverse();
-        var history = older.SelectMany(t => new ConversationMessage[] { new(ConversationMessage.User, t.Message), new(ConversationMessage.Assistant, t.Answer!) })
+        var history = older.SelectMany(t => new ConversationMessage[] { new(ConversationMessage.User, t.Turn.Message), new(ConversationMessage.Assistant, t.Turn.Answer!) })
             .Concat(request.History)
             .ToList();
-        return (fitter.Fit(systemPrompt, history, request.Message, budget), new ContextReport(older.Count, reads, error));
+        var prompt = fitter.Fit(systemPrompt, history, request.Message, budget, summary is null ? null : SummaryMessage(summary));
+        return (prompt, new ContextReport(older.Count, reads, error, summary?.Through ?? 0, leftOutThrough));
     }
+
+    /// <summary>The tokens a summary may take: its share of the budget.</summary>
+    public int SummaryShareTokens(int budget) => (int)(budget * options.Value.SummaryShare);
+
+    int SummaryCost(ConversationSummary? summary) => summary is null ? 0 : fitter.Count(ChatRole.System.Value, SummaryMessage(summary));
 }

@@ -22,9 +22,11 @@ public sealed class ContextFitter(Tokenizer tokenizer)
     public int Count(IEnumerable<ChatMessage> messages) =>
         TokensForReplyPriming + messages.Sum(m => Count(m.Role.Value, m.Text));
 
-    public IReadOnlyList<ChatMessage> Fit(string systemPrompt, IReadOnlyList<ConversationMessage> history, string message, int budget)
+    /// <param name="summary">A summary of the turns before <paramref name="history"/>, put right after the system prompt.</param>
+    public IReadOnlyList<ChatMessage> Fit(string systemPrompt, IReadOnlyList<ConversationMessage> history, string message, int budget, string? summary = null)
     {
-        int used = TokensForReplyPriming + Count(ChatRole.System.Value, systemPrompt) + Count(ChatRole.User.Value, message);
+        int used = TokensForReplyPriming + Count(ChatRole.System.Value, systemPrompt) + Count(ChatRole.User.Value, message)
+            + (summary is null ? 0 : Count(ChatRole.System.Value, summary));
         if (used > budget)
         {
             throw new ModelCallException(new ModelFailure(
@@ -50,7 +52,12 @@ public sealed class ContextFitter(Tokenizer tokenizer)
             keepFrom = start;
         }
 
-        var prompt = new List<ChatMessage>(history.Count - keepFrom + 2) { new(ChatRole.System, systemPrompt) };
+        var prompt = new List<ChatMessage>(history.Count - keepFrom + 3) { new(ChatRole.System, systemPrompt) };
+        if (summary is not null)
+        {
+            prompt.Add(new ChatMessage(ChatRole.System, summary));
+        }
+
         for (int i = keepFrom; i < history.Count; i++)
         {
             prompt.Add(new ChatMessage(new ChatRole(history[i].Role), history[i].Content));

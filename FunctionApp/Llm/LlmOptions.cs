@@ -46,4 +46,15 @@ public sealed class LlmOptions
 
     [Range(1, 1_000_000)]
     public int? MaxOutputTokens { get; set; }
+
+    /// <summary>Whether turns that no longer fit the context are summarised by the model, so the prompt keeps their gist.</summary>
+    public bool Summaries { get; set; } = true;
+
+    /// <summary>The share of <see cref="ContextTokenBudget"/> a summary may take (its output limit).</summary>
+    [Range(0.05, 0.5)]
+    public double SummaryShare { get; set; } = 0.2;
+
+    /// <summary>How many turns must have fallen out of the context since the summary was written before it is brought up to date.</summary>
+    [Range(1, 1000)]
+    public int SummaryTrigger { get; set; } = 8;
 }

@@ -16,7 +16,9 @@ public sealed class OfflineChatClient(ContextFitter counter) : IChatClient
         string last = prompt.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? "";
         int earlier = prompt.Count(m => m.Role == ChatRole.User) - 1;
         string quoted = last.Length > 80 ? last[..80] + "…" : last;
-        string text = $"(offline model) You said: \"{quoted}\". I can see {earlier} earlier message{(earlier == 1 ? "" : "s")} of yours in this session.";
+        string text = prompt.FirstOrDefault()?.Text == Turns.SummarizeConversation.Instructions
+            ? Summary(last)
+            : $"(offline model) You said: \"{quoted}\". I can see {earlier} earlier message{(earlier == 1 ? "" : "s")} of yours in this session.";
 
         var reply = new ChatMessage(ChatRole.Assistant, text);
         var response = new ChatResponse(reply)
@@ -30,6 +32,17 @@ public sealed class OfflineChatClient(ContextFitter counter) : IChatClient
             },
         };
         return Task.FromResult(response);
+    }
+
+    /// <summary>A deterministic summary: the summary so far, then one line for each user message it is given.</summary>
+    static string Summary(string request)
+    {
+        var lines = request.Split('\n');
+        var kept = lines.Skip(1).TakeWhile(l => l.Length > 0).Where(l => l != "(none yet)");
+        var added = lines.Where(l => l.StartsWith("User: ", StringComparison.Ordinal))
+            .Select(l => l["User: ".Length..])
+            .Select(m => "- the user said: " + (m.Length > 60 ? m[..60] + "…" : m));
+        return "(offline summary)\n" + string.Join('\n', kept.Where(l => l != "(offline summary)").Concat(added));
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(

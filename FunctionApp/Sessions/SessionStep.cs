@@ -79,6 +79,7 @@ public static partial class SessionStep
                 TraceParent = start.TraceParent,
                 Run = start.Run,
                 ArchivedThrough = start.ArchivedThrough,
+                SummaryThrough = start.SummaryThrough,
             };
             context.ScheduleNewOrchestration(
                 nameof(ChatTurn),

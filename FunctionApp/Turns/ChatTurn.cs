@@ -21,20 +21,42 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         var session = SessionEntityIds.For(turn.SessionKey);
         var logger = context.CreateReplaySafeLogger(typeof(ChatTurn));
 
+        var request = new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message)
+        {
+            TraceParent = turn.TraceParent,
+            SessionKey = turn.SessionKey,
+            ArchivedThrough = turn.ArchivedThrough,
+            SummaryThrough = turn.SummaryThrough,
+        };
+        string? warning = null;
+        if (turn.ArchivedThrough > 0)
+        {
+            // Only a session with archived turns can have turns that no longer fit: bring its summary up to date first.
+            // If that fails for good, the turn is still answered, with the summary it had, and says so.
+            try
+            {
+                var summary = await context.CallActivityAsync<SummaryOutcome>(nameof(SummarizeConversation), request, ModelRetry.Options(turn.Retry));
+                request = request with { SummaryThrough = summary.Through };
+            }
+            catch (TaskFailedException failed)
+            {
+                warning = $"{ErrorCodes.SummaryFailed}: {ModelRetry.Describe(failed.FailureDetails).Code}";
+                SummaryFailed(logger, turn.SessionKey, turn.TurnId, warning);
+            }
+        }
+
         TurnVerdict verdict;
         try
         {
-            var reply = await context.CallActivityAsync<ModelReply>(
-                nameof(GenerateReply),
-                new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message)
-                {
-                    TraceParent = turn.TraceParent,
-                    SessionKey = turn.SessionKey,
-                    ArchivedThrough = turn.ArchivedThrough,
-                },
-                ModelRetry.Options(turn.Retry));
+            var reply = await context.CallActivityAsync<ModelReply>(nameof(GenerateReply), request, ModelRetry.Options(turn.Retry));
 
-            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime) { Run = turn.Run, Truncated = reply.FinishReason == ModelReply.CutShort };
+            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime)
+            {
+                Run = turn.Run,
+                Truncated = reply.FinishReason == ModelReply.CutShort,
+                SummaryThrough = request.SummaryThrough,
+                Warning = warning,
+            };
             verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Complete), completion);
             if (verdict.Status == TurnStatus.Completed)
             {
@@ -44,7 +66,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         catch (TaskFailedException failed)
         {
             var failure = ModelRetry.Describe(failed.FailureDetails);
-            var report = new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime) { Run = turn.Run };
+            var report = new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime) { Run = turn.Run, SummaryThrough = request.SummaryThrough };
             verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Fail), report);
             if (verdict.Status == TurnStatus.Failed)
             {
@@ -87,6 +109,9 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         telemetry.TurnDuration(end - turn.StartedAt.UtcDateTime, status);
         return result;
     }
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Turn {TurnId} of session {SessionKey} is answered without an up-to-date summary: {Warning}")]
+    static partial void SummaryFailed(ILogger logger, string sessionKey, string turnId, string warning);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Turn {TurnId} of session {SessionKey} completed ({InputTokens} input, {OutputTokens} output tokens)")]
     static partial void TurnCompleted(ILogger logger, string sessionKey, string turnId, long inputTokens, long outputTokens);

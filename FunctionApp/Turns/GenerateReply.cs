@@ -35,6 +35,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IO
             span?.SetTag("chat.context.messages", prompt.Count);
             span?.SetTag("chat.context.archived_turns", report.ArchivedTurns);
             span?.SetTag("chat.context.archive_reads", report.ArchiveReads);
+            span?.SetTag("chat.context.summary_through", report.SummaryThrough);
             if (report.ArchiveError is { } unavailable)
             {
                 span?.AddEvent(new ActivityEvent("chat.context.archive_unavailable", tags: new ActivityTagsCollection { ["error.message"] = unavailable }));

@@ -25,6 +25,10 @@ public sealed record ChatTurnInput(
     /// <summary>The highest sequence the archive held for the session when the turn started: older turns are read from there.</summary>
     [JsonPropertyName("archivedThrough")]
     public long ArchivedThrough { get; init; }
+
+    /// <summary>The last turn the session's summary covered when the turn started.</summary>
+    [JsonPropertyName("summaryThrough")]
+    public long SummaryThrough { get; init; }
 }
 
 /// <summary>The model activity's input.</summary>
@@ -43,6 +47,10 @@ public sealed record ReplyRequest(
 
     [JsonPropertyName("archivedThrough")]
     public long ArchivedThrough { get; init; }
+
+    /// <summary>The last turn the session's summary covers when the turn started (0: none), so the activity knows to read it.</summary>
+    [JsonPropertyName("summaryThrough")]
+    public long SummaryThrough { get; init; }
 }
 
 /// <summary>The model activity's output.</summary>

@@ -53,7 +53,7 @@ public class PromptAssembly
             SessionKey = "anonymous/session123",
             ArchivedThrough = turns - working,
         };
-        return (new ContextAssembler(Fitter, archive), request, archive);
+        return (new ContextAssembler(Fitter, archive, Microsoft.Extensions.Options.Options.Create(new LlmOptions())), request, archive);
     }
 
     /// <summary>Archived turns in sequence order, served a page at a time as the table range query serves them.</summary>
@@ -72,5 +72,9 @@ public class PromptAssembly
         public Task WriteAsync(string sessionKey, IReadOnlyList<TranscriptTurn> turns, CancellationToken cancellation) => throw new NotSupportedException();
 
         public Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation) => throw new NotSupportedException();
+
+        public Task<ConversationSummary?> ReadSummaryAsync(string sessionKey, CancellationToken cancellation) => Task.FromResult<ConversationSummary?>(null);
+
+        public Task WriteSummaryAsync(string sessionKey, ConversationSummary summary, CancellationToken cancellation) => throw new NotSupportedException();
     }
 }

@@ -1,0 +1,182 @@
+using FunctionsChat.Domain;
+using FunctionsChat.Llm;
+using FunctionsChat.Tests.Http;
+using FunctionsChat.Turns;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace FunctionsChat.Tests.Turns;
+
+/// <summary>Summaries of the turns that no longer fit: written by the model, incremental, exact in range, shown first.</summary>
+public class SummaryTests
+{
+    const string Key = "anonymous/s1";
+    static readonly ContextFitter Fitter = new(ContextFitter.CreateTokenizer());
+    static readonly DateTimeOffset At = new(2026, 6, 1, 9, 0, 0, TimeSpan.Zero);
+
+    static string Answer(int n) => string.Join(' ', Enumerable.Range(0, 600).Select(w => $"w{n}x{w}"))[..3000];
+
+    static TranscriptTurn Turn(int n) =>
+        new($"t{n}", n, TurnStatus.Completed, $"question {n}", Fingerprint.Of($"question {n}"), At, At) { Answer = Answer(n) };
+
+    static async Task<InMemoryArchive> Archived(int turns)
+    {
+        var archive = new InMemoryArchive();
+        await archive.WriteAsync(Key, [.. Enumerable.Range(1, turns).Select(Turn)], CancellationToken.None);
+        return archive;
+    }
+
+    static ReplyRequest Request(int archived, long summaryThrough = 0) =>
+        new("s1", $"t{archived + 1}", [], $"question {archived + 1}") { SessionKey = Key, ArchivedThrough = archived, SummaryThrough = summaryThrough };
+
+    static LlmOptions Llm() => new() { SystemPrompt = "Be brief.", ContextTokenBudget = 100_000 };
+
+    /// <summary>A model that answers a summarising request with "S1", "S2", ... and records what it was sent.</summary>
+    static (IChatClient Chat, List<List<ChatMessage>> Sent) Summariser()
+    {
+        var sent = new List<List<ChatMessage>>();
+        var chat = new Mock<IChatClient>(MockBehavior.Strict);
+        chat.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns<IEnumerable<ChatMessage>, ChatOptions?, CancellationToken>((m, _, _) =>
+            {
+                sent.Add([.. m]);
+                return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, $"S{sent.Count}")) { FinishReason = ChatFinishReason.Stop });
+            });
+        return (chat.Object, sent);
+    }
+
+    static SummarizeConversation Activity(IChatClient chat, InMemoryArchive archive, LlmOptions llm) =>
+        new(chat, new ContextAssembler(Fitter, archive, Options.Create(llm)), Fitter, archive, Options.Create(llm), TimeProvider.System);
+
+    static List<long> TurnsIn(IEnumerable<ChatMessage> request) =>
+        [.. request.Last().Text.Split('\n').Where(l => l.StartsWith("User: question ", StringComparison.Ordinal)).Select(l => long.Parse(l["User: question ".Length..], System.Globalization.CultureInfo.InvariantCulture))];
+
+    [Fact]
+    public async Task When_turns_no_longer_fit_the_model_summarises_exactly_the_ones_left_out_in_order()
+    {
+        var archive = await Archived(300);
+        var (chat, sent) = Summariser();
+        var llm = Llm();
+        var (_, before) = await new ContextAssembler(Fitter, archive, Options.Create(llm)).AssembleAsync("Be brief.", Request(300), 100_000, CancellationToken.None);
+
+        var outcome = await Activity(chat, archive, llm).Run(Request(300), CancellationToken.None);
+
+        Assert.InRange(before.LeftOutThrough, 150, 290);
+        Assert.Equal(new SummaryOutcome(before.LeftOutThrough, true), outcome);
+        Assert.All(sent, request => Assert.Equal(SummarizeConversation.Instructions, request[0].Text));
+        // Folded a context's worth at a time: every left-out turn once, in order, each call carrying the summary so far.
+        Assert.Equal(Enumerable.Range(1, (int)before.LeftOutThrough).Select(i => (long)i), sent.SelectMany(TurnsIn));
+        Assert.True(sent.Count > 1);
+        Assert.Contains($"{SummarizeConversation.SoFar}\nS{sent.Count - 1}", sent[^1][^1].Text);
+        Assert.Equal((before.LeftOutThrough, $"S{sent.Count}"), (archive.Summaries[Key].Through, archive.Summaries[Key].Text));
+    }
+
+    [Fact]
+    public async Task A_summary_is_brought_up_to_date_from_itself_and_only_the_turns_newly_left_out()
+    {
+        var archive = await Archived(400);
+        archive.Summaries[Key] = new ConversationSummary(200, "what happened in turns 1 to 200", At);
+        var (chat, sent) = Summariser();
+        var llm = Llm();
+
+        var outcome = await Activity(chat, archive, llm).Run(Request(400, summaryThrough: 200), CancellationToken.None);
+
+        Assert.Contains($"{SummarizeConversation.SoFar}\nwhat happened in turns 1 to 200", sent[0][^1].Text);
+        Assert.Equal(Enumerable.Range(201, (int)outcome.Through - 200).Select(i => (long)i), sent.SelectMany(TurnsIn));
+        Assert.True(outcome.Written);
+        Assert.Equal(outcome.Through, archive.Summaries[Key].Through);
+    }
+
+    [Fact]
+    public async Task Fewer_newly_left_out_turns_than_the_trigger_leave_the_summary_as_it_is_and_call_no_model()
+    {
+        var archive = await Archived(300);
+        var (chat, sent) = Summariser();
+        var llm = Llm();
+        var (_, report) = await new ContextAssembler(Fitter, archive, Options.Create(llm)).AssembleAsync("Be brief.", Request(300), 100_000, CancellationToken.None);
+        archive.Summaries[Key] = new ConversationSummary(report.LeftOutThrough - 3, "older", At);
+
+        var outcome = await Activity(chat, archive, llm).Run(Request(300, summaryThrough: report.LeftOutThrough - 3), CancellationToken.None);
+
+        Assert.Equal(new SummaryOutcome(report.LeftOutThrough - 3, false), outcome);
+        Assert.Empty(sent);
+    }
+
+    [Fact]
+    public async Task The_prompt_shows_the_summary_right_after_the_system_prompt_then_the_newest_turns_after_it_that_fit()
+    {
+        var archive = await Archived(300);
+        archive.Summaries[Key] = new ConversationSummary(250, "what happened in turns 1 to 250", At);
+        var assembler = new ContextAssembler(Fitter, archive, Options.Create(Llm()));
+
+        var (prompt, report) = await assembler.AssembleAsync("Be brief.", Request(300, summaryThrough: 250), 100_000, CancellationToken.None);
+
+        Assert.Equal(("system", "Be brief."), (prompt[0].Role.Value, prompt[0].Text));
+        Assert.Equal(ContextAssembler.SummaryMessage(archive.Summaries[Key]), prompt[1].Text);
+        var shown = prompt.Skip(2).Where(m => m.Role == ChatRole.User).Select(m => m.Text).ToList();
+        Assert.Equal(Enumerable.Range(251, 51).Select(i => $"question {i}"), shown); // 251..300, then the new message
+        Assert.Equal((250, 0), (report.SummaryThrough, report.LeftOutThrough));
+    }
+
+    [Fact]
+    public async Task The_offline_model_writes_a_deterministic_summary_that_keeps_the_summary_so_far()
+    {
+        var offline = new OfflineChatClient(Fitter);
+        var request = $"{SummarizeConversation.SoFar}\n(offline summary)\n- the user said: hello\n\nTurns 2 to 3:\nUser: question 2\nAssistant: a\nUser: question 3\nAssistant: b\n";
+
+        var first = await offline.GetResponseAsync([new(ChatRole.System, SummarizeConversation.Instructions), new(ChatRole.User, request)]);
+        var again = await offline.GetResponseAsync([new(ChatRole.System, SummarizeConversation.Instructions), new(ChatRole.User, request)]);
+
+        Assert.Equal("(offline summary)\n- the user said: hello\n- the user said: question 2\n- the user said: question 3", first.Text);
+        Assert.Equal(first.Text, again.Text);
+    }
+
+    [Fact]
+    public async Task A_summary_step_that_fails_for_good_still_answers_the_turn_and_marks_it_with_a_warning()
+    {
+        var turn = new TurnHarness();
+        turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(TurnHarness.Input with { ArchivedThrough = 40, SummaryThrough = 10 });
+        turn.Context.Setup(c => c.CallActivityAsync<SummaryOutcome>(It.Is<TaskName>(n => n.Name == "SummarizeConversation"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ThrowsAsync(TurnHarness.Failure("[llm.server_error] The server had an error"));
+        turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.Is<TaskName>(n => n.Name == "GenerateReply"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new ModelReply("A poem.", "m", new TokenUsage(1, 1), "stop"));
+
+        await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
+
+        var completion = (TurnCompletion)Assert.Single(turn.Calls).Input!;
+        Assert.Equal(("A poem.", "summary.failed: llm.server_error", 10L), (completion.Answer, completion.Warning, completion.SummaryThrough));
+        turn.Context.Verify(c => c.CallActivityAsync<ModelReply>(
+            It.Is<TaskName>(n => n.Name == "GenerateReply"), It.Is<ReplyRequest>(r => r.SummaryThrough == 10 && r.ArchivedThrough == 40), It.IsAny<TaskOptions?>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_written_summary_reaches_the_model_call_and_the_session()
+    {
+        var turn = new TurnHarness();
+        turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(TurnHarness.Input with { ArchivedThrough = 40 });
+        turn.Context.Setup(c => c.CallActivityAsync<SummaryOutcome>(It.Is<TaskName>(n => n.Name == "SummarizeConversation"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new SummaryOutcome(30, true));
+        turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.Is<TaskName>(n => n.Name == "GenerateReply"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new ModelReply("A poem.", "m", new TokenUsage(1, 1), "stop"));
+
+        await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
+
+        var completion = (TurnCompletion)Assert.Single(turn.Calls).Input!;
+        Assert.Equal((30L, null), (completion.SummaryThrough, completion.Warning));
+        turn.Context.Verify(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.Is<ReplyRequest>(r => r.SummaryThrough == 30), It.IsAny<TaskOptions?>()), Times.Once);
+    }
+
+    [Fact]
+    public void The_session_remembers_how_far_its_summary_reaches_and_the_turn_keeps_its_warning()
+    {
+        var limits = SessionLimits.Default;
+        var state = SessionTransitions.Enqueue(ChatSessionState.Empty, new TurnRequest("s1", "t1", "hi", At), At, limits).State;
+
+        var done = SessionTransitions.Complete(state, new TurnCompletion("t1", "a", "m", new TokenUsage(1, 1), At) { Run = "0.1", SummaryThrough = 30, Warning = "summary.failed: llm.timeout" }, At, limits).State;
+
+        Assert.Equal(30, done.SummaryThrough);
+        Assert.Equal("summary.failed: llm.timeout", Assert.Single(done.Turns).Warning);
+    }
+}
