@@ -31,6 +31,21 @@ public class StartupValidationTests
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData(null)]
+    public void The_archive_uses_the_hosts_identity_when_its_own_client_id_is_empty_or_absent(string? own)
+    {
+        using var services = AppServices.From(new()
+        {
+            ["AzureWebJobsStorage:tableServiceUri"] = "https://account.table.core.windows.net",
+            ["AzureWebJobsStorage:clientId"] = "host-identity",
+            ["Archive:ManagedIdentityClientId"] = own,
+        });
+
+        Assert.Equal("host-identity", services.GetRequiredService<IOptions<FunctionsChat.Archive.ArchiveOptions>>().Value.ManagedIdentityClientId);
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("False")]
     [InlineData("")]

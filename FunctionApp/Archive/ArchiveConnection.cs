@@ -26,7 +26,11 @@ public static class ArchiveConnection
         else if (configuration["AzureWebJobsStorage:tableServiceUri"] is { Length: > 0 } uri)
         {
             options.TableServiceUri = new Uri(uri);
-            options.ManagedIdentityClientId ??= configuration["AzureWebJobsStorage:clientId"];
+            if (string.IsNullOrEmpty(options.ManagedIdentityClientId))
+            {
+                // The sample settings carry the setting empty: empty means unset, so the host's identity is used.
+                options.ManagedIdentityClientId = configuration["AzureWebJobsStorage:clientId"];
+            }
         }
     }
 
