@@ -196,6 +196,7 @@ public class ReadFunctionsTests
         http.State = state with
         {
             SummaryThrough = 40,
+            ArchivedThrough = 40,
             Turns = [state.Turns[0] with { Warning = "summary.failed: llm.timeout" }],
         };
         http.Archive.Summaries[HttpHarness.Key()] = new ConversationSummary(40, "The user planned a trip.", HttpHarness.Start);

@@ -203,12 +203,15 @@ public class ScenarioTests
     }
 
     [Theory]
-    [InlineData("00:05:00", false)]
-    [InlineData("00:09:30", true)]
-    public void The_turn_timeout_must_cover_the_model_call_with_every_retry(string turnTimeout, bool valid)
+    [InlineData("00:12:00", true, false)]
+    [InlineData("00:09:00", false, false)]
+    [InlineData("00:09:30", false, true)]
+    [InlineData("00:12:30", true, true)]
+    public void The_turn_timeout_must_cover_the_model_calls_with_every_retry(string turnTimeout, bool summaries, bool valid)
     {
-        // Defaults: 5 attempts of up to 60 s, 4 waits of up to 60 s, plus 30 s of margin: 570 s.
-        var validator = new SessionOptionsValidator(Options.Create(new LlmOptions()));
+        // Defaults: the answer takes 5 attempts of up to 60 s and 4 waits of up to 60 s (540 s); the summary step
+        // 2 attempts and 1 wait (180 s) when summaries are on; plus 30 s of margin: 750 s, or 570 s without summaries.
+        var validator = new SessionOptionsValidator(Options.Create(new LlmOptions { Summaries = summaries }));
 
         var result = validator.Validate(null, new SessionOptions { TurnTimeout = TimeSpan.Parse(turnTimeout, System.Globalization.CultureInfo.InvariantCulture) });
 

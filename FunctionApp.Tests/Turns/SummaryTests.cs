@@ -54,23 +54,103 @@ public class SummaryTests
         [.. request.Last().Text.Split('\n').Where(l => l.StartsWith("User: question ", StringComparison.Ordinal)).Select(l => long.Parse(l["User: question ".Length..], System.Globalization.CultureInfo.InvariantCulture))];
 
     [Fact]
-    public async Task When_turns_no_longer_fit_the_model_summarises_exactly_the_ones_left_out_in_order()
+    public async Task Turns_that_no_longer_fit_are_summarised_exactly_in_order_one_model_call_per_turn_until_caught_up()
     {
         var archive = await Archived(300);
         var (chat, sent) = Summariser();
         var llm = Llm();
+        var activity = Activity(chat, archive, llm);
         var (_, before) = await new ContextAssembler(Fitter, archive, Options.Create(llm)).AssembleAsync("Be brief.", Request(300), 100_000, CancellationToken.None);
 
-        var outcome = await Activity(chat, archive, llm).Run(Request(300), CancellationToken.None);
+        // The summary step of successive turns (the archive unchanged): each folds one context's worth and writes.
+        var outcomes = new List<SummaryOutcome>();
+        long through = 0;
+        for (int turn = 0; turn < 10; turn++)
+        {
+            var outcome = await activity.Run(Request(300, through), CancellationToken.None);
+            outcomes.Add(outcome);
+            if (!outcome.Written)
+            {
+                break;
+            }
+
+            through = outcome.Through;
+        }
 
         Assert.InRange(before.LeftOutThrough, 150, 290);
-        Assert.Equal(new SummaryOutcome(before.LeftOutThrough, true), outcome);
+        Assert.True(outcomes.Count(o => o.Written) > 1, "a backlog of a whole context takes more than one turn");
+        Assert.Equal(outcomes.Count(o => o.Written), sent.Count); // one model call per summary step
         Assert.All(sent, request => Assert.Equal(SummarizeConversation.Instructions, request[0].Text));
-        // Folded a context's worth at a time: every left-out turn once, in order, each call carrying the summary so far.
-        Assert.Equal(Enumerable.Range(1, (int)before.LeftOutThrough).Select(i => (long)i), sent.SelectMany(TurnsIn));
-        Assert.True(sent.Count > 1);
-        Assert.Contains($"{SummarizeConversation.SoFar}\nS{sent.Count - 1}", sent[^1][^1].Text);
-        Assert.Equal((before.LeftOutThrough, $"S{sent.Count}"), (archive.Summaries[Key].Through, archive.Summaries[Key].Text));
+        Assert.Equal(Enumerable.Range(1, (int)through).Select(i => (long)i), sent.SelectMany(TurnsIn));
+        for (int i = 1; i < sent.Count; i++)
+        {
+            Assert.Contains($"{SummarizeConversation.SoFar}\nS{i}", sent[i][^1].Text);
+        }
+
+        Assert.Equal((through, $"S{sent.Count}"), (archive.Summaries[Key].Through, archive.Summaries[Key].Text));
+        var (_, after) = await new ContextAssembler(Fitter, archive, Options.Create(llm)).AssembleAsync("Be brief.", Request(300, through), 100_000, CancellationToken.None);
+        Assert.True(after.LeftOutThrough - through < llm.SummaryTrigger, "caught up: what is left out is within the trigger");
+    }
+
+    [Fact]
+    public async Task A_turn_too_large_for_the_summariser_alone_is_clipped_for_it_and_the_transcript_keeps_it_whole()
+    {
+        var archive = new InMemoryArchive();
+        string huge = string.Join(' ', Enumerable.Range(0, 30_000).Select(w => $"big{w}"));
+        await archive.WriteAsync(Key, [Turn(1) with { Answer = huge }, .. Enumerable.Range(2, 60).Select(Turn)], CancellationToken.None);
+        var (chat, sent) = Summariser();
+        var llm = new LlmOptions { SystemPrompt = "Be brief.", ContextTokenBudget = 60_000 };
+
+        var outcome = await Activity(chat, archive, llm).Run(Request(61), CancellationToken.None);
+
+        Assert.True(outcome.Written);
+        Assert.Equal(1, TurnsIn(sent[0]).First());
+        Assert.Contains("[cut]", sent[0][^1].Text);
+        Assert.True(Fitter.Count(sent[0]) <= 60_000);
+        Assert.Equal(huge, archive.Sessions[Key][1].Answer);
+    }
+
+    [Fact]
+    public async Task A_summary_of_another_life_of_the_session_is_never_shown()
+    {
+        var archive = await Archived(300);
+        archive.Summaries[Key] = new ConversationSummary(250, "what the deleted life said", At) { Generation = 0 };
+        var assembler = new ContextAssembler(Fitter, archive, Options.Create(Llm()));
+
+        var (prompt, report) = await assembler.AssembleAsync("Be brief.", Request(300, summaryThrough: 250) with { Generation = 1 }, 100_000, CancellationToken.None);
+
+        Assert.Equal(0, report.SummaryThrough);
+        Assert.DoesNotContain(prompt, m => m.Text.Contains("deleted life", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_summary_that_would_not_fit_beside_a_large_message_is_left_out_rather_than_failing_the_turn()
+    {
+        var archive = await Archived(20);
+        archive.Summaries[Key] = new ConversationSummary(10, string.Join(' ', Enumerable.Range(0, 4_000).Select(w => $"s{w}")), At);
+        var assembler = new ContextAssembler(Fitter, archive, Options.Create(Llm()));
+        string message = string.Join(' ', Enumerable.Range(0, 3_000).Select(w => $"m{w}"));
+        int budget = Fitter.Count([new(ChatRole.System, "Be brief."), new(ChatRole.User, message)]) + 100;
+
+        var (prompt, report) = await assembler.AssembleAsync("Be brief.", Request(20, 10) with { Message = message }, budget, CancellationToken.None);
+
+        Assert.Equal(0, report.SummaryThrough);
+        Assert.Equal(2, prompt.Count);
+    }
+
+    [Fact]
+    public async Task Failed_and_cancelled_archived_turns_do_not_make_a_conversation_that_fits_look_full()
+    {
+        var archive = new InMemoryArchive();
+        var turns = Enumerable.Range(1, 20).Select(n => n == 15 ? Turn(n) with { Status = TurnStatus.Cancelled, Answer = null } : Turn(n) with { Answer = "short" }).ToArray();
+        await archive.WriteAsync(Key, turns, CancellationToken.None);
+        archive.Summaries[Key] = new ConversationSummary(10, "turns 1 to 10", At);
+        var assembler = new ContextAssembler(Fitter, archive, Options.Create(Llm()));
+
+        var (prompt, report) = await assembler.AssembleAsync("Be brief.", Request(20, 10), 100_000, CancellationToken.None);
+
+        Assert.Equal((10, 0), (report.SummaryThrough, report.LeftOutThrough));
+        Assert.Equal(9, report.ArchivedTurns); // 11..20 but the cancelled 15
     }
 
     [Fact]
@@ -155,7 +235,7 @@ public class SummaryTests
     public async Task A_written_summary_reaches_the_model_call_and_the_session()
     {
         var turn = new TurnHarness();
-        turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(TurnHarness.Input with { ArchivedThrough = 40 });
+        turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(TurnHarness.Input with { ArchivedThrough = 40, SummaryThrough = 0 });
         turn.Context.Setup(c => c.CallActivityAsync<SummaryOutcome>(It.Is<TaskName>(n => n.Name == "SummarizeConversation"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .ReturnsAsync(new SummaryOutcome(30, true));
         turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.Is<TaskName>(n => n.Name == "GenerateReply"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))

@@ -81,7 +81,7 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
         await EnsureTableAsync(cancellation);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(sessionKey, SummaryRow, cancellationToken: cancellation);
         return row.HasValue && row.Value is { } entity
-            ? new ConversationSummary(entity.GetInt64("Through") ?? 0, Join(entity, "Text"), entity.GetDateTimeOffset("WrittenAt") ?? default)
+            ? new ConversationSummary(entity.GetInt64("Through") ?? 0, Join(entity, "Text"), entity.GetDateTimeOffset("WrittenAt") ?? default) { Generation = entity.GetInt64("Generation") ?? 0 }
             : null;
     }
 
@@ -92,6 +92,7 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
         {
             ["Through"] = summary.Through,
             ["WrittenAt"] = summary.WrittenAt,
+            ["Generation"] = summary.Generation,
         };
         Split(entity, "Text", Encoding.UTF8.GetBytes(summary.Text));
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellation);

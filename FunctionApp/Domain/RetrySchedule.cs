@@ -49,4 +49,10 @@ public sealed record RetrySchedule(
     /// is the longest allowed (a Retry-After is capped at <see cref="MaxInterval"/> too).
     /// </summary>
     public TimeSpan WorstCase(TimeSpan requestTimeout) => requestTimeout * MaxAttempts + MaxInterval * (MaxAttempts - 1);
+
+    /// <summary>
+    /// The summary step's schedule: at most two attempts, since a turn is answered without an up-to-date summary
+    /// rather than waiting long for one; each attempt is one model call.
+    /// </summary>
+    public RetrySchedule ForSummary() => this with { MaxAttempts = Math.Min(2, MaxAttempts) };
 }

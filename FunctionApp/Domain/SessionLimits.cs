@@ -6,7 +6,7 @@ namespace FunctionsChat.Domain;
 /// </summary>
 public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
 {
-    public static SessionLimits Default { get; } = new(MaxPendingTurns: 64, TurnTimeout: TimeSpan.FromMinutes(10));
+    public static SessionLimits Default { get; } = new(MaxPendingTurns: 64, TurnTimeout: TimeSpan.FromMinutes(15));
 
     /// <summary>Finished turns kept in the entity; past it the oldest are archived, down to half.</summary>
     public int MaxWorkingTurns { get; init; } = 24;

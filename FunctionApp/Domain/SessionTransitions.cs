@@ -300,6 +300,7 @@ public static class SessionTransitions
             Run = SessionQueries.RunOf(state, head.Sequence),
             ArchivedThrough = state.ArchivedThrough,
             SummaryThrough = state.SummaryThrough,
+            Generation = state.Generation,
         };
         return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active }, TransitionNote.Applied, start);
     }

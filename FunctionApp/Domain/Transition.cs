@@ -47,6 +47,9 @@ public sealed record TurnStart(
 
     /// <summary>The last turn the session's summary covered when the turn started.</summary>
     public long SummaryThrough { get; init; }
+
+    /// <summary>The session's life the turn belongs to: a summary written for another life is not its own.</summary>
+    public long Generation { get; init; }
 }
 
 /// <summary>Finished turns to write to the archive, under the batch's id.</summary>

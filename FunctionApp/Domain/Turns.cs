@@ -172,7 +172,12 @@ public sealed record ArchiveReport(
 public sealed record ConversationSummary(
     [property: JsonPropertyName("through")] long Through,
     [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("writtenAt")] DateTimeOffset WrittenAt);
+    [property: JsonPropertyName("writtenAt")] DateTimeOffset WrittenAt)
+{
+    /// <summary>The session's life it was written in: a late write of a deleted life is never taken for the next's.</summary>
+    [JsonPropertyName("generation")]
+    public long Generation { get; init; }
+}
 
 /// <summary>What idempotency needs of an archived (or refused) turn: its id and its message's fingerprint.</summary>
 public sealed record ArchivedTurnKey(

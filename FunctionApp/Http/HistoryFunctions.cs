@@ -56,7 +56,12 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
             ? await archive.ReadBeforeAsync(sessionKey!, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
             : [];
         var (turns, previous) = HistoryPaging.Page(archived, plan);
-        var summary = before is null && limit is null && state.SummaryThrough > 0 ? await archive.ReadSummaryAsync(sessionKey!, cancellation) : null;
+        var summary = before is null && limit is null && state.ArchivedThrough > 0 ? await archive.ReadSummaryAsync(sessionKey!, cancellation) : null;
+        if (summary is not null && (summary.Generation != state.Generation || summary.Through > state.ArchivedThrough))
+        {
+            summary = null; // written for an earlier life of the session, before its delete reached the archive
+        }
+
         return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous) with
         {
             Summary = summary is null ? null : new SummaryView(summary.Through, summary.Text, summary.WrittenAt),

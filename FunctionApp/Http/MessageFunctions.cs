@@ -142,7 +142,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         return (call ? receipt.Turn : null) switch
         {
             { Status: TurnStatus.Completed, Finished: { } done } =>
-                new OkObjectResult(new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage) { Truncated = done.Truncated }),
+                new OkObjectResult(new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage) { Truncated = done.Truncated, Warning = done.Warning }),
             { Status: TurnStatus.Failed, Finished: { } failed } =>
                 ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage).ToResult(request),
             { Status: TurnStatus.Cancelled } => ApiProblem.TurnCancelled(turn.TurnId).ToResult(request),

@@ -14,6 +14,11 @@ public sealed record AnswerView(
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Truncated { get; init; }
+
+    /// <summary>What went wrong beside the answer (<c>summary.failed: ...</c>).</summary>
+    [JsonPropertyName("warning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
 }
 
 public sealed record AcceptedView(
@@ -132,6 +137,10 @@ public sealed record TurnStatusView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Truncated { get; init; }
 
+    [JsonPropertyName("warning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
+
     public static TurnStatusView From(string sessionId, TurnView turn) => new(sessionId, turn.TurnId, turn.Sequence, turn.Status)
     {
         Position = turn.Position,
@@ -140,6 +149,7 @@ public sealed record TurnStatusView(
         Usage = turn.Finished?.Usage,
         Error = turn.Finished is { Status: TurnStatus.Failed } f ? new(f.ErrorCode, f.ErrorMessage) : null,
         Truncated = turn.Finished?.Truncated == true,
+        Warning = turn.Finished?.Warning,
     };
 }
 

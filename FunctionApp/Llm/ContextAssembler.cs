@@ -40,9 +40,12 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
         {
             try
             {
-                if (llm.Summaries && request.SummaryThrough > 0)
+                if (llm.Summaries)
                 {
-                    summary = await archive.ReadSummaryAsync(key, cancellation);
+                    // Only this life's summary, of turns the archive holds, and only when it fits beside the message.
+                    var stored = await archive.ReadSummaryAsync(key, cancellation);
+                    summary = stored is { } found && found.Generation == request.Generation && found.Through <= request.ArchivedThrough
+                        && fixedCost + SummaryCost(found) <= budget ? found : null;
                 }
 
                 int remaining = budget - fixedCost - SummaryCost(summary);
@@ -57,11 +60,10 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
                         break;
                     }
 
-                    for (int i = page.Count - 1; i >= 0 && !full; i--)
+                    for (int i = page.Count - 1; i >= 0 && !full && page[i].Sequence > floor; i--)
                     {
-                        if (page[i].Sequence <= floor || page[i] is not { Status: TurnStatus.Completed, Answer: { } answer } turn)
+                        if (page[i] is not { Status: TurnStatus.Completed, Answer: { } answer } turn)
                         {
-                            full = page[i].Sequence <= floor;
                             continue;
                         }
 
@@ -76,8 +78,6 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
 
                     before = page[0].Sequence;
                 }
-
-                full = full && older.Count < request.ArchivedThrough - floor;
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -80,6 +80,7 @@ public static partial class SessionStep
                 Run = start.Run,
                 ArchivedThrough = start.ArchivedThrough,
                 SummaryThrough = start.SummaryThrough,
+                Generation = start.Generation,
             };
             context.ScheduleNewOrchestration(
                 nameof(ChatTurn),

@@ -26,16 +26,17 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
             TraceParent = turn.TraceParent,
             SessionKey = turn.SessionKey,
             ArchivedThrough = turn.ArchivedThrough,
-            SummaryThrough = turn.SummaryThrough,
+            SummaryThrough = turn.SummaryThrough ?? 0,
+            Generation = turn.Generation,
         };
         string? warning = null;
-        if (turn.ArchivedThrough > 0)
+        if (turn.SummaryThrough is not null && turn.ArchivedThrough > 0)
         {
             // Only a session with archived turns can have turns that no longer fit: bring its summary up to date first.
             // If that fails for good, the turn is still answered, with the summary it had, and says so.
             try
             {
-                var summary = await context.CallActivityAsync<SummaryOutcome>(nameof(SummarizeConversation), request, ModelRetry.Options(turn.Retry));
+                var summary = await context.CallActivityAsync<SummaryOutcome>(nameof(SummarizeConversation), request, ModelRetry.Options(turn.Retry.ForSummary()));
                 request = request with { SummaryThrough = summary.Through };
             }
             catch (TaskFailedException failed)

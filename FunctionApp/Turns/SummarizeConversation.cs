@@ -19,9 +19,9 @@ public sealed record SummaryOutcome(
 /// <summary>
 /// A turn's summary step, before its model call: when at least <see cref="LlmOptions.SummaryTrigger"/> turns have
 /// fallen out of the model's context since the session's summary was written, the model folds them into it (the
-/// previous summary plus the turns newly left out, in order, a context's worth at a time) and the new summary,
-/// covering turns 1..N exactly, replaces the old in the session's archive. Its own activity, retried like any model
-/// call; the transcript keeps every word.
+/// previous summary plus the oldest turns newly left out, in order, a context's worth, one model call) and the new
+/// summary, covering turns 1..N exactly, replaces the old in the session's archive; a long backlog catches up over
+/// the next turns. Its own activity, retried like any model call; the transcript keeps every word.
 /// </summary>
 public sealed class SummarizeConversation(IChatClient chat, ContextAssembler context, ContextFitter fitter, ITranscriptArchive archive, IOptions<LlmOptions> options, TimeProvider clock)
 {
@@ -54,66 +54,84 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
 
         using var span = ChatTelemetry.Start($"summarize {llm.Model ?? OfflineChatClient.ModelId}", ActivityKind.Client, request.TraceParent, request.SessionId, request.TurnId);
         var previous = report.SummaryThrough > 0 ? await archive.ReadSummaryAsync(key, cancellation) : null;
-        var turns = await ReadRangeAsync(key, (previous?.Through ?? 0) + 1, report.LeftOutThrough, cancellation);
-        int outputLimit = context.SummaryShareTokens(llm.ContextTokenBudget);
         string text = previous?.Text ?? "";
-        foreach (var chunk in Chunks(turns, llm.ContextTokenBudget - outputLimit, text))
+        int outputLimit = context.SummaryShareTokens(llm.ContextTokenBudget);
+
+        // One context's worth of the oldest turns not yet summarised per turn: the summary is written after it, so a
+        // long backlog is caught up over the next turns and no attempt grows past one model call.
+        var (chunk, through) = await NextChunkAsync(key, report.SummaryThrough + 1, report.LeftOutThrough, llm.ContextTokenBudget - outputLimit, text, cancellation);
+        if (chunk.Count > 0)
         {
             text = await FoldAsync(text, chunk, outputLimit, cancellation);
         }
 
-        var summary = new ConversationSummary(report.LeftOutThrough, text, clock.GetUtcNow());
+        var summary = new ConversationSummary(through, text, clock.GetUtcNow()) { Generation = request.Generation };
         await archive.WriteSummaryAsync(key, summary, cancellation);
         span?.SetTag("chat.summary.through", summary.Through);
-        span?.SetTag("chat.summary.turns_added", turns.Count);
+        span?.SetTag("chat.summary.turns_added", chunk.Count);
         return new(summary.Through, true);
     }
 
-    async Task<List<TranscriptTurn>> ReadRangeAsync(string key, long from, long through, CancellationToken cancellation)
+    /// <summary>
+    /// The oldest completed turns from <paramref name="from"/> that fit <paramref name="room"/> tokens beside the
+    /// instructions and the summary so far, in order (a single turn too large alone is clipped for the summariser;
+    /// the transcript keeps it whole), and the last turn the new summary covers.
+    /// </summary>
+    async Task<(List<TranscriptTurn> Chunk, long Through)> NextChunkAsync(string key, long from, long leftOutThrough, int room, string summary, CancellationToken cancellation)
     {
-        var turns = new List<TranscriptTurn>();
-        long before = through + 1;
-        while (before > from)
+        int used = fitter.Count(ChatRole.System.Value, Instructions) + fitter.Count(ChatRole.User.Value, SoFar + "\n" + summary);
+        var chunk = new List<TranscriptTurn>();
+        long through = from - 1;
+        for (long start = from; start <= leftOutThrough; start += ContextAssembler.PageSize)
         {
-            var page = await archive.ReadBeforeAsync(key, before, ContextAssembler.PageSize, cancellation);
-            if (page.Count == 0)
+            var page = await archive.ReadBeforeAsync(key, Math.Min(start + ContextAssembler.PageSize, leftOutThrough + 1), ContextAssembler.PageSize, cancellation);
+            foreach (var turn in page.Where(t => t.Sequence >= start))
             {
-                break;
-            }
+                if (turn is not { Status: TurnStatus.Completed, Answer: not null })
+                {
+                    through = turn.Sequence;
+                    continue;
+                }
 
-            turns.AddRange(page.Where(t => t.Sequence >= from && t is { Status: TurnStatus.Completed, Answer: not null }).Reverse());
-            before = page[0].Sequence;
+                var shown = chunk.Count == 0 ? Clip(turn, room - used) : turn;
+                int cost = fitter.Count(ChatRole.User.Value, Render(shown));
+                if (chunk.Count > 0 && used + cost > room)
+                {
+                    return (chunk, through);
+                }
+
+                chunk.Add(shown);
+                used += cost;
+                through = turn.Sequence;
+            }
         }
 
-        turns.Reverse();
-        return turns;
+        return (chunk, leftOutThrough);
     }
 
-    /// <summary>Runs of turns, in order, each small enough to go to the model with the instructions and the summary so far.</summary>
-    IEnumerable<List<TranscriptTurn>> Chunks(List<TranscriptTurn> turns, int room, string summary)
+    /// <summary>A turn whose rendering is over <paramref name="tokens"/>, cut proportionally until it fits.</summary>
+    TranscriptTurn Clip(TranscriptTurn turn, int tokens)
     {
-        int fixedCost = fitter.Count(ChatRole.System.Value, Instructions) + fitter.Count(ChatRole.User.Value, SoFar + "\n" + summary);
-        var chunk = new List<TranscriptTurn>();
-        int used = fixedCost;
-        foreach (var turn in turns)
+        for (int attempt = 0; attempt < 4; attempt++)
         {
             int cost = fitter.Count(ChatRole.User.Value, Render(turn));
-            if (chunk.Count > 0 && used + cost > room)
+            if (cost <= tokens || tokens <= 0)
             {
-                yield return chunk;
-                chunk = [];
-                used = fixedCost;
+                return turn;
             }
 
-            chunk.Add(turn);
-            used += cost;
+            double keep = (double)tokens / cost * 0.9;
+            turn = turn with
+            {
+                Message = Cut(turn.Message, keep),
+                Answer = turn.Answer is null ? null : Cut(turn.Answer, keep),
+            };
         }
 
-        if (chunk.Count > 0)
-        {
-            yield return chunk;
-        }
+        return turn;
     }
+
+    static string Cut(string text, double keep) => text.Length < 16 ? text : text[..(int)(text.Length * keep)] + " [cut]";
 
     async Task<string> FoldAsync(string summary, List<TranscriptTurn> turns, int outputLimit, CancellationToken cancellation)
     {

@@ -26,9 +26,16 @@ public sealed record ChatTurnInput(
     [JsonPropertyName("archivedThrough")]
     public long ArchivedThrough { get; init; }
 
-    /// <summary>The last turn the session's summary covered when the turn started.</summary>
+    /// <summary>
+    /// The last turn the session's summary covered when the turn started. Absent from the input of a turn started by
+    /// a version without summaries: such a turn, replayed, takes no summary step, as it did not before.
+    /// </summary>
     [JsonPropertyName("summaryThrough")]
-    public long SummaryThrough { get; init; }
+    public long? SummaryThrough { get; init; }
+
+    /// <summary>The session's life the turn belongs to.</summary>
+    [JsonPropertyName("generation")]
+    public long Generation { get; init; }
 }
 
 /// <summary>The model activity's input.</summary>
@@ -48,9 +55,13 @@ public sealed record ReplyRequest(
     [JsonPropertyName("archivedThrough")]
     public long ArchivedThrough { get; init; }
 
-    /// <summary>The last turn the session's summary covers when the turn started (0: none), so the activity knows to read it.</summary>
+    /// <summary>The last turn the session's summary covered when the turn started (0: none, as far as the session knew).</summary>
     [JsonPropertyName("summaryThrough")]
     public long SummaryThrough { get; init; }
+
+    /// <summary>The session's life the turn belongs to: only a summary written in this life is used.</summary>
+    [JsonPropertyName("generation")]
+    public long Generation { get; init; }
 }
 
 /// <summary>The model activity's output.</summary>
