@@ -177,6 +177,9 @@ public sealed record ConversationSummary(
     /// <summary>The session's life it was written in: a late write of a deleted life is never taken for the next's.</summary>
     [JsonPropertyName("generation")]
     public long Generation { get; init; }
+
+    /// <summary>Whether it summarises this life of the session: written in it, and of turns its archive holds.</summary>
+    public bool Belongs(long generation, long archivedThrough) => Generation == generation && Through <= archivedThrough;
 }
 
 /// <summary>What idempotency needs of an archived (or refused) turn: its id and its message's fingerprint.</summary>

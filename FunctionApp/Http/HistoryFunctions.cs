@@ -56,11 +56,8 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
             ? await archive.ReadBeforeAsync(sessionKey!, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
             : [];
         var (turns, previous) = HistoryPaging.Page(archived, plan);
-        var summary = before is null && limit is null && state.ArchivedThrough > 0 ? await archive.ReadSummaryAsync(sessionKey!, cancellation) : null;
-        if (summary is not null && (summary.Generation != state.Generation || summary.Through > state.ArchivedThrough))
-        {
-            summary = null; // written for an earlier life of the session, before its delete reached the archive
-        }
+        var stored = before is null && limit is null && state.ArchivedThrough > 0 ? await archive.ReadSummaryAsync(sessionKey!, cancellation) : null;
+        var summary = stored?.Belongs(state.Generation, state.ArchivedThrough) == true ? stored : null;
 
         return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous) with
         {

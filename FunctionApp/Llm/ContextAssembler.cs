@@ -7,9 +7,13 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Llm;
 
 /// <summary>What went into a prompt besides the working set, for the turn's telemetry and for summarising.</summary>
-/// <param name="SummaryThrough">The last turn the summary shown covers; 0 without one.</param>
+/// <param name="Summary">The summary shown, if any.</param>
 /// <param name="LeftOutThrough">The newest archived turn that did not fit beside a summary's share; 0 when everything fits.</param>
-public sealed record ContextReport(int ArchivedTurns, int ArchiveReads, string? ArchiveError, long SummaryThrough = 0, long LeftOutThrough = 0);
+public sealed record ContextReport(int ArchivedTurns, int ArchiveReads, string? ArchiveError, ConversationSummary? Summary = null, long LeftOutThrough = 0)
+{
+    /// <summary>The last turn the summary shown covers; 0 without one.</summary>
+    public long SummaryThrough => Summary?.Through ?? 0;
+}
 
 /// <summary>
 /// Gathers a turn's prompt where I/O is allowed (the model activities): the system prompt, the session's summary of
@@ -29,9 +33,10 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
     public async Task<(IReadOnlyList<ChatMessage> Prompt, ContextReport Report)> AssembleAsync(string systemPrompt, ReplyRequest request, int budget, CancellationToken cancellation)
     {
         var llm = options.Value;
-        int fixedCost = fitter.Count([new(ChatRole.System, systemPrompt), new(ChatRole.User, request.Message)])
-            + request.History.Sum(m => fitter.Count(m.Role, m.Content));
-        var older = new List<(TranscriptTurn Turn, int Cost)>();
+        // Each message is counted once, here; the fitter is given the counts.
+        var workingCosts = request.History.Select(m => fitter.Count(m.Role, m.Content)).ToArray();
+        int fixedCost = fitter.Count([new(ChatRole.System, systemPrompt), new(ChatRole.User, request.Message)]) + workingCosts.Sum();
+        var older = new List<(TranscriptTurn Turn, int UserCost, int AssistantCost)>();
         int reads = 0;
         string? error = null;
         ConversationSummary? summary = null;
@@ -44,7 +49,7 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
                 {
                     // Only this life's summary, of turns the archive holds, and only when it fits beside the message.
                     var stored = await archive.ReadSummaryAsync(key, cancellation);
-                    summary = stored is { } found && found.Generation == request.Generation && found.Through <= request.ArchivedThrough
+                    summary = stored is { } found && found.Belongs(request.Generation, request.ArchivedThrough)
                         && fixedCost + SummaryCost(found) <= budget ? found : null;
                 }
 
@@ -67,12 +72,13 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
                             continue;
                         }
 
-                        int cost = fitter.Count(ConversationMessage.User, turn.Message) + fitter.Count(ConversationMessage.Assistant, answer);
-                        full = cost > remaining;
+                        int userCost = fitter.Count(ConversationMessage.User, turn.Message);
+                        int assistantCost = fitter.Count(ConversationMessage.Assistant, answer);
+                        full = userCost + assistantCost > remaining;
                         if (!full)
                         {
-                            remaining -= cost;
-                            older.Add((turn, cost));
+                            remaining -= userCost + assistantCost;
+                            older.Add((turn, userCost, assistantCost));
                         }
                     }
 
@@ -96,10 +102,10 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
             // the one there is), dropping the oldest turns that no longer fit beside it.
             int share = Math.Max(SummaryCost(summary), SummaryShareTokens(budget));
             int room = budget - fixedCost - share;
-            int used = older.Sum(t => t.Cost);
+            int used = older.Sum(t => t.UserCost + t.AssistantCost);
             while (older.Count > 0 && used > room)
             {
-                used -= older[^1].Cost;
+                used -= older[^1].UserCost + older[^1].AssistantCost;
                 older.RemoveAt(older.Count - 1);
             }
 
@@ -110,8 +116,9 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
         var history = older.SelectMany(t => new ConversationMessage[] { new(ConversationMessage.User, t.Turn.Message), new(ConversationMessage.Assistant, t.Turn.Answer!) })
             .Concat(request.History)
             .ToList();
-        var prompt = fitter.Fit(systemPrompt, history, request.Message, budget, summary is null ? null : SummaryMessage(summary));
-        return (prompt, new ContextReport(older.Count, reads, error, summary?.Through ?? 0, leftOutThrough));
+        var costs = older.SelectMany(t => new[] { t.UserCost, t.AssistantCost }).Concat(workingCosts).ToList();
+        var prompt = fitter.Fit(systemPrompt, history, request.Message, budget, summary is null ? null : SummaryMessage(summary), costs);
+        return (prompt, new ContextReport(older.Count, reads, error, summary, leftOutThrough));
     }
 
     /// <summary>The tokens a summary may take: its share of the budget.</summary>

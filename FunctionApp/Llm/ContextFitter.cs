@@ -23,7 +23,8 @@ public sealed class ContextFitter(Tokenizer tokenizer)
         TokensForReplyPriming + messages.Sum(m => Count(m.Role.Value, m.Text));
 
     /// <param name="summary">A summary of the turns before <paramref name="history"/>, put right after the system prompt.</param>
-    public IReadOnlyList<ChatMessage> Fit(string systemPrompt, IReadOnlyList<ConversationMessage> history, string message, int budget, string? summary = null)
+    /// <param name="costs">The token count of each history message when the caller has counted them already.</param>
+    public IReadOnlyList<ChatMessage> Fit(string systemPrompt, IReadOnlyList<ConversationMessage> history, string message, int budget, string? summary = null, IReadOnlyList<int>? costs = null)
     {
         int used = TokensForReplyPriming + Count(ChatRole.System.Value, systemPrompt) + Count(ChatRole.User.Value, message)
             + (summary is null ? 0 : Count(ChatRole.System.Value, summary));
@@ -40,7 +41,7 @@ public sealed class ContextFitter(Tokenizer tokenizer)
             int cost = 0;
             for (int i = start; i < start + length; i++)
             {
-                cost += Count(history[i].Role, history[i].Content);
+                cost += costs?[i] ?? Count(history[i].Role, history[i].Content);
             }
 
             if (used + cost > budget)

@@ -53,8 +53,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
         }
 
         using var span = ChatTelemetry.Start($"summarize {llm.Model ?? OfflineChatClient.ModelId}", ActivityKind.Client, request.TraceParent, request.SessionId, request.TurnId);
-        var previous = report.SummaryThrough > 0 ? await archive.ReadSummaryAsync(key, cancellation) : null;
-        string text = previous?.Text ?? "";
+        string text = report.Summary?.Text ?? "";
         int outputLimit = context.SummaryShareTokens(llm.ContextTokenBudget);
 
         // One context's worth of the oldest turns not yet summarised per turn: the summary is written after it, so a
