@@ -209,6 +209,18 @@ public class ReadFunctionsTests
     }
 
     [Fact]
+    public async Task GetHistory_never_shows_a_summary_written_for_an_earlier_life_of_the_session()
+    {
+        var http = new HttpHarness();
+        http.State = HttpHarness.BusySession() with { Generation = 1, ArchivedThrough = 40 };
+        http.Archive.Summaries[HttpHarness.Key()] = new ConversationSummary(40, "What the deleted life said.", HttpHarness.Start) { Generation = 0 };
+
+        var result = await http.History.GetHistory(HttpHarness.Request("GET", "/Chat/session123/getHistory", contentType: null), http.Client.Object, "session123");
+
+        Assert.Null(Assert.IsType<HistoryView>(Assert.IsType<OkObjectResult>(result).Value).Summary);
+    }
+
+    [Fact]
     public async Task ListSessions_queries_session_entities_by_prefix_one_page_at_a_time()
     {
         var http = new HttpHarness();
