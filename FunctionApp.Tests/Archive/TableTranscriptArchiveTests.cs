@@ -34,6 +34,31 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Stored_words_come_back_whole_stay_out_of_turn_pages_and_a_deletion_takes_only_those_of_its_life()
+    {
+        var (archive, table) = Archive();
+        string escaped = string.Concat(Enumerable.Repeat("<&'é漢😀\u0001", 20_000));
+        string before = TextKeys.Message(T0, Fingerprint.Of(escaped));
+        string answer = TextKeys.Answer(T0, Fingerprint.Of("short"));
+        string after = TextKeys.Message(T0.AddSeconds(5), Fingerprint.Of("next life"));
+        await archive.WriteTextAsync("session123", before, escaped, CancellationToken.None);
+        await archive.WriteTextAsync("session123", answer, "short", CancellationToken.None);
+        await archive.WriteTextAsync("session123", after, "next life", CancellationToken.None);
+        await archive.WriteAsync("session123", [Turn(1)], CancellationToken.None);
+
+        Assert.Equal(escaped, await archive.ReadTextAsync("session123", before, CancellationToken.None));
+        Assert.Null(await archive.ReadTextAsync("other", before, CancellationToken.None));
+        Assert.Equal([Turn(1)], await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
+
+        Assert.Equal(3, await archive.DeleteAsync("session123", T0.AddSeconds(1), CancellationToken.None));
+        Assert.Equal(1, await Rows(table, "session123"));
+        Assert.Equal("next life", await archive.ReadTextAsync("session123", after, CancellationToken.None));
+        Assert.Equal(0, await archive.DeleteTextsAsync("session123", T0.AddSeconds(4), CancellationToken.None));
+        Assert.Equal(1, await archive.DeleteTextsAsync("session123", T0.AddSeconds(5), CancellationToken.None));
+        Assert.Equal(0, await Rows(table, "session123"));
+    }
+
+    [Fact]
     public async Task Archived_turns_page_back_in_order_across_several_pages_with_no_gaps_or_repeats()
     {
         var (archive, _) = Archive();
@@ -84,7 +109,7 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
         Assert.Equal(summary, await archive.ReadSummaryAsync("session123", CancellationToken.None));
         Assert.Equal([Turn(1), Turn(2)], await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
         Assert.Null(await archive.ReadSummaryAsync("other", CancellationToken.None));
-        Assert.Equal(3, await archive.DeleteAsync("session123", CancellationToken.None));
+        Assert.Equal(3, await archive.DeleteAsync("session123", DateTimeOffset.MaxValue, CancellationToken.None));
         Assert.Equal(0, await Rows(table, "session123"));
     }
 
@@ -154,7 +179,7 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
         await archive.WriteAsync("session123", Enumerable.Range(1, 150).Select(i => Turn(i)).ToList(), CancellationToken.None);
         await archive.WriteAsync("session456", [Turn(1)], CancellationToken.None);
 
-        int deleted = await archive.DeleteAsync("session123", CancellationToken.None);
+        int deleted = await archive.DeleteAsync("session123", DateTimeOffset.MaxValue, CancellationToken.None);
 
         Assert.Equal(150, deleted);
         Assert.Equal(0, await Rows(table, "session123"));

@@ -118,7 +118,7 @@ public class ArchiveTransitionsTests
     {
         var started = FinishTurns(5, Small);
 
-        var failed = SessionTransitions.ArchiveFailed(started.State, new ArchiveReport(started.Archive!.BatchId, 3));
+        var failed = SessionTransitions.ArchiveFailed(started.State, new ArchiveReport(started.Archive!.BatchId, 3), T0, Small);
         var retried = SessionTransitions.Enqueue(failed.State, Request("t6"), T0, Small);
 
         Assert.Equal(5, failed.State.Turns.Count);

@@ -102,7 +102,7 @@ public class SessionPropertyTests
                         writing = null;
                         break;
                     case Op.FailArchive when writing is not null:
-                        result = SessionTransitions.ArchiveFailed(state, new ArchiveReport(writing.BatchId, writing.ThroughSequence));
+                        result = SessionTransitions.ArchiveFailed(state, new ArchiveReport(writing.BatchId, writing.ThroughSequence), now, Bounded);
                         writing = null;
                         break;
                     case Op.RetentionCheck when state.RetentionCheckAt is { } checkAt:
@@ -122,7 +122,7 @@ public class SessionPropertyTests
                     case Op.Delete:
                         now = now.AddMilliseconds(1);
                         result = SessionTransitions.Delete(state, new SessionDeletion(now), now, Bounded);
-                        Check(result.DeleteArchive == (state.ArchivedThrough > 0 || state.Archiving is not null || !result.Purge.IsEmpty), "deleting a session deletes its archive");
+                        Check(result.DeleteArchive == (result.Note != TransitionNote.Stale && !state.IsVoid), "deleting a session deletes its archive and stored words");
                         Check(result.Purge.Turns.Select(t => t.TurnId).Order().SequenceEqual(state.Turns.Select(t => t.TurnId).Concat(state.Active is { } a ? [a.Turn.TurnId] : []).Order()),
                             "deleting a session purges the orchestration of every turn it still holds");
                         accepted.Clear();

@@ -41,9 +41,40 @@ public sealed class InMemoryArchive : ITranscriptArchive
         return Task.CompletedTask;
     }
 
-    public Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation)
+    /// <summary>Stored texts by session key and text key.</summary>
+    public Dictionary<(string Session, string Key), string> Texts { get; } = [];
+
+    public Task WriteTextAsync(string sessionKey, string key, string text, CancellationToken cancellation)
+    {
+        Texts[(sessionKey, key)] = text;
+        return Task.CompletedTask;
+    }
+
+    public Task<string?> ReadTextAsync(string sessionKey, string key, CancellationToken cancellation) =>
+        Task.FromResult(Texts.GetValueOrDefault((sessionKey, key)));
+
+    public Task DeleteTextAsync(string sessionKey, string key, CancellationToken cancellation)
+    {
+        Texts.Remove((sessionKey, key));
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation)
     {
         Summaries.Remove(sessionKey);
-        return Task.FromResult(Sessions.Remove(sessionKey, out var s) ? s.Count : 0);
+        int texts = await DeleteTextsAsync(sessionKey, textsThrough, cancellation);
+        return texts + (Sessions.Remove(sessionKey, out var s) ? s.Count : 0);
+    }
+
+    public Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation)
+    {
+        string after = TextKeys.After(through);
+        var gone = Texts.Keys.Where(k => k.Session == sessionKey && string.CompareOrdinal(k.Key, after) < 0).ToArray();
+        foreach (var key in gone)
+        {
+            Texts.Remove(key);
+        }
+
+        return Task.FromResult(gone.Length);
     }
 }

@@ -21,7 +21,24 @@ public class MessageFunctionsTests
         Assert.Equal(new AcceptedView("session123", "turn-1", "/Chat/session123/turns/turn-1"), accepted.Value);
         var (id, operation, input) = Assert.Single(http.Signals);
         Assert.Equal((Session, "Enqueue"), (id, operation));
-        Assert.Equal(new TurnRequest("session123", "turn-1", "Write a poem", HttpHarness.Start), input);
+        var request = TurnRequest.For("session123", "turn-1", "Write a poem", HttpHarness.Start);
+        Assert.Equal(request, input);
+        Assert.Equal("x0639132336000000000m2d0d52fa5d6db7a2e624ea31c4f6c459", request.MessageRef);
+        Assert.Equal("Write a poem", http.Archive.Texts[(HttpHarness.Key(), request.MessageRef!)]);
+    }
+
+    [Fact]
+    public async Task A_send_refused_for_a_full_queue_answers_429_and_leaves_no_copy_of_its_words()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        var full = Enumerable.Range(0, 65).Aggregate(ChatSessionState.Empty, (s, i) =>
+            SessionTransitions.Enqueue(s, TurnRequest.For("session123", $"q{i}", $"queued {i}", HttpHarness.Start), HttpHarness.Start, SessionLimits.Default).State);
+        http.State = full;
+
+        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
+
+        Assert.Equal(429, Assert.IsAssignableFrom<ObjectResult>(result).StatusCode);
+        Assert.Empty(http.Archive.Texts);
     }
 
     [Fact]

@@ -8,6 +8,23 @@ public class ContextFitterTests
 {
     static readonly ContextFitter Fitter = new(ContextFitter.CreateTokenizer());
 
+    [Theory]
+    [InlineData("<", 32_768)]
+    [InlineData("漢", 10_922)]
+    [InlineData("😀", 8_192)]
+    [InlineData("<b>&amp;</b> ", 2_500)]
+    [InlineData("The quick brown fox jumps over the lazy dog. ", 700)]
+    public void A_long_text_counted_in_pieces_is_never_counted_low_and_at_most_one_percent_high(string unit, int repeat)
+    {
+        var tokenizer = ContextFitter.CreateTokenizer();
+        string text = string.Concat(Enumerable.Repeat(unit, repeat));
+        int exact = tokenizer.CountTokens(text);
+
+        int counted = Fitter.Count("user", text) - ContextFitter.TokensPerMessage - tokenizer.CountTokens("user");
+
+        Assert.InRange(counted, exact, exact + (exact / 100) + 1);
+    }
+
     static List<ConversationMessage> History(int turns) =>
         Enumerable.Range(1, turns).SelectMany(i => new ConversationMessage[]
         {

@@ -167,7 +167,7 @@ public sealed partial class DurableSimulation
             entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))
                 .Returns<EntityInstanceId, string, object?, SignalEntityOptions?>((id, operation, input, _) =>
                 {
-                    Take($"signal {id} {operation}", _ => new SignalWork(id, operation, Serialize(input), instance.Id, Delayed: false, FromClient: false) { DueAt = sim.Now }, sent: true);
+                    Take($"signal {id} {operation}", _ => new SignalWork(id, operation, sim.Serialize(input), instance.Id, Delayed: false, FromClient: false) { DueAt = sim.Now }, sent: true);
                     return Task.CompletedTask;
                 });
             Context = context.Object;
@@ -187,7 +187,7 @@ public sealed partial class DurableSimulation
             for (int attempt = 1; ; attempt++)
             {
                 int slot = cursor;
-                var result = await Take($"activity {name.Name}", s => new ActivityWork(instance.Id, instance.Incarnation, s, name.Name, Serialize(input)) { DueAt = sim.Now });
+                var result = await Take($"activity {name.Name}", s => new ActivityWork(instance.Id, instance.Incarnation, s, name.Name, sim.Serialize(input)) { DueAt = sim.Now });
                 if (result.Failure is null)
                 {
                     return Read<T>(result.Json);
@@ -204,7 +204,7 @@ public sealed partial class DurableSimulation
 
         async Task<T> CallEntity<T>(EntityInstanceId id, string operation, object? input)
         {
-            var result = await Take($"call {id} {operation}", s => new CallWork(id, operation, Serialize(input), instance.Id, instance.Incarnation, s) { DueAt = sim.Now });
+            var result = await Take($"call {id} {operation}", s => new CallWork(id, operation, sim.Serialize(input), instance.Id, instance.Incarnation, s) { DueAt = sim.Now });
             return Read<T>(result.Json);
         }
 

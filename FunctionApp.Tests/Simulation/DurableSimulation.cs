@@ -31,7 +31,7 @@ namespace FunctionsChat.Tests.Simulation;
 public sealed partial class DurableSimulation
 {
     /// <summary>The isolated worker's default serializer settings, used for every durable payload (WorkerOptions.Serializer).</summary>
-    public static readonly JsonSerializerOptions Serializer = new() { PropertyNameCaseInsensitive = true };
+    public static readonly JsonSerializerOptions Serializer = PayloadBudget.WorkerJson;
 
     public static readonly DateTimeOffset Epoch = new(2026, 6, 1, 9, 0, 0, TimeSpan.Zero);
 
@@ -248,7 +248,26 @@ public sealed partial class DurableSimulation
         work.Add(item);
     }
 
-    static string? Serialize(object? value) => value is null ? null : JsonSerializer.Serialize(value, value.GetType(), Serializer);
+    /// <summary>The largest durable payload this history produced, in serialized bytes, and what it was.</summary>
+    public (int Bytes, string What) LargestPayload { get; private set; }
+
+    /// <summary>Serializes a durable payload as the worker does, and measures it.</summary>
+    string? Serialize(object? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        string json = JsonSerializer.Serialize(value, value.GetType(), Serializer);
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(json);
+        if (bytes > LargestPayload.Bytes)
+        {
+            LargestPayload = (bytes, value.GetType().Name);
+        }
+
+        return json;
+    }
 
     DateTimeOffset Deliver(DateTimeOffset at)
     {
@@ -340,7 +359,7 @@ public sealed partial class DurableSimulation
         }
         else
         {
-            Entities[id] = JsonSerializer.Serialize(outcome.State, Serializer);
+            Entities[id] = Serialize(outcome.State)!;
         }
 
         foreach (var (name, orchestrationInput, options) in context.Scheduled)

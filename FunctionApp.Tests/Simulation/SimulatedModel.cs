@@ -14,7 +14,17 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults) : IChatCl
     /// <summary>How the model ends its answer to a message; <c>stop</c> unless this says otherwise.</summary>
     public Func<string, ChatFinishReason>? FinishFor { get; set; }
 
+    /// <summary>Worst-case answers: each padded to many kilobytes of text the serializer escapes six-fold.</summary>
+    public bool LongAnswers { get; set; }
+
     public static string AnswerTo(string message) => "re " + Fingerprint.Of(message);
+
+    // Half of them just short enough to travel inline, half far too long to.
+    static string LongAnswerTo(string message) =>
+        AnswerTo(message) + " " + string.Concat(Enumerable.Repeat("<&'\u00e9\u0001", message.Length % 2 == 0 ? 2_000 : 130));
+
+    /// <summary>The answer this model gives to a message.</summary>
+    public string Answer(string message) => LongAnswers ? LongAnswerTo(message) : AnswerTo(message);
 
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -32,7 +42,7 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults) : IChatCl
         }
 
         string last = messages.Last(m => m.Role == ChatRole.User).Text;
-        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, AnswerTo(last)))
+        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, Answer(last)))
         {
             ModelId = "sim",
             FinishReason = FinishFor?.Invoke(last) ?? ChatFinishReason.Stop,

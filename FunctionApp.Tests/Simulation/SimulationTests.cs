@@ -28,9 +28,11 @@ public class SimulationTests(ITestOutputHelper output)
         int first = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_FIRST_SEED"), out int f) ? f : 1;
         var watch = Stopwatch.StartNew();
         var totals = new Dictionary<string, int>();
+        int largest = 0;
         for (int seed = first; seed < first + seeds; seed++)
         {
             var sim = History(seed);
+            largest = Math.Max(largest, sim.LargestPayload.Bytes);
             foreach (var (what, count) in sim.Counts)
             {
                 totals[what] = totals.GetValueOrDefault(what) + count;
@@ -38,7 +40,7 @@ public class SimulationTests(ITestOutputHelper output)
         }
 
         string summary = $"simulation: {seeds} seeded histories (seeds {first}..{first + seeds - 1}) in {watch.Elapsed.TotalSeconds:0.0} s; "
-            + string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}"));
+            + string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}")) + $"; largest durable payload {largest} bytes";
         output.WriteLine(summary);
         if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_SUMMARY") is { Length: > 0 } path)
         {
@@ -63,7 +65,11 @@ public class SimulationTests(ITestOutputHelper output)
             ModelMaxRetryInterval = TimeSpan.FromSeconds(5),
             IdleRetention = retention,
         });
-        var world = new World(sim);
+        // One history in sixteen is the worst case for size: messages at the size limit and long answers, all of text
+        // the serializer escapes six-fold, and turn ids of the longest allowed length.
+        bool worst = seed % 16 == 0;
+        sim.Model.LongAnswers = worst;
+        var world = new World(sim, worst);
         try
         {
             sim.AfterStep = world.CheckAlways;
@@ -82,6 +88,7 @@ public class SimulationTests(ITestOutputHelper output)
             sim.Faults = Faults.None;
             sim.RunUntil(() => false);
             world.CheckSettled();
+            sim.Count(worst ? "worst-case histories" : "histories");
             return sim;
         }
         catch (Exception e)
@@ -93,7 +100,7 @@ public class SimulationTests(ITestOutputHelper output)
     }
 
     /// <summary>What the clients did and what they were told, and the checks over it.</summary>
-    sealed class World(DurableSimulation sim)
+    sealed class World(DurableSimulation sim, bool worst)
     {
         readonly List<Sent> sent = [];
         readonly List<(Sent Of, bool WasAccepted, DateTimeOffset At, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response)> reads = [];
@@ -102,7 +109,23 @@ public class SimulationTests(ITestOutputHelper output)
 
         static EntityInstanceId Entity(string sessionId) => SessionEntityIds.For(HttpHarness.Key(sessionId));
 
-        string Text() => string.Join(' ', Enumerable.Range(0, 1 + sim.Next(4)).Select(_ => Words[sim.Next(Words.Length)])) + $" #{fresh}";
+        string Text() => worst ? WorstText() : string.Join(' ', Enumerable.Range(0, 1 + sim.Next(4)).Select(_ => Words[sim.Next(Words.Length)])) + $" #{fresh}";
+
+        /// <summary>
+        /// A unique message of text the serializer escapes: at the size limit, or just short enough to travel inline
+        /// (the largest payloads), or anything between.
+        /// </summary>
+        string WorstText()
+        {
+            string tag = $" #{fresh}";
+            string unit = Words[1 + sim.Next(Words.Length - 1)];
+            int inline = PayloadBudget.InlineTextBytes / PayloadBudget.TextBytes(unit);
+            int limit = (sim.Api.MaxMessageBytes - System.Text.Encoding.UTF8.GetByteCount(tag)) / System.Text.Encoding.UTF8.GetByteCount(unit);
+            int count = sim.Next(3) switch { 0 => limit, 1 => inline - 2, _ => 1 + sim.Next(limit) };
+            return string.Concat(Enumerable.Repeat(unit, count)) + tag;
+        }
+
+        string NewKey() => worst ? $"k{fresh++}-".PadRight(SessionIds.MaxLength, 'x') : $"k{fresh++}";
 
         public void Act()
         {
@@ -111,7 +134,7 @@ public class SimulationTests(ITestOutputHelper output)
             int roll = sim.Next(100);
             if (roll < 55 || mine.Count == 0)
             {
-                string id = $"k{fresh++}";
+                string id = NewKey();
                 Record(session, id, Text(), roll % 5 == 0);
                 if (roll % 4 == 1)
                 {
@@ -190,7 +213,7 @@ public class SimulationTests(ITestOutputHelper output)
                     Check(turn.AcceptedAt > (state.DeletedAt ?? DateTimeOffset.MinValue), $"turn {turn.TurnId} accepted before a delete is gone");
                     if (turn.Status == TurnStatus.Completed)
                     {
-                        Check(turn.Answer == SimulatedModel.AnswerTo(turn.Message), $"the answer of {turn.TurnId} answers its own message");
+                        Check(turn.Answer == sim.Model.Answer(turn.Message), $"the answer of {turn.TurnId} answers its own message");
                     }
                 }
 
@@ -208,13 +231,27 @@ public class SimulationTests(ITestOutputHelper output)
             }
         }
 
+        /// <summary>Every turn the session holds, with the words the state leaves to the store read back from it.</summary>
         List<TranscriptTurn> Stored(string session, ChatSessionState state)
         {
-            var archived = sim.Archive.Sessions.GetValueOrDefault(HttpHarness.Key(session))?.Values.Where(t => t.Sequence <= state.ArchivedThrough) ?? [];
+            string key = HttpHarness.Key(session);
+            var archived = sim.Archive.Sessions.GetValueOrDefault(key)?.Values.Where(t => t.Sequence <= state.ArchivedThrough) ?? [];
             return archived.Concat(state.Turns)
-                .Concat(state.Pending.Select(p => new TranscriptTurn(p.TurnId, p.Sequence, TurnStatus.Queued, p.Message, p.MessageHash, p.AcceptedAt, default)))
-                .Concat(state.Active is { } a ? [new TranscriptTurn(a.Turn.TurnId, a.Turn.Sequence, TurnStatus.Running, a.Turn.Message, a.Turn.MessageHash, a.Turn.AcceptedAt, default)] : [])
+                .Concat(state.Pending.Select(p => new TranscriptTurn(p.TurnId, p.Sequence, TurnStatus.Queued, p.Message, p.MessageHash, p.AcceptedAt, default) { MessageRef = p.MessageRef }))
+                .Concat(state.Active is { } a ? [new TranscriptTurn(a.Turn.TurnId, a.Turn.Sequence, TurnStatus.Running, a.Turn.Message, a.Turn.MessageHash, a.Turn.AcceptedAt, default) { MessageRef = a.Turn.MessageRef }] : [])
+                .Select(t => t with { Message = Whole(key, t.Message, t.MessageRef), Answer = t.Answer is null ? null : Whole(key, t.Answer, t.AnswerRef) })
                 .ToList();
+        }
+
+        string Whole(string key, string inline, string? textRef)
+        {
+            if (!StoredText.IsLeft(inline, textRef))
+            {
+                return inline;
+            }
+
+            Check(sim.Archive.Texts.TryGetValue((key, textRef!), out var text), $"the words the state leaves to the store under {textRef} are there");
+            return text!;
         }
 
         /// <summary>A turn orchestration reports what the session recorded, never its own opinion.</summary>
@@ -255,6 +292,8 @@ public class SimulationTests(ITestOutputHelper output)
             }
 
             Check(sim.Pending.Count == 0, "nothing is left to deliver");
+            Check(sim.LargestPayload.Bytes <= PayloadBudget.MaxBytes,
+                $"every durable payload stays within {PayloadBudget.MaxBytes} serialized bytes (largest: {sim.LargestPayload.What}, {sim.LargestPayload.Bytes})");
             foreach (var session in SessionNames)
             {
                 var state = sim.State(Entity(session));
@@ -282,6 +321,12 @@ public class SimulationTests(ITestOutputHelper output)
                     Check(state is not null && !state.IsTombstone && instance.Id == SessionIds.ArchiveInstanceId(key, state.LastArchiveBatchId ?? ""),
                         $"archive orchestration {instance.Id} is purged by the next batch or the delete");
                 }
+
+                // No copy of a deleted life's words is left in the store.
+                var texts = sim.Archive.Texts.Keys.Where(k => k.Session == key).Select(k => k.Key).ToList();
+                Check(state is not null || texts.Count == 0, $"{session} is gone, and so are its stored words ({string.Join(", ", texts)} left)");
+                Check(state?.DeletedAt is not { } deletedAt || texts.All(t => string.CompareOrdinal(t, TextKeys.After(deletedAt)) > 0),
+                    $"no stored words of {session} accepted before its deletion remain");
 
                 var stored = state is null ? [] : Stored(session, state);
                 Check(state is null || (state.Active is null && state.Pending.Count == 0), $"{session} is not wedged: nothing running or queued at quiescence");

@@ -95,7 +95,7 @@ public sealed class TurnTelemetryTests : IDisposable
         var input = (ChatTurnInput)entity.Scheduled.Single().Input!;
 
         var llm = new LlmOptions { Provider = LlmProvider.AzureOpenAI, Model = "gpt-4o-mini", SystemPrompt = "Be brief." };
-        var activity = new GenerateReply(model, new ContextAssembler(new ContextFitter(ContextFitter.CreateTokenizer()), http.Archive, Options.Create(llm)), Options.Create(llm), telemetry);
+        var activity = new GenerateReply(model, new ContextAssembler(new ContextFitter(ContextFitter.CreateTokenizer()), http.Archive, Options.Create(llm)), http.Archive, Options.Create(llm), telemetry);
         var turn = new TurnHarness();
         turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(input);
         turn.Context.SetupGet(c => c.IsReplaying).Returns(replaying);

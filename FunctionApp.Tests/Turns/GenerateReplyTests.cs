@@ -26,7 +26,8 @@ public class GenerateReplyTests
                 Usage = new UsageDetails { InputTokenCount = 120, OutputTokenCount = 30 },
             });
         var llm = options ?? new LlmOptions { SystemPrompt = "Be brief." };
-        return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, archive ?? new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(llm)), Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
+        var store = archive ?? new FunctionsChat.Tests.Http.InMemoryArchive();
+        return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, store, Options.Create(llm)), store, Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
     }
 
     [Fact]
@@ -84,6 +85,7 @@ public class GenerateReplyTests
         var archive = new Mock<FunctionsChat.Archive.ITranscriptArchive>(MockBehavior.Strict);
         archive.Setup(a => a.ReadBeforeAsync("anonymous/s1", 3, ContextAssembler.PageSize, It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("table unavailable"));
+        archive.Setup(a => a.WriteTextAsync("anonymous/s1", It.IsAny<string>(), "the answer", It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
         var (activity, _, sent) = Activity(archive: archive.Object);
 
         await activity.Run(Request with { SessionKey = "anonymous/s1", ArchivedThrough = 2 }, CancellationToken.None);
@@ -99,6 +101,28 @@ public class GenerateReplyTests
         var reply = await activity.Run(Request, CancellationToken.None);
 
         Assert.Equal(new ModelReply("the answer", "gpt-4o-mini-2024-07-18", new TokenUsage(120, 30), "stop"), reply);
+    }
+
+    [Fact]
+    public async Task The_answer_is_stored_whole_and_a_long_one_leaves_by_reference_alone_within_the_payload_bound()
+    {
+        var archive = new FunctionsChat.Tests.Http.InMemoryArchive();
+        var (activity, chat, _) = Activity(archive: archive);
+        string longAnswer = new('<', 30_000);
+        chat.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new ChatResponse(new ChatMessage(ChatRole.Assistant, longAnswer)) { ModelId = new string('&', 2_000) });
+        var request = Request with { SessionKey = "anonymous/s1", AcceptedAt = FunctionsChat.Tests.Domain.Turns.T0 };
+
+        var reply = await activity.Run(request, CancellationToken.None);
+
+        string key = TextKeys.Answer(FunctionsChat.Tests.Domain.Turns.T0, Fingerprint.Of(longAnswer));
+        Assert.Equal(("", key), (reply.Text, reply.TextRef));
+        Assert.Equal(longAnswer, archive.Texts[("anonymous/s1", key)]);
+        Assert.True(PayloadBudget.Bytes(reply) <= 1_000, $"{PayloadBudget.Bytes(reply)} bytes");
+
+        var (shortly, _, _) = Activity(archive: archive);
+        var short_ = await shortly.Run(request, CancellationToken.None);
+        Assert.Equal(("the answer", "the answer"), (short_.Text, archive.Texts[("anonymous/s1", short_.TextRef!)]));
     }
 
     [Fact]

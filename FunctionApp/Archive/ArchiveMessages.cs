@@ -11,6 +11,10 @@ public sealed record ArchiveInput(
     [property: JsonPropertyName("turns")] IReadOnlyList<TranscriptTurn> Turns,
     [property: JsonPropertyName("retry")] RetrySchedule Retry)
 {
+    /// <summary>The input of the orchestration a session starts to archive a batch.</summary>
+    public static ArchiveInput For(string sessionKey, ArchiveStart archive, RetrySchedule retry) =>
+        new(sessionKey, archive.BatchId, archive.ThroughSequence, archive.Turns, retry) { Purge = PurgeWork.For(sessionKey, archive.Purge) };
+
     /// <summary>Orchestrations to purge once the batch is written.</summary>
     [JsonPropertyName("purge")]
     public PurgeWork Purge { get; init; } = PurgeWork.None;
@@ -24,6 +28,10 @@ public sealed record ArchiveDeletion(
     /// <summary>The deleted life's orchestrations to purge.</summary>
     [JsonPropertyName("purge")]
     public PurgeWork Purge { get; init; } = PurgeWork.None;
+
+    /// <summary>The stored texts of turns accepted up to this moment are the deleted life's (see <see cref="TextKeys"/>).</summary>
+    [JsonPropertyName("textsThrough")]
+    public DateTimeOffset TextsThrough { get; init; }
 }
 
 /// <summary>Orchestration instances to purge, and how long to wait before trying again those still running.</summary>
@@ -42,4 +50,14 @@ public sealed record PurgeWork(
 /// <summary>An archive activity's input: which session, and for a write, which turns.</summary>
 public sealed record ArchiveWork(
     [property: JsonPropertyName("sessionKey")] string SessionKey,
-    [property: JsonPropertyName("turns")] IReadOnlyList<TranscriptTurn> Turns);
+    [property: JsonPropertyName("turns")] IReadOnlyList<TranscriptTurn> Turns)
+{
+    /// <summary>For a deletion: the stored texts of turns accepted up to this moment go too.</summary>
+    [JsonPropertyName("textsThrough")]
+    public DateTimeOffset TextsThrough { get; init; }
+
+    /// <summary>For a deletion: only those texts (a late copy written after the first pass).</summary>
+    [JsonPropertyName("textsOnly")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool TextsOnly { get; init; }
+}

@@ -41,19 +41,22 @@ public static class ArchiveTurns
 /// </summary>
 public static class PurgeSteps
 {
-    public static async Task RunAsync(TaskOrchestrationContext context, PurgeWork work, RetrySchedule retry)
+    /// <returns>Whether it waited out the linger for instances still running at the first purge.</returns>
+    public static async Task<bool> RunAsync(TaskOrchestrationContext context, PurgeWork work, RetrySchedule retry)
     {
         if (work.InstanceIds.Count == 0)
         {
-            return;
+            return false;
         }
 
+        bool lingered = false;
         try
         {
             var left = await context.CallActivityAsync<string[]>(nameof(ArchiveActivities.PurgeInstances), work, ModelRetry.AnyFailure(retry));
             if (left.Length > 0 && work.Linger > TimeSpan.Zero)
             {
                 await context.CreateTimer(context.CurrentUtcDateTime + work.Linger, CancellationToken.None);
+                lingered = true;
                 await context.CallActivityAsync<string[]>(nameof(ArchiveActivities.PurgeInstances), work with { InstanceIds = left, Linger = TimeSpan.Zero }, ModelRetry.AnyFailure(retry));
             }
         }
@@ -61,6 +64,8 @@ public static class PurgeSteps
         {
             // The instances stay in the task hub; the words they hold are the user's, so the failure is in the activity's log.
         }
+
+        return lingered;
     }
 }
 
@@ -71,8 +76,13 @@ public static class DeleteArchive
     public static async Task Run([OrchestrationTrigger] TaskOrchestrationContext context)
     {
         var deletion = context.GetInput<ArchiveDeletion>() ?? throw new InvalidOperationException("DeleteArchive needs its input.");
-        await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), new ArchiveWork(deletion.SessionKey, []), ModelRetry.AnyFailure(deletion.Retry));
-        await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry);
+        var work = new ArchiveWork(deletion.SessionKey, []) { TextsThrough = deletion.TextsThrough };
+        await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
+        if (await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry))
+        {
+            // A turn still running at the delete may have stored its answer since: once it is purged, that goes too.
+            await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work with { TextsOnly = true }, ModelRetry.AnyFailure(deletion.Retry));
+        }
     }
 }
 
@@ -82,13 +92,17 @@ public sealed class ArchiveActivities(ITranscriptArchive archive)
     [Function(nameof(WriteArchive))]
     public async Task<int> WriteArchive([ActivityTrigger] ArchiveWork work, CancellationToken cancellation)
     {
-        await archive.WriteAsync(work.SessionKey, work.Turns, cancellation);
+        // Words the batch carried only by key are read back, so each archived row holds its turn whole.
+        var turns = await StoredTexts.FillAsync(archive, work.SessionKey, work.Turns, cancellation);
+        await archive.WriteAsync(work.SessionKey, turns, cancellation);
         return work.Turns.Count;
     }
 
     [Function(nameof(DeleteArchivedTurns))]
     public Task<int> DeleteArchivedTurns([ActivityTrigger] ArchiveWork work, CancellationToken cancellation) =>
-        archive.DeleteAsync(work.SessionKey, cancellation);
+        work.TextsOnly
+            ? archive.DeleteTextsAsync(work.SessionKey, work.TextsThrough, cancellation)
+            : archive.DeleteAsync(work.SessionKey, work.TextsThrough, cancellation);
 
     /// <returns>The instances not purged: not found, not finished yet (a purge only removes finished instances), or refused.</returns>
     [Function(nameof(PurgeInstances))]

@@ -17,6 +17,21 @@ public interface ITranscriptArchive
     /// <summary>Replaces the session's summary; it is deleted with the session's archive.</summary>
     Task WriteSummaryAsync(string sessionKey, ConversationSummary summary, CancellationToken cancellation);
 
-    /// <summary>Deletes every archived turn of the session, and its summary; returns how many rows there were.</summary>
-    Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation);
+    /// <summary>Stores the whole text of a message or an answer under its key (<see cref="TextKeys"/>); the same again changes nothing.</summary>
+    Task WriteTextAsync(string sessionKey, string key, string text, CancellationToken cancellation);
+
+    /// <summary>A stored text, or null when there is none under the key.</summary>
+    Task<string?> ReadTextAsync(string sessionKey, string key, CancellationToken cancellation);
+
+    /// <summary>Deletes one stored text (a message the session did not take).</summary>
+    Task DeleteTextAsync(string sessionKey, string key, CancellationToken cancellation);
+
+    /// <summary>
+    /// Deletes every archived turn of the session and its summary, and the stored texts of turns accepted up to
+    /// <paramref name="textsThrough"/> (a later life's are kept); returns how many rows there were.
+    /// </summary>
+    Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation);
+
+    /// <summary>Deletes only the stored texts of turns accepted up to <paramref name="through"/>; returns how many there were.</summary>
+    Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation);
 }

@@ -13,7 +13,8 @@ namespace FunctionsChat.Archive;
 /// UTF-8 bytes in binary properties of at most 64 KiB each (no JSON escaping, so text the serializer would widen
 /// six-fold costs its own size), the rest of the turn as a small JSON property; a row stays under the 1 MiB entity
 /// limit and a batch of rows under the 4 MiB transaction limit. Rows written by earlier versions (the whole turn's
-/// JSON split over string properties) are still read.
+/// JSON split over string properties) are still read. The same partition holds the session's summary and the whole
+/// text of every message and answer (<see cref="TextKeys"/>), the copies its durable payloads refer to.
 /// </summary>
 public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchive
 {
@@ -98,14 +99,51 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellation);
     }
 
-    public async Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation)
+    public async Task WriteTextAsync(string sessionKey, string key, string text, CancellationToken cancellation)
     {
         await EnsureTableAsync(cancellation);
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey}");
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        if (bytes.Length > MaxRowBytes)
+        {
+            throw new InvalidOperationException($"A text of {bytes.Length} bytes is more than one table row holds.");
+        }
+
+        var entity = new TableEntity(sessionKey, key);
+        Split(entity, "Text", bytes);
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellation);
+    }
+
+    public async Task<string?> ReadTextAsync(string sessionKey, string key, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(sessionKey, key, cancellationToken: cancellation);
+        return row.HasValue && row.Value is { } entity ? Join(entity, "Text") : null;
+    }
+
+    public async Task DeleteTextAsync(string sessionKey, string key, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        await table.DeleteEntityAsync(sessionKey, key, ETag.All, cancellation);
+    }
+
+    public Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation) =>
+        DeleteWhereAsync(sessionKey, TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey}"), textsThrough, cancellation);
+
+    public Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation) =>
+        DeleteWhereAsync(sessionKey, TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey ge {TextKeys.Prefix} and RowKey lt {TextKeys.After(through)}"), through, cancellation);
+
+    async Task<int> DeleteWhereAsync(string sessionKey, string filter, DateTimeOffset textsThrough, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        string after = TextKeys.After(textsThrough);
         var keys = new List<string>();
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellation))
         {
-            keys.Add(entity.RowKey);
+            // The texts of turns accepted after the deletion are a new life's.
+            if (!entity.RowKey.StartsWith(TextKeys.Prefix, StringComparison.Ordinal) || string.CompareOrdinal(entity.RowKey, after) < 0)
+            {
+                keys.Add(entity.RowKey);
+            }
         }
 
         foreach (var chunk in keys.Chunk(MaxTransaction))

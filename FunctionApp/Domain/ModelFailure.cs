@@ -21,13 +21,17 @@ public sealed partial record ModelFailure(string Code, string Message, TimeSpan?
     public const string NotFound = "llm.not_found";
     public const string ContextTooLong = "llm.context_too_long";
 
-    static readonly HashSet<string> TransientCodes = [RateLimited, ServerError, Timeout, Network];
+    /// <summary>The session's table, where a turn's words are read and written beside the model call, did not answer.</summary>
+    public const string StoreUnavailable = "store.unavailable";
+
+    static readonly HashSet<string> TransientCodes = [RateLimited, ServerError, Timeout, Network, StoreUnavailable];
 
     public bool IsTransient => TransientCodes.Contains(Code);
 
+    /// <summary>The failure as an exception message: the activity's failure details are a durable payload, so the text is clipped.</summary>
     public string ToMessage() => RetryAfter is { } wait
-        ? $"[{Code} retry-after-ms={(long)wait.TotalMilliseconds}] {Message}"
-        : $"[{Code}] {Message}";
+        ? $"[{Code} retry-after-ms={(long)wait.TotalMilliseconds}] {PayloadBudget.Clip(Message, PayloadBudget.NoteBytes)}"
+        : $"[{Code}] {PayloadBudget.Clip(Message, PayloadBudget.NoteBytes)}";
 
     /// <summary>Finds the marker written by <see cref="ToMessage"/> in any of the given texts.</summary>
     public static ModelFailure? Find(IEnumerable<string?> texts)
@@ -48,6 +52,6 @@ public sealed partial record ModelFailure(string Code, string Message, TimeSpan?
         return null;
     }
 
-    [GeneratedRegex(@"\[(?<code>llm\.[a-z_]+)(?: retry-after-ms=(?<ms>\d{1,12}))?\]")]
+    [GeneratedRegex(@"\[(?<code>(?:llm|store)\.[a-z_]+)(?: retry-after-ms=(?<ms>\d{1,12}))?\]")]
     private static partial Regex Marker();
 }

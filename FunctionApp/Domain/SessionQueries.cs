@@ -131,8 +131,19 @@ public static class SessionQueries
         {
             if (turn is { Status: TurnStatus.Completed, Answer: { } answer })
             {
-                messages.Add(new(ConversationMessage.User, turn.Message));
-                messages.Add(new(ConversationMessage.Assistant, answer));
+                messages.Add(new(ConversationMessage.User, turn.Message) { Ref = turn.MessageRef });
+                messages.Add(new(ConversationMessage.Assistant, answer) { Ref = turn.AnswerRef });
+            }
+        }
+
+        // It travels in the turn's input: past its budget the oldest words go by their keys.
+        int bytes = PayloadBudget.Bytes(messages);
+        for (int i = 0; i < messages.Count && bytes > PayloadBudget.HistoryBytes; i++)
+        {
+            if (messages[i] is { Ref: not null, Content.Length: > 0 } message)
+            {
+                bytes -= PayloadBudget.TextBytes(message.Content) - 2;
+                messages[i] = message with { Content = "" };
             }
         }
 

@@ -34,18 +34,30 @@ public static class SessionTransitions
         }
 
         var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
-        if (state.Pending.Count >= limits.MaxPendingTurns)
+        long sequence = state.NextSequence;
+        var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now)
+        {
+            TraceParent = request.TraceParent,
+            MessageRef = request.MessageRef,
+        };
+        var taken = Touch(state, request.SessionId, now) with
+        {
+            NextSequence = sequence + 1,
+            Refused = refused,
+            BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt,
+            NewestAcceptedAt = state.NewestAcceptedAt > request.AcceptedAt ? state.NewestAcceptedAt : request.AcceptedAt,
+            Pending = [.. state.Pending, queued],
+        };
+        if (state.Pending.Count >= limits.MaxPendingTurns || !StateBudget.HasRoom(taken))
         {
             // Only the id and fingerprint are kept, so the caller learns why (a rival message under the same key keeps its
-            // own entry); a retry with the same key may be taken once there is room.
+            // own entry); a retry with the same key may be taken once there is room. A state out of room (long ids,
+            // an archive that is behind) asks the archive to catch up.
             var remembered = state.Refused.Where(r => r.TurnId != request.TurnId || r.MessageHash != request.MessageHash).Append(new ArchivedTurnKey(request.TurnId, request.MessageHash) { AcceptedAt = request.AcceptedAt }).TakeLast(limits.RefusedWindow).ToArray();
-            return new(state with { Refused = remembered }, TransitionNote.QueueFull);
+            return Done(new(state with { Refused = remembered }, TransitionNote.QueueFull), now, limits);
         }
 
-        long sequence = state.NextSequence;
-        state = Touch(state, request.SessionId, now) with { NextSequence = sequence + 1, Refused = refused, BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt, NewestAcceptedAt = state.NewestAcceptedAt > request.AcceptedAt ? state.NewestAcceptedAt : request.AcceptedAt };
-        var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now) { TraceParent = request.TraceParent };
-        return Done(StartNextIfIdle(state with { Pending = [.. state.Pending, queued] }, now, limits), now, limits);
+        return Done(StartNextIfIdle(taken, now, limits), now, limits);
     }
 
     public static Transition Complete(ChatSessionState state, TurnCompletion completion, DateTimeOffset now, SessionLimits limits)
@@ -58,7 +70,8 @@ public static class SessionTransitions
         var finished = Finished(turn, completion.CompletedAt, TurnStatus.Completed) with
         {
             Answer = completion.Answer,
-            Model = completion.Model,
+            AnswerRef = completion.AnswerRef,
+            Model = PayloadBudget.Clip(completion.Model, PayloadBudget.NoteBytes),
             Usage = completion.Usage,
             Truncated = completion.Truncated,
             Warning = completion.Warning,
@@ -75,8 +88,8 @@ public static class SessionTransitions
 
         var finished = Finished(turn, failure.FailedAt, TurnStatus.Failed) with
         {
-            ErrorCode = failure.Code,
-            ErrorMessage = failure.Message,
+            ErrorCode = PayloadBudget.Clip(failure.Code, PayloadBudget.NoteBytes),
+            ErrorMessage = PayloadBudget.Clip(failure.Message, PayloadBudget.NoteBytes),
         };
         return FinishActive(WithSummary(state, failure.SummaryThrough), finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Failed, failure.Code) };
     }
@@ -142,14 +155,26 @@ public static class SessionTransitions
             ArchivedThrough = Math.Max(state.ArchivedThrough, report.ThroughSequence),
             Archiving = null,
         };
-        return Done(new(next, TransitionNote.Applied), now, limits);
+
+        // A queue held back for room starts again now that the turns have left.
+        return Done(StartNextIfIdle(next, now, limits), now, limits);
     }
 
-    /// <summary>The archive write failed for good: the turns stay, and a later turn tries again.</summary>
-    public static Transition ArchiveFailed(ChatSessionState state, ArchiveReport report) =>
-        state.Archiving?.BatchId == report.BatchId
-            ? new(state with { Archiving = null }, TransitionNote.Applied)
-            : new(state, TransitionNote.Stale);
+    /// <summary>
+    /// The archive write failed for good: the turns stay, and a later turn tries again; a queue held back for room
+    /// cannot wait for one, so the write starts again at once (its orchestration retries with back-off).
+    /// </summary>
+    public static Transition ArchiveFailed(ChatSessionState state, ArchiveReport report, DateTimeOffset now, SessionLimits limits)
+    {
+        if (state.Archiving?.BatchId != report.BatchId)
+        {
+            return new(state, TransitionNote.Stale);
+        }
+
+        state = state with { Archiving = null };
+        bool heldBack = state.Active is null && state.Pending.Count > 0;
+        return heldBack ? Done(new(state, TransitionNote.Applied), now, limits) : new(state, TransitionNote.Applied);
+    }
 
     /// <summary>
     /// The session's one retention signal: deletes a session left idle for the retention time, forgets a tombstone
@@ -170,8 +195,13 @@ public static class SessionTransitions
 
         if (state.IsTombstone)
         {
-            // The tombstone has outlived any late signal: store nothing (but a pending expiry signal's due time).
-            return new(ChatSessionState.Empty with { ExpiryCheckAt = state.ExpiryCheckAt }, TransitionNote.Deleted);
+            // The tombstone has outlived any late signal: store nothing (but a pending expiry signal's due time), and
+            // let no stored words of a request that raced the delete outlive it.
+            return new(ChatSessionState.Empty with { ExpiryCheckAt = state.ExpiryCheckAt }, TransitionNote.Deleted)
+            {
+                DeleteArchive = true,
+                TextsThrough = state.DeletedAt,
+            };
         }
 
         return Delete(state, new SessionDeletion(now), now, limits);
@@ -210,7 +240,8 @@ public static class SessionTransitions
         };
         return Arm(new(tombstone, TransitionNote.Deleted)
         {
-            DeleteArchive = state.ArchivedThrough > 0 || state.Archiving is not null || !purge.IsEmpty,
+            // Every request leaves its words in the store, even one the session never took.
+            DeleteArchive = !state.IsVoid,
             Purge = purge,
         }, now, limits);
     }
@@ -255,7 +286,11 @@ public static class SessionTransitions
             : transition with { State = state, ExpiryCheckAt = expiry, RetentionCheckAt = retention };
     }
 
-    static Transition Done(Transition transition, DateTimeOffset now, SessionLimits limits) => Arm(Settle(transition, now, limits), now, limits);
+    static Transition Done(Transition transition, DateTimeOffset now, SessionLimits limits)
+    {
+        var done = Arm(Settle(transition, now, limits), now, limits);
+        return done with { State = StateBudget.Fit(done.State) };
+    }
 
     /// <summary>The running turn, if it is the incarnation a result names (results of older incarnations are stale).</summary>
     static QueuedTurn? RunningTurn(ChatSessionState state, string turnId, string? run) =>
@@ -293,10 +328,18 @@ public static class SessionTransitions
 
         var head = state.Pending[0];
         var active = new ActiveTurn(head, now, now + limits.TurnTimeout);
+        if (!StateBudget.HasRoom(state))
+        {
+            // No room for the turn's result until the archive takes finished turns: it waits, queued (Settle archives).
+            return new(state, TransitionNote.Applied);
+        }
+
         var start = new TurnStart(state.SessionId, head.TurnId, head.Sequence, head.Message, SessionQueries.Conversation(state), active.ExpiresAt)
         {
             StartedAt = now,
             TraceParent = head.TraceParent,
+            MessageRef = head.MessageRef,
+            AcceptedAt = head.AcceptedAt,
             Run = SessionQueries.RunOf(state, head.Sequence),
             ArchivedThrough = state.ArchivedThrough,
             SummaryThrough = state.SummaryThrough,
@@ -319,7 +362,9 @@ public static class SessionTransitions
 
         int count = state.Turns.Count;
         long bytes = state.Turns.Sum(TurnBytes);
-        if (count <= limits.MaxWorkingTurns && bytes <= limits.MaxWorkingBytes)
+        // Short of room for the next turn's result, every finished turn that can go goes.
+        bool cramped = state.Turns.Count > 0 && StateBudget.Squeezed(state) + (2 * StateBudget.Reserve) > PayloadBudget.MaxBytes;
+        if (count <= limits.MaxWorkingTurns && bytes <= limits.MaxWorkingBytes && !cramped)
         {
             return transition;
         }
@@ -329,17 +374,29 @@ public static class SessionTransitions
         long batchBytes = 0;
         foreach (var turn in state.Turns)
         {
-            bool overHalf = count > limits.MaxWorkingTurns / 2 || bytes > limits.MaxWorkingBytes / 2;
-            long size = TurnBytes(turn);
-            if (!overHalf || turn.Sequence >= firstUnfinished || (batch.Count > 0 && batchBytes + size > limits.MaxWorkingBytes))
+            bool overHalf = cramped || count > limits.MaxWorkingTurns / 2 || bytes > limits.MaxWorkingBytes / 2;
+            if (!overHalf || turn.Sequence >= firstUnfinished || batch.Count == limits.MaxWorkingTurns)
             {
                 break;
             }
 
-            batch.Add(turn);
+            // The batch is an orchestration input: words past its budget go by their keys, read back by the writer.
+            var carried = turn;
+            int size = PayloadBudget.Bytes(carried);
+            if (batchBytes + size > PayloadBudget.BatchBytes)
+            {
+                carried = turn with { Message = turn.MessageRef is null ? turn.Message : "", Answer = turn.AnswerRef is null ? turn.Answer : turn.Answer is null ? null : "" };
+                size = PayloadBudget.Bytes(carried);
+                if (batch.Count > 0 && batchBytes + size > PayloadBudget.BatchBytes)
+                {
+                    break;
+                }
+            }
+
+            batch.Add(carried);
             batchBytes += size;
             count--;
-            bytes -= size;
+            bytes -= TurnBytes(turn);
         }
 
         if (batch.Count == 0)
@@ -386,8 +443,5 @@ public static class SessionTransitions
     };
 
     static TranscriptTurn Finished(QueuedTurn turn, DateTimeOffset at, TurnStatus status) =>
-        Finished(turn.TurnId, turn.Sequence, turn.Message, turn.MessageHash, turn.AcceptedAt, at, status);
-
-    static TranscriptTurn Finished(string turnId, long sequence, string message, string hash, DateTimeOffset acceptedAt, DateTimeOffset at, TurnStatus status) =>
-        new(turnId, sequence, status, message, hash, acceptedAt, at);
+        new(turn.TurnId, turn.Sequence, status, turn.Message, turn.MessageHash, turn.AcceptedAt, at) { MessageRef = turn.MessageRef };
 }

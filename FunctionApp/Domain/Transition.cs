@@ -22,6 +22,11 @@ public sealed record ConversationMessage(
     [property: JsonPropertyName("role")] string Role,
     [property: JsonPropertyName("content")] string Content)
 {
+    /// <summary>Where the text is stored whole; <see cref="Content"/> is empty when it is left there.</summary>
+    [JsonPropertyName("ref")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Ref { get; init; }
+
     public const string User = "user";
     public const string Assistant = "assistant";
 }
@@ -38,6 +43,12 @@ public sealed record TurnStart(
     public DateTimeOffset StartedAt { get; init; }
 
     public string? TraceParent { get; init; }
+
+    /// <summary>Where the message is stored whole; <see cref="Message"/> is empty when it is left there.</summary>
+    public string? MessageRef { get; init; }
+
+    /// <summary>When the API accepted the turn: its answer is stored under a key of the same moment.</summary>
+    public DateTimeOffset AcceptedAt { get; init; }
 
     /// <summary>This incarnation of the turn: the session's generation and the turn's sequence, unique across deletes.</summary>
     public string Run { get; init; } = "";
@@ -87,6 +98,12 @@ public sealed record Transition(ChatSessionState State, TransitionNote Note, Tur
 
     /// <summary>Delete the session's archive (the session was deleted, or expired idle).</summary>
     public bool DeleteArchive { get; init; }
+
+    /// <summary>
+    /// With <see cref="DeleteArchive"/>: the stored words of turns accepted up to this moment go too (see
+    /// <see cref="TextKeys"/>); null: up to the state's deletion time.
+    /// </summary>
+    public DateTimeOffset? TextsThrough { get; init; }
 
     /// <summary>With <see cref="DeleteArchive"/>: the deleted life's orchestrations to purge.</summary>
     public SessionPurge Purge { get; init; } = SessionPurge.None;

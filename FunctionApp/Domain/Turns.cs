@@ -33,6 +33,21 @@ public sealed record TurnRequest(
     /// <summary>The W3C traceparent of the request, so the turn's spans join its trace across durable boundaries.</summary>
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; init; }
+
+    /// <summary>Where the API stored the message whole; <see cref="Message"/> is empty when it was too long to carry.</summary>
+    [JsonPropertyName("messageRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageRef { get; init; }
+
+    /// <summary>
+    /// A request for <paramref name="text"/>, whose words the API stores under <see cref="MessageRef"/> before it
+    /// signals: carried inline as well when short, by reference alone when long.
+    /// </summary>
+    public static TurnRequest For(string sessionId, string turnId, string text, DateTimeOffset acceptedAt)
+    {
+        string hash = Fingerprint.Of(text);
+        return new(sessionId, turnId, StoredText.Inline(text), acceptedAt) { MessageHash = hash, MessageRef = TextKeys.Message(acceptedAt, hash) };
+    }
 }
 
 public sealed record QueuedTurn(
@@ -45,6 +60,11 @@ public sealed record QueuedTurn(
 {
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; init; }
+
+    /// <summary>Where the message is stored whole; <see cref="Message"/> is empty while it is left there.</summary>
+    [JsonPropertyName("messageRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageRef { get; init; }
 }
 
 public sealed record ActiveTurn(
@@ -63,19 +83,34 @@ public sealed record TranscriptTurn(
     [property: JsonPropertyName("finishedAt")] DateTimeOffset FinishedAt)
 {
     [JsonPropertyName("answer")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Answer { get; init; }
 
     [JsonPropertyName("model")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Model { get; init; }
 
     [JsonPropertyName("usage")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TokenUsage? Usage { get; init; }
 
     [JsonPropertyName("errorCode")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ErrorCode { get; init; }
 
     [JsonPropertyName("errorMessage")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ErrorMessage { get; init; }
+
+    /// <summary>Where the message is stored whole; <see cref="Message"/> is empty while it is left there.</summary>
+    [JsonPropertyName("messageRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageRef { get; init; }
+
+    /// <summary>Where the answer is stored whole; <see cref="Answer"/> is empty while it is left there.</summary>
+    [JsonPropertyName("answerRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnswerRef { get; init; }
 
     /// <summary>The model stopped at its output limit (finish reason <c>length</c>): the answer is cut short.</summary>
     [JsonPropertyName("truncated")]
@@ -104,6 +139,11 @@ public sealed record TurnCompletion(
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Truncated { get; init; }
+
+    /// <summary>Where the model activity stored the answer whole; <see cref="Answer"/> is empty when it was too long to carry.</summary>
+    [JsonPropertyName("answerRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnswerRef { get; init; }
 
     /// <summary>The last turn the session's summary covers after this turn's summary step.</summary>
     [JsonPropertyName("summaryThrough")]

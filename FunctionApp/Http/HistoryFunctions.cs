@@ -51,6 +51,7 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
             return ApiProblem.SessionNotFound(sessionId).ToResult(request);
         }
 
+        state = await StoredTexts.FillAsync(archive, sessionKey!, state, cancellation);
         var plan = HistoryPaging.For(state, before, limit);
         var archived = plan.ArchiveCount > 0
             ? await archive.ReadBeforeAsync(sessionKey!, plan.ArchiveBefore, plan.ArchiveCount, cancellation)

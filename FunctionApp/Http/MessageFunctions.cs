@@ -92,7 +92,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             return problem.ToResult(request);
         }
 
-        var turn = new TurnRequest(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow())
+        var turn = TurnRequest.For(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow()) with
         {
             TraceParent = ChatTelemetry.CurrentTraceParent(),
         };
@@ -101,8 +101,12 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         try
         {
             var read = (CancellationToken c) => SessionStore.ReadAsync(client, sessionKey!, c);
+            bool stored = false;
             if (!SessionQueries.ReceiptOf(await read(cancellation), turn).IsSettled)
             {
+                // The words are stored before the signal, which carries them inline only when short.
+                await archive.WriteTextAsync(sessionKey!, turn.MessageRef!, message!, cancellation);
+                stored = true;
                 await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Enqueue), turn, cancellation);
             }
 
@@ -112,6 +116,18 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             {
                 // Archived right after it finished: its outcome is read from the archive.
                 receipt = receipt with { Turn = await SessionStore.FindTurnAsync(archive, sessionKey!, state, turn.TurnId, cancellation) };
+            }
+            else if (untilFinished && receipt.Turn is { } taken)
+            {
+                receipt = receipt with { Turn = await SessionStore.WithWordsAsync(archive, sessionKey!, taken, cancellation) };
+            }
+
+            if (stored && receipt.Status is ReceiptStatus.Refused or ReceiptStatus.Dropped)
+            {
+                // The session will never take these words (any copy of the signal is refused or dropped too): no copy
+                // of them stays behind. A conflict is not final for a signal still on its way, which a later life of
+                // the session may take; its copy goes with the session.
+                await archive.DeleteTextAsync(sessionKey!, turn.MessageRef!, cancellation);
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

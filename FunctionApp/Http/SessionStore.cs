@@ -22,7 +22,7 @@ public static class SessionStore
     {
         if (SessionQueries.FindOutcome(state, turnId) is { } turn)
         {
-            return turn;
+            return await WithWordsAsync(archive, sessionKey, turn, cancellation);
         }
 
         if (SessionQueries.ArchivedPlace(state, turnId) is not { } place)
@@ -35,6 +35,10 @@ public static class SessionStore
             ? new TurnView(turnId, archived.Sequence, archived.Status, archived.MessageHash, null, archived)
             : null;
     }
+
+    /// <summary>The turn with its words read back where the state holds them only by key.</summary>
+    public static async Task<TurnView> WithWordsAsync(ITranscriptArchive archive, string sessionKey, TurnView turn, CancellationToken cancellation) =>
+        turn.Finished is { } finished ? turn with { Finished = await StoredTexts.FillAsync(archive, sessionKey, finished, cancellation) } : turn;
 
     public static Task SignalAsync(DurableTaskClient client, string sessionKey, string operation, object? input, CancellationToken cancellation) =>
         client.Entities.SignalEntityAsync(SessionEntityIds.For(sessionKey), operation, input, options: null, cancellation);

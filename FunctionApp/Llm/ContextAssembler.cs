@@ -33,6 +33,16 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
     public async Task<(IReadOnlyList<ChatMessage> Prompt, ContextReport Report)> AssembleAsync(string systemPrompt, ReplyRequest request, int budget, CancellationToken cancellation)
     {
         var llm = options.Value;
+        if (request.SessionKey is { } sessionKey)
+        {
+            // Words the turn's input carried only by key are read back first.
+            request = request with
+            {
+                Message = await StoredTexts.ReadAsync(archive, sessionKey, request.Message, request.MessageRef, cancellation),
+                History = await StoredTexts.FillAsync(archive, sessionKey, request.History, cancellation),
+            };
+        }
+
         // Each message is counted once, here; the fitter is given the counts.
         var workingCosts = request.History.Select(m => fitter.Count(m.Role, m.Content)).ToArray();
         int fixedCost = fitter.Count([new(ChatRole.System, systemPrompt), new(ChatRole.User, request.Message)]) + workingCosts.Sum();

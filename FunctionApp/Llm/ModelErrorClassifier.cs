@@ -28,6 +28,8 @@ public static class ModelErrorClassifier
                 return null;
             case OperationCanceledException or TimeoutException:
                 return new(ModelFailure.Timeout, "The model did not answer within the request timeout.");
+            case Azure.RequestFailedException stored:
+                return new(ModelFailure.StoreUnavailable, stored.Message);
             case HttpRequestException or SocketException or IOException:
                 return new(ModelFailure.Network, exception.Message);
             default:

@@ -39,7 +39,7 @@ public sealed class SessionOperations(IOptions<SessionOptions> options, TimeProv
         Run(context, nameof(ConfirmArchived), null, null, () => SessionTransitions.ConfirmArchived(state, report, Now, Limits));
 
     public SessionOutcome ArchiveFailed(ChatSessionState state, ArchiveReport report, TaskEntityContext context) =>
-        Run(context, nameof(ArchiveFailed), null, null, () => SessionTransitions.ArchiveFailed(state, report));
+        Run(context, nameof(ArchiveFailed), null, null, () => SessionTransitions.ArchiveFailed(state, report, Now, Limits));
 
     public SessionOutcome RetentionCheck(ChatSessionState state, RetentionDue? due, TaskEntityContext context) =>
         Run(context, nameof(RetentionCheck), null, null, () => SessionTransitions.RetentionCheck(state, due, Now, Limits));

@@ -73,18 +73,9 @@ public static partial class SessionStep
         string sessionKey = context.Id.Key;
         if (transition.Start is { } start)
         {
-            var input = new ChatTurnInput(sessionKey, start.SessionId, start.TurnId, start.Message, start.History, retry)
-            {
-                StartedAt = start.StartedAt,
-                TraceParent = start.TraceParent,
-                Run = start.Run,
-                ArchivedThrough = start.ArchivedThrough,
-                SummaryThrough = start.SummaryThrough,
-                Generation = start.Generation,
-            };
             context.ScheduleNewOrchestration(
                 nameof(ChatTurn),
-                input,
+                ChatTurnInput.For(sessionKey, start, retry),
                 new StartOrchestrationOptions(SessionIds.TurnInstanceId(sessionKey, start.TurnId, start.Run)));
             TurnStarted(logger, sessionKey, start.TurnId, start.Sequence, start.History.Count);
         }
@@ -103,14 +94,18 @@ public static partial class SessionStep
         {
             context.ScheduleNewOrchestration(
                 nameof(ArchiveTurns),
-                new ArchiveInput(sessionKey, archive.BatchId, archive.ThroughSequence, archive.Turns, retry) { Purge = PurgeWork.For(sessionKey, archive.Purge) },
+                ArchiveInput.For(sessionKey, archive, retry),
                 new StartOrchestrationOptions(SessionIds.ArchiveInstanceId(sessionKey, archive.BatchId)));
             ArchiveStarted(logger, sessionKey, archive.Turns.Count, archive.ThroughSequence);
         }
 
         if (transition.DeleteArchive)
         {
-            context.ScheduleNewOrchestration(nameof(DeleteArchive), new ArchiveDeletion(sessionKey, retry) { Purge = PurgeWork.For(sessionKey, transition.Purge) });
+            context.ScheduleNewOrchestration(nameof(DeleteArchive), new ArchiveDeletion(sessionKey, retry)
+            {
+                Purge = PurgeWork.For(sessionKey, transition.Purge),
+                TextsThrough = transition.TextsThrough ?? transition.State.DeletedAt ?? DateTimeOffset.MinValue,
+            });
         }
 
         if (transition.RetentionCheckAt is { } checkAt)

@@ -21,14 +21,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         var session = SessionEntityIds.For(turn.SessionKey);
         var logger = context.CreateReplaySafeLogger(typeof(ChatTurn));
 
-        var request = new ReplyRequest(turn.SessionId, turn.TurnId, turn.History, turn.Message)
-        {
-            TraceParent = turn.TraceParent,
-            SessionKey = turn.SessionKey,
-            ArchivedThrough = turn.ArchivedThrough,
-            SummaryThrough = turn.SummaryThrough ?? 0,
-            Generation = turn.Generation,
-        };
+        var request = ReplyRequest.For(turn);
         string? warning = null;
         if (turn.SummaryThrough is not null && turn.ArchivedThrough > 0)
         {
@@ -55,6 +48,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
             {
                 Run = turn.Run,
                 Truncated = reply.FinishReason == ModelReply.CutShort,
+                AnswerRef = reply.TextRef,
                 SummaryThrough = request.SummaryThrough,
                 Warning = warning,
             };

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Llm;
 using FunctionsChat.Telemetry;
@@ -13,7 +14,7 @@ namespace FunctionsChat.Turns;
 /// The model call: the only I/O of a turn. Its failures leave as <see cref="ModelCallException"/> so the
 /// orchestration's retry handler sees them; nothing here retries.
 /// </summary>
-public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IOptions<LlmOptions> options, ChatTelemetry telemetry)
+public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, IOptions<LlmOptions> options, ChatTelemetry telemetry)
 {
     [Function(nameof(GenerateReply))]
     public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, CancellationToken cancellation)
@@ -28,6 +29,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IO
 
         IReadOnlyList<ChatMessage> prompt;
         ChatResponse response;
+        ModelReply reply;
         try
         {
             ContextReport report;
@@ -52,6 +54,10 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IO
                 // Azure's output filter answers 200 with the answer withheld: a refusal, not an (empty) answer.
                 throw new ModelCallException(new(ModelFailure.ContentFiltered, "The answer was withheld by the content filter."));
             }
+
+            string model = PayloadBudget.Clip(response.ModelId ?? requestModel, PayloadBudget.NoteBytes);
+            var tokens = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
+            reply = await StoreAsync(request, new ModelReply(response.Text, model, tokens, response.FinishReason?.Value), cancellation);
         }
         catch (Exception exception) when (ModelErrorClassifier.Classify(exception, cancellation) is { } failure)
         {
@@ -61,19 +67,34 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IO
             throw exception as ModelCallException ?? new ModelCallException(failure, exception);
         }
 
-        var usage = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
-        var reply = new ModelReply(response.Text, response.ModelId ?? requestModel, usage, response.FinishReason?.Value);
+        var usage = reply.Usage;
         span?.SetTag("gen_ai.response.model", reply.Model);
         span?.SetTag("gen_ai.usage.input_tokens", usage.InputTokens);
         span?.SetTag("gen_ai.usage.output_tokens", usage.OutputTokens);
         span?.SetTag("gen_ai.response.finish_reasons", reply.FinishReason is null ? Array.Empty<string>() : new[] { reply.FinishReason });
         if (telemetry.RecordMessageText)
         {
-            span?.SetTag("gen_ai.output.messages", JsonSerializer.Serialize(new[] { new { role = "assistant", content = reply.Text } }));
+            span?.SetTag("gen_ai.output.messages", JsonSerializer.Serialize(new[] { new { role = "assistant", content = response.Text } }));
         }
 
         telemetry.ModelCall(watch.Elapsed, requestModel, reply.Model, usage.InputTokens, usage.OutputTokens, null);
         return reply;
+    }
+
+    /// <summary>
+    /// Stores the answer whole in the session's table (keyed by its fingerprint, so a retried attempt's different
+    /// answer never overwrites the one reported) and carries it inline only when short: the reply is a durable payload.
+    /// </summary>
+    async Task<ModelReply> StoreAsync(ReplyRequest request, ModelReply reply, CancellationToken cancellation)
+    {
+        if (request.SessionKey is not { } key)
+        {
+            return reply;
+        }
+
+        string textRef = TextKeys.Answer(request.AcceptedAt, Fingerprint.Of(reply.Text));
+        await archive.WriteTextAsync(key, textRef, reply.Text, cancellation);
+        return reply with { Text = StoredText.Inline(reply.Text), TextRef = textRef };
     }
 
     static string ProviderName(LlmProvider provider) => provider switch

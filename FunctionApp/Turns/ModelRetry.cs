@@ -18,9 +18,14 @@ public static class ModelRetry
         Retrying((attempt, _) => schedule.DelayAfterAny(attempt));
 
     /// <summary>The failure as the session records it: the model failure's code, or a generic one.</summary>
-    public static ModelFailure Describe(TaskFailureDetails? details) =>
-        ModelFailure.Find(Texts(details))
-        ?? new ModelFailure(ErrorCodes.ActivityFailed, details?.ErrorMessage ?? "The model activity failed.");
+    public static ModelFailure Describe(TaskFailureDetails? details)
+    {
+        var failure = ModelFailure.Find(Texts(details))
+            ?? new ModelFailure(ErrorCodes.ActivityFailed, details?.ErrorMessage ?? "The model activity failed.");
+
+        // It travels to the session in the turn's report, a durable payload: an error body echoed in full would not fit.
+        return failure with { Code = PayloadBudget.Clip(failure.Code, PayloadBudget.NoteBytes), Message = PayloadBudget.Clip(failure.Message, PayloadBudget.NoteBytes) };
+    }
 
     static TaskOptions Retrying(Func<int, TaskFailureDetails, TimeSpan?> delayAfter) => new(new TaskRetryOptions(async retry =>
     {

@@ -12,6 +12,20 @@ public sealed record ChatTurnInput(
     [property: JsonPropertyName("history")] IReadOnlyList<ConversationMessage> History,
     [property: JsonPropertyName("retry")] RetrySchedule Retry)
 {
+    /// <summary>The input of the orchestration a session starts for a turn.</summary>
+    public static ChatTurnInput For(string sessionKey, TurnStart start, RetrySchedule retry) =>
+        new(sessionKey, start.SessionId, start.TurnId, start.Message, start.History, retry)
+        {
+            MessageRef = start.MessageRef,
+            AcceptedAt = start.AcceptedAt,
+            StartedAt = start.StartedAt,
+            TraceParent = start.TraceParent,
+            Run = start.Run,
+            ArchivedThrough = start.ArchivedThrough,
+            SummaryThrough = start.SummaryThrough,
+            Generation = start.Generation,
+        };
+
     [JsonPropertyName("startedAt")]
     public DateTimeOffset StartedAt { get; init; }
 
@@ -36,6 +50,15 @@ public sealed record ChatTurnInput(
     /// <summary>The session's life the turn belongs to.</summary>
     [JsonPropertyName("generation")]
     public long Generation { get; init; }
+
+    /// <summary>Where the message is stored whole; <see cref="Message"/> is empty when it was too long to carry.</summary>
+    [JsonPropertyName("messageRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageRef { get; init; }
+
+    /// <summary>When the API accepted the turn: the answer is stored under a key of the same moment.</summary>
+    [JsonPropertyName("acceptedAt")]
+    public DateTimeOffset AcceptedAt { get; init; }
 }
 
 /// <summary>The model activity's input.</summary>
@@ -45,6 +68,18 @@ public sealed record ReplyRequest(
     [property: JsonPropertyName("history")] IReadOnlyList<ConversationMessage> History,
     [property: JsonPropertyName("message")] string Message)
 {
+    /// <summary>The model activities' input for a turn's orchestration input.</summary>
+    public static ReplyRequest For(ChatTurnInput turn) => new(turn.SessionId, turn.TurnId, turn.History, turn.Message)
+    {
+        TraceParent = turn.TraceParent,
+        SessionKey = turn.SessionKey,
+        ArchivedThrough = turn.ArchivedThrough,
+        SummaryThrough = turn.SummaryThrough ?? 0,
+        Generation = turn.Generation,
+        MessageRef = turn.MessageRef,
+        AcceptedAt = turn.AcceptedAt,
+    };
+
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; init; }
 
@@ -62,6 +97,15 @@ public sealed record ReplyRequest(
     /// <summary>The session's life the turn belongs to: only a summary written in this life is used.</summary>
     [JsonPropertyName("generation")]
     public long Generation { get; init; }
+
+    /// <summary>Where the message is stored whole; <see cref="Message"/> is empty when it was too long to carry.</summary>
+    [JsonPropertyName("messageRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageRef { get; init; }
+
+    /// <summary>When the API accepted the turn: the answer is stored under a key of the same moment.</summary>
+    [JsonPropertyName("acceptedAt")]
+    public DateTimeOffset AcceptedAt { get; init; }
 }
 
 /// <summary>The model activity's output.</summary>
@@ -73,6 +117,11 @@ public sealed record ModelReply(
 {
     /// <summary>The finish reason of an answer cut at the output limit.</summary>
     public const string CutShort = "length";
+
+    /// <summary>Where the answer is stored whole; <see cref="Text"/> is empty when it is too long to carry.</summary>
+    [JsonPropertyName("textRef")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TextRef { get; init; }
 }
 
 /// <summary>The turn orchestration's output: the session's verdict on the turn (null status: the session no longer has it).</summary>

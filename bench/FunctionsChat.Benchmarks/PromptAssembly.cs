@@ -71,7 +71,15 @@ public class PromptAssembly
 
         public Task WriteAsync(string sessionKey, IReadOnlyList<TranscriptTurn> turns, CancellationToken cancellation) => throw new NotSupportedException();
 
-        public Task<int> DeleteAsync(string sessionKey, CancellationToken cancellation) => throw new NotSupportedException();
+        public Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation) => throw new NotSupportedException();
+
+        public Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation) => throw new NotSupportedException();
+
+        public Task WriteTextAsync(string sessionKey, string key, string text, CancellationToken cancellation) => throw new NotSupportedException();
+
+        public Task<string?> ReadTextAsync(string sessionKey, string key, CancellationToken cancellation) => throw new NotSupportedException();
+
+        public Task DeleteTextAsync(string sessionKey, string key, CancellationToken cancellation) => throw new NotSupportedException();
 
         public Task<ConversationSummary?> ReadSummaryAsync(string sessionKey, CancellationToken cancellation) => Task.FromResult<ConversationSummary?>(null);
 

@@ -17,18 +17,36 @@ public static class Sessions
     /// <summary>A session that has finished <paramref name="turns"/> turns and is running one more.</summary>
     public static ChatSessionState Build(int turns, bool bounded)
     {
+        if (!bounded)
+        {
+            // The whole transcript in state, as a single state key holding every message keeps it.
+            var all = Enumerable.Range(1, turns).Select(i => new TranscriptTurn($"turn-{i:D6}", i, TurnStatus.Completed, Question(i), Fingerprint.Of(Question(i)), Start.AddMinutes(i), Start.AddMinutes(i).AddSeconds(3))
+            {
+                Answer = Answer(i),
+                Model = "gpt-4o-mini-2024-07-18",
+                Usage = new TokenUsage(900 + i, 180),
+            }).ToArray();
+            var next = Start.AddMinutes(turns + 1);
+            var running = SessionTransitions.Enqueue(ChatSessionState.Empty with { NextSequence = turns + 1 }, new TurnRequest("session123", $"turn-{turns + 1:D6}", Question(turns + 1), next), next, Limits(false)).State;
+            return running with { Turns = all };
+        }
+
         var limits = Limits(bounded);
         var state = ChatSessionState.Empty;
         for (int i = 1; i <= turns + 1; i++)
         {
             var at = Start.AddMinutes(i);
-            state = SessionTransitions.Enqueue(state, new TurnRequest("session123", $"turn-{i:D6}", Question(i), at), at, limits).State;
+            state = SessionTransitions.Enqueue(state, TurnRequest.For("session123", $"turn-{i:D6}", Question(i), at), at, limits).State;
             if (i > turns)
             {
                 break;
             }
 
-            var done = SessionTransitions.Complete(state, new TurnCompletion($"turn-{i:D6}", Answer(i), "gpt-4o-mini-2024-07-18", new TokenUsage(900 + i, 180), at.AddSeconds(3)), at.AddSeconds(3), limits);
+            var completion = new TurnCompletion($"turn-{i:D6}", Answer(i), "gpt-4o-mini-2024-07-18", new TokenUsage(900 + i, 180), at.AddSeconds(3))
+            {
+                AnswerRef = TextKeys.Answer(at, Fingerprint.Of(Answer(i))),
+            };
+            var done = SessionTransitions.Complete(state, completion, at.AddSeconds(3), limits);
             state = done.State;
             if (done.Archive is { } archive)
             {

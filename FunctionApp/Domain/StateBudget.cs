@@ -1,0 +1,90 @@
+namespace FunctionsChat.Domain;
+
+/// <summary>
+/// Keeps the session state under <see cref="PayloadBudget.MaxBytes"/> serialized bytes whatever it is sent. Every
+/// message and answer has a stored copy, so the state's inline words are only a cache: past
+/// <see cref="PayloadBudget.StateTextBytes"/> the oldest are left to their copies. What cannot be left (ids, times,
+/// fingerprints) is bounded by admission: a turn is taken, or started, only while the state without its inline words
+/// leaves <see cref="Reserve"/> for the running turn to finish in.
+/// </summary>
+public static class StateBudget
+{
+    /// <summary>Room kept for the running turn's result (a clipped model name or error, its answer's key, its usage).</summary>
+    public const int Reserve = 4_000;
+
+    /// <summary>The state with its oldest inline words left to their stored copies until it is within budget.</summary>
+    public static ChatSessionState Fit(ChatSessionState state)
+    {
+        int bytes = PayloadBudget.Bytes(state);
+        if (bytes > PayloadBudget.StateTextBytes)
+        {
+            state = Leave(state, bytes - PayloadBudget.StateTextBytes);
+            bytes = PayloadBudget.Bytes(state);
+        }
+
+        // The memory of ids (refused requests, archived turns) gives way before the queue does: while turns wait and
+        // there is no room for one to finish, or the state is over its bound, the oldest ids are forgotten.
+        bool waiting = state.Active is not null || state.Pending.Count > 0;
+        while ((state.Refused.Count > 0 || state.ArchivedIds.Count > 0)
+            && (bytes > PayloadBudget.MaxBytes || (waiting && !HasRoom(state))))
+        {
+            state = state.Refused.Count > 0
+                ? state with { Refused = state.Refused.Skip(1).ToArray() }
+                : state with { ArchivedIds = state.ArchivedIds.Skip(1).ToArray() };
+            bytes = PayloadBudget.Bytes(state);
+        }
+
+        return state;
+    }
+
+    /// <summary>The bytes the state would take with every inline word left to its copy: what admission bounds.</summary>
+    public static int Squeezed(ChatSessionState state) => PayloadBudget.Bytes(Leave(state, int.MaxValue));
+
+    /// <summary>Whether the state has room for a running turn to finish in.</summary>
+    public static bool HasRoom(ChatSessionState state) => Squeezed(state) + Reserve <= PayloadBudget.MaxBytes;
+
+    /// <summary>
+    /// Leaves inline words to their copies until about <paramref name="excess"/> bytes are gone: the oldest finished
+    /// turns first, then the queue from its end, then the running turn.
+    /// </summary>
+    static ChatSessionState Leave(ChatSessionState state, int excess)
+    {
+        int freed = 0;
+        var turns = state.Turns.ToArray();
+        for (int i = 0; i < turns.Length && freed < excess; i++)
+        {
+            var turn = turns[i];
+            if (turn.MessageRef is not null && turn.Message.Length > 0)
+            {
+                freed += PayloadBudget.TextBytes(turn.Message) - 2;
+                turn = turn with { Message = "" };
+            }
+
+            if (turn.AnswerRef is not null && turn.Answer is { Length: > 0 } answer)
+            {
+                freed += PayloadBudget.TextBytes(answer) - 2;
+                turn = turn with { Answer = "" };
+            }
+
+            turns[i] = turn;
+        }
+
+        var pending = state.Pending.ToArray();
+        for (int i = pending.Length - 1; i >= 0 && freed < excess; i--)
+        {
+            if (pending[i].MessageRef is not null && pending[i].Message.Length > 0)
+            {
+                freed += PayloadBudget.TextBytes(pending[i].Message) - 2;
+                pending[i] = pending[i] with { Message = "" };
+            }
+        }
+
+        var active = state.Active;
+        if (freed < excess && active?.Turn is { MessageRef: not null, Message.Length: > 0 } running)
+        {
+            active = active with { Turn = running with { Message = "" } };
+        }
+
+        return state with { Turns = turns, Pending = pending, Active = active };
+    }
+}
