@@ -34,7 +34,7 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Stored_words_come_back_whole_stay_out_of_turn_pages_and_a_deletion_takes_only_those_of_its_life()
+    public async Task Stored_words_come_back_whole_stay_out_of_turn_pages_and_a_deletion_takes_only_the_rows_of_the_lives_it_erases()
     {
         var (archive, table) = Archive();
         string escaped = string.Concat(Enumerable.Repeat("<&'é漢😀\u0001", 20_000));
@@ -50,11 +50,16 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
         Assert.Null(await archive.ReadTextAsync("other", before, CancellationToken.None));
         Assert.Equal([Turn(1)], await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
 
-        Assert.Equal(3, await archive.DeleteAsync("session123", T0.AddSeconds(1), CancellationToken.None));
-        Assert.Equal(1, await Rows(table, "session123"));
+        // The next life's turn and summary, written before the first life's rows are swept.
+        await archive.WriteAsync("session123", [Turn(2) with { AcceptedAt = T0.AddSeconds(5) }], CancellationToken.None);
+        await archive.WriteSummaryAsync("session123", new ConversationSummary(1, "next life's summary", T0.AddSeconds(6)) { Generation = 1 }, CancellationToken.None);
+
+        Assert.Equal(3, await archive.DeleteAsync("session123", new Erasure(T0.AddSeconds(1), 0), CancellationToken.None));
+        Assert.Equal(3, await Rows(table, "session123"));
         Assert.Equal("next life", await archive.ReadTextAsync("session123", after, CancellationToken.None));
-        Assert.Equal(0, await archive.DeleteTextsAsync("session123", T0.AddSeconds(4), CancellationToken.None));
-        Assert.Equal(1, await archive.DeleteTextsAsync("session123", T0.AddSeconds(5), CancellationToken.None));
+        Assert.Equal([Turn(2) with { AcceptedAt = T0.AddSeconds(5) }], await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
+        Assert.Equal(0, await archive.DeleteAsync("session123", new Erasure(T0.AddSeconds(4), 0), CancellationToken.None));
+        Assert.Equal(3, await archive.DeleteAsync("session123", new Erasure(T0.AddSeconds(5), 1), CancellationToken.None));
         Assert.Equal(0, await Rows(table, "session123"));
     }
 
@@ -109,7 +114,7 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
         Assert.Equal(summary, await archive.ReadSummaryAsync("session123", CancellationToken.None));
         Assert.Equal([Turn(1), Turn(2)], await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
         Assert.Null(await archive.ReadSummaryAsync("other", CancellationToken.None));
-        Assert.Equal(3, await archive.DeleteAsync("session123", DateTimeOffset.MaxValue, CancellationToken.None));
+        Assert.Equal(3, await archive.DeleteAsync("session123", new Erasure(DateTimeOffset.MaxValue, long.MaxValue), CancellationToken.None));
         Assert.Equal(0, await Rows(table, "session123"));
     }
 
@@ -179,7 +184,7 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
         await archive.WriteAsync("session123", Enumerable.Range(1, 150).Select(i => Turn(i)).ToList(), CancellationToken.None);
         await archive.WriteAsync("session456", [Turn(1)], CancellationToken.None);
 
-        int deleted = await archive.DeleteAsync("session123", DateTimeOffset.MaxValue, CancellationToken.None);
+        int deleted = await archive.DeleteAsync("session123", new Erasure(DateTimeOffset.MaxValue, long.MaxValue), CancellationToken.None);
 
         Assert.Equal(150, deleted);
         Assert.Equal(0, await Rows(table, "session123"));

@@ -22,6 +22,31 @@ public class ArchiveTransitionsTests
     }
 
     [Fact]
+    public void A_batch_of_a_deleted_life_confirmed_in_the_next_erases_the_deleted_life_only()
+    {
+        var started = FinishTurns(5, Small);
+        var deleted = SessionTransitions.Delete(started.State, new SessionDeletion(T0.AddSeconds(10)), T0.AddSeconds(10), Small).State;
+        var reborn = SessionTransitions.Enqueue(deleted, Request("next") with { AcceptedAt = T0.AddSeconds(20) }, T0.AddSeconds(20), Small).State;
+
+        var late = SessionTransitions.ConfirmArchived(reborn, new ArchiveReport(started.Archive!.BatchId, started.Archive.ThroughSequence), T0.AddSeconds(21), Small);
+
+        Assert.True(late.DeleteArchive);
+        Assert.Equal(new Erasure(deleted.DeletedAt!.Value, reborn.Generation - 1), Erasure.Of(late.State));
+        Assert.True(deleted.DeletedAt < reborn.Pending.Concat(reborn.Active is { } a ? [a.Turn] : []).Min(t => t.AcceptedAt));
+    }
+
+    [Fact]
+    public void A_delete_reaches_every_request_the_session_saw_a_conflict_included()
+    {
+        var state = SessionTransitions.Enqueue(ChatSessionState.Empty, Request("k1", "first"), T0, Limits).State;
+        state = SessionTransitions.Enqueue(state, Request("k1", "another") with { AcceptedAt = T0.AddSeconds(30) }, T0.AddSeconds(30), Limits).State;
+
+        var tombstone = SessionTransitions.Delete(state, new SessionDeletion(T0.AddSeconds(10)), T0.AddSeconds(31), Limits).State;
+
+        Assert.Equal(T0.AddSeconds(30), tombstone.DeletedAt);
+    }
+
+    [Fact]
     public void A_working_set_within_its_bounds_archives_nothing()
     {
         var result = FinishTurns(4, Small);

@@ -59,22 +59,29 @@ public sealed class InMemoryArchive : ITranscriptArchive
         return Task.CompletedTask;
     }
 
-    public async Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation)
+    public Task<int> DeleteAsync(string sessionKey, Erasure erasure, CancellationToken cancellation)
     {
-        Summaries.Remove(sessionKey);
-        int texts = await DeleteTextsAsync(sessionKey, textsThrough, cancellation);
-        return texts + (Sessions.Remove(sessionKey, out var s) ? s.Count : 0);
-    }
+        int count = 0;
+        if (Summaries.TryGetValue(sessionKey, out var summary) && summary.Generation <= erasure.Generation)
+        {
+            Summaries.Remove(sessionKey);
+            count++;
+        }
 
-    public Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation)
-    {
-        string after = TextKeys.After(through);
-        var gone = Texts.Keys.Where(k => k.Session == sessionKey && string.CompareOrdinal(k.Key, after) < 0).ToArray();
-        foreach (var key in gone)
+        string after = TextKeys.After(erasure.AcceptedThrough);
+        var texts = Texts.Keys.Where(k => k.Session == sessionKey && string.CompareOrdinal(k.Key, after) < 0).ToArray();
+        foreach (var key in texts)
         {
             Texts.Remove(key);
         }
 
-        return Task.FromResult(gone.Length);
+        var turns = Sessions.GetValueOrDefault(sessionKey);
+        var erased = turns?.Values.Where(t => t.AcceptedAt <= erasure.AcceptedThrough).Select(t => t.Sequence).ToArray() ?? [];
+        foreach (long sequence in erased)
+        {
+            turns!.Remove(sequence);
+        }
+
+        return Task.FromResult(count + texts.Length + erased.Length);
     }
 }

@@ -106,7 +106,9 @@ public class PayloadBoundTests
 
         Assert.Equal(TransitionNote.QueueFull, result.Note);
         Assert.InRange(i, 40, 200);
-        Assert.False(StateBudget.HasRoom(result.State with { Pending = [.. result.State.Pending, result.State.Pending[^1]] }));
+        var refused = TurnRequest.For("s", Id(i), new string('<', MaxMessageBytes), T0.AddSeconds(i));
+        Assert.Equal(ReceiptStatus.Refused, SessionQueries.ReceiptOf(state, refused).Status);
+        Assert.False(StateBudget.HasRoom(result.State with { Pending = [.. result.State.Pending, result.State.Pending[^1]] }, limits));
         Assert.True(PayloadBudget.Bytes(state) <= PayloadBudget.MaxBytes);
         Assert.NotNull(state.Archiving);
 

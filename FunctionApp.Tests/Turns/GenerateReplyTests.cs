@@ -126,6 +126,18 @@ public class GenerateReplyTests
     }
 
     [Fact]
+    public async Task A_message_whose_stored_words_are_gone_fails_the_turn_instead_of_sending_an_empty_message()
+    {
+        var (activity, chat, _) = Activity();
+        var request = Request with { SessionKey = "anonymous/s1", Message = "", MessageRef = TextKeys.Message(FunctionsChat.Tests.Domain.Turns.T0, Fingerprint.Of("gone")) };
+
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => activity.Run(request, CancellationToken.None));
+
+        Assert.Equal(ModelFailure.TextMissing, error.Failure.Code);
+        chat.Verify(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
     public async Task A_network_failure_leaves_the_activity_as_a_transient_model_failure()
     {
         var (activity, chat, _) = Activity();

@@ -146,7 +146,7 @@ public class WiringTests
 
         var scheduled = entityContext.Scheduled.Select(s => s.Name).ToList();
         Assert.Equal(["ChatTurn", "ArchiveTurns", "DeleteArchive"], scheduled);
-        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns"], called);
+        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns", "DeleteArchivedTurns"], called);
         FunctionWithTrigger<OrchestrationTriggerAttribute>("ArchiveTurns");
         FunctionWithTrigger<OrchestrationTriggerAttribute>("DeleteArchive");
         Assert.Equal(typeof(FunctionsChat.Archive.ArchiveWork), FunctionWithTrigger<ActivityTriggerAttribute>("WriteArchive").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);

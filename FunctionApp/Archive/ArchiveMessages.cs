@@ -29,9 +29,9 @@ public sealed record ArchiveDeletion(
     [JsonPropertyName("purge")]
     public PurgeWork Purge { get; init; } = PurgeWork.None;
 
-    /// <summary>The stored texts of turns accepted up to this moment are the deleted life's (see <see cref="TextKeys"/>).</summary>
-    [JsonPropertyName("textsThrough")]
-    public DateTimeOffset TextsThrough { get; init; }
+    /// <summary>The rows to delete: the deleted lives'.</summary>
+    [JsonPropertyName("erase")]
+    public Erasure Erase { get; init; } = new(DateTimeOffset.MinValue, 0);
 }
 
 /// <summary>Orchestration instances to purge, and how long to wait before trying again those still running.</summary>
@@ -52,12 +52,8 @@ public sealed record ArchiveWork(
     [property: JsonPropertyName("sessionKey")] string SessionKey,
     [property: JsonPropertyName("turns")] IReadOnlyList<TranscriptTurn> Turns)
 {
-    /// <summary>For a deletion: the stored texts of turns accepted up to this moment go too.</summary>
-    [JsonPropertyName("textsThrough")]
-    public DateTimeOffset TextsThrough { get; init; }
-
-    /// <summary>For a deletion: only those texts (a late copy written after the first pass).</summary>
-    [JsonPropertyName("textsOnly")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool TextsOnly { get; init; }
+    /// <summary>For a deletion: the rows to delete.</summary>
+    [JsonPropertyName("erase")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Erasure? Erase { get; init; }
 }

@@ -69,20 +69,29 @@ public static class PurgeSteps
     }
 }
 
-/// <summary>Deletes a deleted or expired session's archive.</summary>
+/// <summary>Deletes a deleted or expired session's archive, its summary and its stored words, and purges its orchestrations.</summary>
 public static class DeleteArchive
 {
+    /// <summary>
+    /// When the words are swept again if nothing was left running: past the 230 s at which Azure's front end ends a
+    /// request, so a request racing the delete has stored its words by then.
+    /// </summary>
+    public static readonly TimeSpan SweepAgainAfter = TimeSpan.FromMinutes(5);
+
     [Function(nameof(DeleteArchive))]
     public static async Task Run([OrchestrationTrigger] TaskOrchestrationContext context)
     {
         var deletion = context.GetInput<ArchiveDeletion>() ?? throw new InvalidOperationException("DeleteArchive needs its input.");
-        var work = new ArchiveWork(deletion.SessionKey, []) { TextsThrough = deletion.TextsThrough };
+        var work = new ArchiveWork(deletion.SessionKey, []) { Erase = deletion.Erase };
         await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
-        if (await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry))
+        if (!await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry))
         {
-            // A turn still running at the delete may have stored its answer since: once it is purged, that goes too.
-            await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work with { TextsOnly = true }, ModelRetry.AnyFailure(deletion.Retry));
+            await context.CreateTimer(context.CurrentUtcDateTime + SweepAgainAfter, CancellationToken.None);
         }
+
+        // What raced the delete is swept once more: a request accepted before it that stored its words just after the
+        // first pass, a turn (purged only now) that stored its answer or its summary, a batch that landed late.
+        await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
     }
 }
 
@@ -100,9 +109,7 @@ public sealed class ArchiveActivities(ITranscriptArchive archive)
 
     [Function(nameof(DeleteArchivedTurns))]
     public Task<int> DeleteArchivedTurns([ActivityTrigger] ArchiveWork work, CancellationToken cancellation) =>
-        work.TextsOnly
-            ? archive.DeleteTextsAsync(work.SessionKey, work.TextsThrough, cancellation)
-            : archive.DeleteAsync(work.SessionKey, work.TextsThrough, cancellation);
+        archive.DeleteAsync(work.SessionKey, work.Erase ?? new Erasure(DateTimeOffset.MaxValue, long.MaxValue), cancellation);
 
     /// <returns>The instances not purged: not found, not finished yet (a purge only removes finished instances), or refused.</returns>
     [Function(nameof(PurgeInstances))]

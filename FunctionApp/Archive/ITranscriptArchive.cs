@@ -27,11 +27,8 @@ public interface ITranscriptArchive
     Task DeleteTextAsync(string sessionKey, string key, CancellationToken cancellation);
 
     /// <summary>
-    /// Deletes every archived turn of the session and its summary, and the stored texts of turns accepted up to
-    /// <paramref name="textsThrough"/> (a later life's are kept); returns how many rows there were.
+    /// Deletes the rows of the erased lives: archived turns and stored texts of turns accepted up to its moment, and a
+    /// summary written in one of them; a later life's rows stay. Returns how many rows went.
     /// </summary>
-    Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation);
-
-    /// <summary>Deletes only the stored texts of turns accepted up to <paramref name="through"/>; returns how many there were.</summary>
-    Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation);
+    Task<int> DeleteAsync(string sessionKey, Erasure erasure, CancellationToken cancellation);
 }

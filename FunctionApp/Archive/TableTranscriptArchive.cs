@@ -126,21 +126,14 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
         await table.DeleteEntityAsync(sessionKey, key, ETag.All, cancellation);
     }
 
-    public Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation) =>
-        DeleteWhereAsync(sessionKey, TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey}"), textsThrough, cancellation);
-
-    public Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation) =>
-        DeleteWhereAsync(sessionKey, TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey ge {TextKeys.Prefix} and RowKey lt {TextKeys.After(through)}"), through, cancellation);
-
-    async Task<int> DeleteWhereAsync(string sessionKey, string filter, DateTimeOffset textsThrough, CancellationToken cancellation)
+    public async Task<int> DeleteAsync(string sessionKey, Erasure erasure, CancellationToken cancellation)
     {
         await EnsureTableAsync(cancellation);
-        string after = TextKeys.After(textsThrough);
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey}");
         var keys = new List<string>();
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellation))
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["RowKey", "AcceptedAt", "Generation"], cancellationToken: cancellation))
         {
-            // The texts of turns accepted after the deletion are a new life's.
-            if (!entity.RowKey.StartsWith(TextKeys.Prefix, StringComparison.Ordinal) || string.CompareOrdinal(entity.RowKey, after) < 0)
+            if (Erased(entity, erasure))
             {
                 keys.Add(entity.RowKey);
             }
@@ -154,6 +147,17 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
 
         return keys.Count;
     }
+
+    /// <summary>
+    /// Whether a row belongs to an erased life: a stored text by its key, the summary by its life, a turn by when it
+    /// was accepted (rows written before turns carried that are older than any life that could follow).
+    /// </summary>
+    static bool Erased(TableEntity row, Erasure erasure) => row.RowKey switch
+    {
+        SummaryRow => (row.GetInt64("Generation") ?? 0) <= erasure.Generation,
+        var key when key.StartsWith(TextKeys.Prefix, StringComparison.Ordinal) => string.CompareOrdinal(key, TextKeys.After(erasure.AcceptedThrough)) < 0,
+        _ => row.GetDateTimeOffset("AcceptedAt") is not { } accepted || accepted <= erasure.AcceptedThrough,
+    };
 
     async Task EnsureTableAsync(CancellationToken cancellation)
     {
@@ -180,6 +184,7 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
             ["Sequence"] = turn.Sequence,
             ["TurnId"] = turn.TurnId,
             ["Format"] = Format,
+            ["AcceptedAt"] = turn.AcceptedAt,
             ["Turn"] = metadata,
             ["HasAnswer"] = turn.Answer is not null,
         };

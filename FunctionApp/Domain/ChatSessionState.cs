@@ -76,7 +76,7 @@ public sealed record ChatSessionState
     [JsonPropertyName("lastArchiveBatchId")]
     public string? LastArchiveBatchId { get; init; }
 
-    /// <summary>When the API accepted the newest request this life of the session has taken.</summary>
+    /// <summary>When the API accepted the newest request this life of the session has seen (taken, refused or not).</summary>
     [JsonPropertyName("newestAcceptedAt")]
     public DateTimeOffset? NewestAcceptedAt { get; init; }
 

@@ -24,6 +24,9 @@ public sealed partial record ModelFailure(string Code, string Message, TimeSpan?
     /// <summary>The session's table, where a turn's words are read and written beside the model call, did not answer.</summary>
     public const string StoreUnavailable = "store.unavailable";
 
+    /// <summary>The turn's message is no longer in the session's table: nothing to answer.</summary>
+    public const string TextMissing = "store.text_missing";
+
     static readonly HashSet<string> TransientCodes = [RateLimited, ServerError, Timeout, Network, StoreUnavailable];
 
     public bool IsTransient => TransientCodes.Contains(Code);

@@ -21,6 +21,8 @@ public static class SessionTransitions
             state = Reborn(state);
         }
 
+        // A later delete reaches every request this life has seen, taken or not (its stored words go with it).
+        state = state.NewestAcceptedAt >= request.AcceptedAt ? state : state with { NewestAcceptedAt = request.AcceptedAt };
         if (SessionQueries.FindMessageHash(state, request.TurnId) is { } knownHash)
         {
             return new(state, knownHash == request.MessageHash ? TransitionNote.Duplicate : TransitionNote.Conflict);
@@ -45,10 +47,9 @@ public static class SessionTransitions
             NextSequence = sequence + 1,
             Refused = refused,
             BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt,
-            NewestAcceptedAt = state.NewestAcceptedAt > request.AcceptedAt ? state.NewestAcceptedAt : request.AcceptedAt,
             Pending = [.. state.Pending, queued],
         };
-        if (state.Pending.Count >= limits.MaxPendingTurns || !StateBudget.HasRoom(taken))
+        if (state.Pending.Count >= limits.MaxPendingTurns || !StateBudget.HasRoom(taken, limits))
         {
             // Only the id and fingerprint are kept, so the caller learns why (a rival message under the same key keeps its
             // own entry); a retry with the same key may be taken once there is room. A state out of room (long ids,
@@ -143,8 +144,9 @@ public static class SessionTransitions
     {
         if (state.Archiving?.BatchId != report.BatchId)
         {
-            // A write that landed after the session was deleted leaves rows nobody reads: delete them too.
-            return new(state, TransitionNote.Stale) { DeleteArchive = state.IsEmpty };
+            // A write that landed after the session was deleted leaves rows nobody reads: delete them too (a later
+            // life's rows are out of the erasure's reach).
+            return new(state, TransitionNote.Stale) { DeleteArchive = state.DeletedAt is not null };
         }
 
         var archived = state.Turns.Where(t => t.Sequence <= report.ThroughSequence).Select(t => new ArchivedTurnKey(t.TurnId, t.MessageHash) { Sequence = t.Sequence });
@@ -200,7 +202,7 @@ public static class SessionTransitions
             return new(ChatSessionState.Empty with { ExpiryCheckAt = state.ExpiryCheckAt }, TransitionNote.Deleted)
             {
                 DeleteArchive = true,
-                TextsThrough = state.DeletedAt,
+                Erase = Erasure.Of(state),
             };
         }
 
@@ -328,7 +330,7 @@ public static class SessionTransitions
 
         var head = state.Pending[0];
         var active = new ActiveTurn(head, now, now + limits.TurnTimeout);
-        if (!StateBudget.HasRoom(state))
+        if (!StateBudget.HasRoom(state, limits))
         {
             // No room for the turn's result until the archive takes finished turns: it waits, queued (Settle archives).
             return new(state, TransitionNote.Applied);
@@ -363,7 +365,7 @@ public static class SessionTransitions
         int count = state.Turns.Count;
         long bytes = state.Turns.Sum(TurnBytes);
         // Short of room for the next turn's result, every finished turn that can go goes.
-        bool cramped = state.Turns.Count > 0 && StateBudget.Squeezed(state) + (2 * StateBudget.Reserve) > PayloadBudget.MaxBytes;
+        bool cramped = state.Turns.Count > 0 && StateBudget.IsCramped(state, limits);
         if (count <= limits.MaxWorkingTurns && bytes <= limits.MaxWorkingBytes && !cramped)
         {
             return transition;

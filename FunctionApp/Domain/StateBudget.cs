@@ -22,11 +22,9 @@ public static class StateBudget
             bytes = PayloadBudget.Bytes(state);
         }
 
-        // The memory of ids (refused requests, archived turns) gives way before the queue does: while turns wait and
-        // there is no room for one to finish, or the state is over its bound, the oldest ids are forgotten.
-        bool waiting = state.Active is not null || state.Pending.Count > 0;
-        while ((state.Refused.Count > 0 || state.ArchivedIds.Count > 0)
-            && (bytes > PayloadBudget.MaxBytes || (waiting && !HasRoom(state))))
+        // Admission keeps room for every refusal the session remembers, so only a state from an earlier version can
+        // be over its bound here: then the oldest remembered ids go.
+        while ((state.Refused.Count > 0 || state.ArchivedIds.Count > 0) && bytes > PayloadBudget.MaxBytes)
         {
             state = state.Refused.Count > 0
                 ? state with { Refused = state.Refused.Skip(1).ToArray() }
@@ -40,8 +38,21 @@ public static class StateBudget
     /// <summary>The bytes the state would take with every inline word left to its copy: what admission bounds.</summary>
     public static int Squeezed(ChatSessionState state) => PayloadBudget.Bytes(Leave(state, int.MaxValue));
 
-    /// <summary>Whether the state has room for a running turn to finish in.</summary>
-    public static bool HasRoom(ChatSessionState state) => Squeezed(state) + Reserve <= PayloadBudget.MaxBytes;
+    /// <summary>
+    /// Whether the state has room for a running turn to finish in, and for a full window of refusals (each the longest
+    /// id, a fingerprint and a time), so neither ever needs the other's room.
+    /// </summary>
+    public static bool HasRoom(ChatSessionState state, SessionLimits limits) => Room(state, limits) >= Reserve;
+
+    /// <summary>Short of room for the next turn's result after this one's: time to archive every finished turn that can go.</summary>
+    public static bool IsCramped(ChatSessionState state, SessionLimits limits) => Room(state, limits) < 2 * Reserve;
+
+    static int Room(ChatSessionState state, SessionLimits limits) =>
+        PayloadBudget.MaxBytes - Squeezed(state with { Refused = [] }) - (limits.RefusedWindow * RefusalBytes);
+
+    /// <summary>The most one remembered refusal takes, with its comma.</summary>
+    static readonly int RefusalBytes = 1 + PayloadBudget.Bytes(
+        new ArchivedTurnKey(new string('x', SessionIds.MaxLength), new string('0', Fingerprint.Length)) { AcceptedAt = DateTimeOffset.MaxValue });
 
     /// <summary>
     /// Leaves inline words to their copies until about <paramref name="excess"/> bytes are gone: the oldest finished

@@ -90,6 +90,20 @@ public sealed record SessionPurge(IReadOnlyList<TurnRun> Turns, IReadOnlyList<st
     public bool IsEmpty => Turns.Count == 0 && ArchiveBatches.Count == 0;
 }
 
+/// <summary>
+/// What a deletion takes from the session's table: every row of the lives up to <see cref="Generation"/>, told apart
+/// from a later life's by when their turns were accepted (up to <see cref="AcceptedThrough"/>) and, for the summary,
+/// by the life it was written in. A later life's rows are never in it, so it may run again at any time.
+/// </summary>
+public sealed record Erasure(
+    [property: JsonPropertyName("acceptedThrough")] DateTimeOffset AcceptedThrough,
+    [property: JsonPropertyName("generation")] long Generation)
+{
+    /// <summary>What deleting now takes: the lives up to the last one deleted (the current one, if it is a tombstone).</summary>
+    public static Erasure Of(ChatSessionState state) =>
+        new(state.DeletedAt ?? DateTimeOffset.MinValue, state.IsTombstone || state.IsEmpty ? state.Generation : state.Generation - 1);
+}
+
 /// <summary>The new state and what must happen because of it.</summary>
 public sealed record Transition(ChatSessionState State, TransitionNote Note, TurnStart? Start = null)
 {
@@ -99,11 +113,8 @@ public sealed record Transition(ChatSessionState State, TransitionNote Note, Tur
     /// <summary>Delete the session's archive (the session was deleted, or expired idle).</summary>
     public bool DeleteArchive { get; init; }
 
-    /// <summary>
-    /// With <see cref="DeleteArchive"/>: the stored words of turns accepted up to this moment go too (see
-    /// <see cref="TextKeys"/>); null: up to the state's deletion time.
-    /// </summary>
-    public DateTimeOffset? TextsThrough { get; init; }
+    /// <summary>With <see cref="DeleteArchive"/>: which lives' rows go; null: the one the state says was deleted last.</summary>
+    public Erasure? Erase { get; init; }
 
     /// <summary>With <see cref="DeleteArchive"/>: the deleted life's orchestrations to purge.</summary>
     public SessionPurge Purge { get; init; } = SessionPurge.None;

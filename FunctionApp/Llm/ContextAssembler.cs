@@ -38,7 +38,9 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
             // Words the turn's input carried only by key are read back first.
             request = request with
             {
-                Message = await StoredTexts.ReadAsync(archive, sessionKey, request.Message, request.MessageRef, cancellation),
+                // Never an empty message in the model's place: a message whose stored copy is gone fails the turn.
+                Message = await StoredTexts.FindAsync(archive, sessionKey, request.Message, request.MessageRef, cancellation)
+                    ?? throw new ModelCallException(new(ModelFailure.TextMissing, "The message's stored words are gone: the session was deleted, or the request was refused.")),
                 History = await StoredTexts.FillAsync(archive, sessionKey, request.History, cancellation),
             };
         }

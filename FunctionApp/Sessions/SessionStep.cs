@@ -104,7 +104,7 @@ public static partial class SessionStep
             context.ScheduleNewOrchestration(nameof(DeleteArchive), new ArchiveDeletion(sessionKey, retry)
             {
                 Purge = PurgeWork.For(sessionKey, transition.Purge),
-                TextsThrough = transition.TextsThrough ?? transition.State.DeletedAt ?? DateTimeOffset.MinValue,
+                Erase = transition.Erase ?? Erasure.Of(transition.State),
             });
         }
 

@@ -71,9 +71,7 @@ public class PromptAssembly
 
         public Task WriteAsync(string sessionKey, IReadOnlyList<TranscriptTurn> turns, CancellationToken cancellation) => throw new NotSupportedException();
 
-        public Task<int> DeleteAsync(string sessionKey, DateTimeOffset textsThrough, CancellationToken cancellation) => throw new NotSupportedException();
-
-        public Task<int> DeleteTextsAsync(string sessionKey, DateTimeOffset through, CancellationToken cancellation) => throw new NotSupportedException();
+        public Task<int> DeleteAsync(string sessionKey, Erasure erasure, CancellationToken cancellation) => throw new NotSupportedException();
 
         public Task WriteTextAsync(string sessionKey, string key, string text, CancellationToken cancellation) => throw new NotSupportedException();
 
