@@ -52,6 +52,7 @@ public static class ServiceRegistration
                 "Archive: neither Archive__ConnectionString nor Archive__TableServiceUri is set, and AzureWebJobsStorage gives neither.")
             .ValidateOnStart();
         services.AddSingleton<ITranscriptArchive>(sp => new TableTranscriptArchive(ArchiveConnection.Table(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value)));
+        services.AddSingleton<ITurnStreams>(sp => new TableTurnStreams(ArchiveConnection.Table(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value)));
         services.AddHostedService<StartupWarnings>();
         return services;
     }

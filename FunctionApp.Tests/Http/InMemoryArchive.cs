@@ -3,9 +3,37 @@ using FunctionsChat.Domain;
 
 namespace FunctionsChat.Tests.Http;
 
-/// <summary>An archive in memory, for tests of what reads it; the table-backed one is tested against Azurite.</summary>
-public sealed class InMemoryArchive : ITranscriptArchive
+/// <summary>
+/// A session table in memory (archive, stored words and turn streams), for tests of what reads it; the table-backed
+/// ones are tested against Azurite.
+/// </summary>
+public sealed class InMemoryArchive : ITranscriptArchive, ITurnStreams
 {
+    /// <summary>Stream rows by session and row key, in the table's order.</summary>
+    public SortedDictionary<(string Session, string Row), StreamChunk> StreamRows { get; } = new(Comparer<(string Session, string Row)>.Create((a, b) =>
+        string.CompareOrdinal(a.Session, b.Session) is var c and not 0 ? c : string.CompareOrdinal(a.Row, b.Row)));
+
+    public Task AppendAsync(string sessionKey, string stream, StreamChunk chunk, CancellationToken cancellation)
+    {
+        lock (StreamRows)
+        {
+            StreamRows[(sessionKey, StreamKeys.Row(stream, chunk.Attempt, chunk.Seq))] = chunk;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation)
+    {
+        string after = afterEventId is null ? "" : stream + afterEventId.Replace(".", "", StringComparison.Ordinal);
+        lock (StreamRows)
+        {
+            IReadOnlyList<StreamChunk> chunks = [.. StreamRows.Where(r => r.Key.Session == sessionKey && r.Key.Row.StartsWith(stream, StringComparison.Ordinal)
+                && string.CompareOrdinal(r.Key.Row, after) > 0).Select(r => r.Value)];
+            return Task.FromResult(chunks);
+        }
+    }
+
     public Dictionary<string, SortedDictionary<long, TranscriptTurn>> Sessions { get; } = [];
 
     public List<(long Before, int Limit)> Reads { get; } = [];
@@ -75,6 +103,14 @@ public sealed class InMemoryArchive : ITranscriptArchive
             Texts.Remove(key);
         }
 
+        string streamsAfter = StreamKeys.After(erasure.AcceptedThrough);
+        var streams = StreamRows.Keys.Where(k => k.Session == sessionKey && string.CompareOrdinal(k.Row, streamsAfter) < 0).ToArray();
+        foreach (var key in streams)
+        {
+            StreamRows.Remove(key);
+        }
+
+        count += streams.Length;
         var turns = Sessions.GetValueOrDefault(sessionKey);
         var erased = turns?.Values.Where(t => t.AcceptedAt <= erasure.AcceptedThrough).Select(t => t.Sequence).ToArray() ?? [];
         foreach (long sequence in erased)

@@ -41,6 +41,7 @@ public sealed class LoopbackModelServer : IAsyncDisposable
                 context.Request.QueryString.Value ?? "",
                 context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
                 body.RootElement.Clone()));
+            context.Items["stream"] = body.RootElement.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
             await server.Respond(context);
         });
         await app.StartAsync();
@@ -49,7 +50,7 @@ public sealed class LoopbackModelServer : IAsyncDisposable
     }
 
     public static Task Ok(HttpContext context, string text = "A poem about durable execution.", string model = "gpt-4o-mini-2024-07-18", string finishReason = "stop") =>
-        Json(context, 200, new
+        context.Items["stream"] is true ? Streamed(context, text, model, finishReason) : Json(context, 200, new
         {
             id = "chatcmpl-1",
             @object = "chat.completion",
@@ -58,6 +59,27 @@ public sealed class LoopbackModelServer : IAsyncDisposable
             choices = new[] { new { index = 0, message = new { role = "assistant", content = text }, finish_reason = finishReason } },
             usage = new { prompt_tokens = 57, completion_tokens = 12, total_tokens = 69 },
         });
+
+    /// <summary>The same answer as server-sent chunks, the way the service streams it: the text, the finish, the usage.</summary>
+    static async Task Streamed(HttpContext context, string text, string model, string finishReason)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        object Chunk(object[] choices, object? usage = null) => new { id = "chatcmpl-1", @object = "chat.completion.chunk", created = 1_700_000_000, model, choices, usage };
+        var half = text.Length / 2;
+        foreach (var chunk in new[]
+        {
+            Chunk([new { index = 0, delta = new { role = "assistant", content = text[..half] }, finish_reason = (string?)null }]),
+            Chunk([new { index = 0, delta = new { role = (string?)null, content = text[half..] }, finish_reason = (string?)null }]),
+            Chunk([new { index = 0, delta = new { role = (string?)null, content = (string?)null }, finish_reason = (string?)finishReason }]),
+            Chunk([], new { prompt_tokens = 57, completion_tokens = 12, total_tokens = 69 }),
+        })
+        {
+            await context.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk)}\n\n");
+        }
+
+        await context.Response.WriteAsync("data: [DONE]\n\n");
+    }
 
     public static Task Error(HttpContext context, int status, string code, string message, params (string Name, string Value)[] headers)
     {

@@ -40,7 +40,7 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
     };
 
     static Task<ModelReply> Call(LlmOptions options) =>
-        new GenerateReply(ChatClientFactory.Create(options, Fitter), new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
+        new GenerateReply(ChatClientFactory.Create(options, Fitter), new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), new FunctionsChat.Tests.Http.InMemoryArchive(), TimeProvider.System, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
 
     async Task<ModelFailure> Failure(LlmOptions options, Func<HttpContext, Task> respond)
     {
@@ -76,7 +76,7 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
         var handler = new AnsweringHandler();
         var client = ChatClientFactory.Create(options, Fitter, credential, new HttpClientPipelineTransport(new HttpClient(handler)));
 
-        var reply = await new GenerateReply(client, new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
+        var reply = await new GenerateReply(client, new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), new FunctionsChat.Tests.Http.InMemoryArchive(), TimeProvider.System, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
 
         Assert.Equal("Hello from Azure.", reply.Text);
         var seen = Assert.Single(handler.Requests);
@@ -93,8 +93,17 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Add(request);
-            const string body = """{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from Azure."},"finish_reason":"stop"}]}""";
-            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") });
+            // The answer streamed, as the model activity asks for it.
+            const string body = """
+                data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hello from Azure."},"finish_reason":null}]}
+
+                data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
+
+                data: [DONE]
+
+
+                """;
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(body, System.Text.Encoding.UTF8, "text/event-stream") });
         }
     }
 

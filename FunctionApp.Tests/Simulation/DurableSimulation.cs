@@ -67,6 +67,7 @@ public sealed partial class DurableSimulation
             .AddSingleton<ContextAssembler>()
             .AddSingleton<IChatClient>(Model)
             .AddSingleton<ITranscriptArchive>(Archive)
+            .AddSingleton<ITurnStreams>(Archive)
             .AddSingleton<SessionOperations>()
             .AddSingleton<TurnWaiter>()
             .AddSingleton<CallerResolver>()

@@ -51,7 +51,7 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults) : IChatCl
     }
 
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException();
+        FunctionsChat.Tests.Llm.StreamingMock.Stream(this, messages, options, cancellationToken);
 
     public object? GetService(Type serviceType, object? serviceKey = null) => null;
 

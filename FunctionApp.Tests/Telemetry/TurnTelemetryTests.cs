@@ -1,3 +1,4 @@
+using FunctionsChat.Tests.Llm;
 using System.Diagnostics;
 using FunctionsChat.Domain;
 using FunctionsChat.Llm;
@@ -61,7 +62,7 @@ public sealed class TurnTelemetryTests : IDisposable
 
     static IChatClient Model(Exception? failure = null)
     {
-        var chat = new Mock<IChatClient>();
+        var chat = new Mock<IChatClient>().StreamingItsResponses();
         var call = chat.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()));
         if (failure is not null)
         {
@@ -95,7 +96,7 @@ public sealed class TurnTelemetryTests : IDisposable
         var input = (ChatTurnInput)entity.Scheduled.Single().Input!;
 
         var llm = new LlmOptions { Provider = LlmProvider.AzureOpenAI, Model = "gpt-4o-mini", SystemPrompt = "Be brief." };
-        var activity = new GenerateReply(model, new ContextAssembler(new ContextFitter(ContextFitter.CreateTokenizer()), http.Archive, Options.Create(llm)), http.Archive, Options.Create(llm), telemetry);
+        var activity = new GenerateReply(model, new ContextAssembler(new ContextFitter(ContextFitter.CreateTokenizer()), http.Archive, Options.Create(llm)), http.Archive, http.Archive, TimeProvider.System, Options.Create(llm), telemetry);
         var turn = new TurnHarness();
         turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(input);
         turn.Context.SetupGet(c => c.IsReplaying).Returns(replaying);

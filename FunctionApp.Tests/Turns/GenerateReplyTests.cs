@@ -1,3 +1,4 @@
+using FunctionsChat.Tests.Llm;
 using FunctionsChat.Domain;
 using FunctionsChat.Llm;
 using FunctionsChat.Turns;
@@ -16,7 +17,7 @@ public class GenerateReplyTests
     static (GenerateReply Activity, Mock<IChatClient> Chat, List<ChatMessage> Sent) Activity(LlmOptions? options = null, FunctionsChat.Archive.ITranscriptArchive? archive = null)
     {
         var sent = new List<ChatMessage>();
-        var chat = new Mock<IChatClient>(MockBehavior.Strict);
+        var chat = new Mock<IChatClient>(MockBehavior.Strict).StreamingItsResponses();
         chat.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
             .Callback<IEnumerable<ChatMessage>, ChatOptions?, CancellationToken>((m, _, _) => sent.AddRange(m))
             .ReturnsAsync(new ChatResponse(new ChatMessage(ChatRole.Assistant, "the answer"))
@@ -27,7 +28,8 @@ public class GenerateReplyTests
             });
         var llm = options ?? new LlmOptions { SystemPrompt = "Be brief." };
         var store = archive ?? new FunctionsChat.Tests.Http.InMemoryArchive();
-        return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, store, Options.Create(llm)), store, Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
+        var streams = store as FunctionsChat.Archive.ITurnStreams ?? new FunctionsChat.Tests.Http.InMemoryArchive();
+        return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, store, Options.Create(llm)), store, streams, TimeProvider.System, Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
     }
 
     [Fact]
@@ -123,6 +125,33 @@ public class GenerateReplyTests
         var (shortly, _, _) = Activity(archive: archive);
         var short_ = await shortly.Run(request, CancellationToken.None);
         Assert.Equal(("the answer", "the answer"), (short_.Text, archive.Texts[("anonymous/s1", short_.TextRef!)]));
+    }
+
+    [Fact]
+    public async Task The_answer_streams_into_the_turns_stream_in_batches_and_each_attempt_writes_its_own_which_the_reply_names()
+    {
+        var archive = new FunctionsChat.Tests.Http.InMemoryArchive();
+        var (activity, chat, _) = Activity(archive: archive);
+        string[] pieces = [.. Enumerable.Range(0, 30).Select(i => $"piece {i} <&é> " + new string('x', 90))];
+        chat.Setup(c => c.GetStreamingResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns(() => pieces.Select(p => new ChatResponseUpdate(ChatRole.Assistant, p) { ModelId = "gpt-test" }).ToAsyncEnumerable());
+        var request = Request with { SessionKey = "anonymous/s1", AcceptedAt = FunctionsChat.Tests.Domain.Turns.T0 };
+        string stream = StreamKeys.Of(request.AcceptedAt, request.TurnId);
+
+        var first = await activity.Run(request, CancellationToken.None);
+        var second = await activity.Run(request, CancellationToken.None);
+
+        var chunks = await archive.ReadAsync("anonymous/s1", stream, null, CancellationToken.None);
+        Assert.Equal([first.Attempt, second.Attempt], chunks.Select(c => c.Attempt).Distinct());
+        foreach (var reply in new[] { first, second })
+        {
+            var mine = chunks.Where(c => c.Attempt == reply.Attempt).ToList();
+            Assert.Equal(string.Concat(pieces), string.Concat(mine.Select(c => c.Text)));
+            Assert.Equal(archive.Texts[("anonymous/s1", reply.TextRef!)], string.Concat(mine.Select(c => c.Text)));
+            Assert.Equal(Enumerable.Range(0, mine.Count), mine.Select(c => c.Seq));
+            Assert.Equal([.. Enumerable.Repeat(false, mine.Count - 1), true], mine.Select(c => c.Last));
+            Assert.InRange(mine.Count, 3, 5); // about 3,500 characters in batches of 1,000, not 30 writes
+        }
     }
 
     [Fact]

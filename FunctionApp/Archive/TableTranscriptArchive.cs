@@ -156,6 +156,7 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
     {
         SummaryRow => (row.GetInt64("Generation") ?? 0) <= erasure.Generation,
         var key when key.StartsWith(TextKeys.Prefix, StringComparison.Ordinal) => string.CompareOrdinal(key, TextKeys.After(erasure.AcceptedThrough)) < 0,
+        var key when key.StartsWith(StreamKeys.Prefix, StringComparison.Ordinal) => string.CompareOrdinal(key, StreamKeys.After(erasure.AcceptedThrough)) < 0,
         _ => row.GetDateTimeOffset("AcceptedAt") is not { } accepted || accepted <= erasure.AcceptedThrough,
     };
 

@@ -72,6 +72,7 @@ public static class SessionTransitions
         {
             Answer = completion.Answer,
             AnswerRef = completion.AnswerRef,
+            Attempt = completion.Attempt,
             Model = PayloadBudget.Clip(completion.Model, PayloadBudget.NoteBytes),
             Usage = completion.Usage,
             Truncated = completion.Truncated,

@@ -112,6 +112,11 @@ public sealed record TranscriptTurn(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? AnswerRef { get; init; }
 
+    /// <summary>The attempt whose stream is the answer (<see cref="StreamKeys"/>).</summary>
+    [JsonPropertyName("attempt")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Attempt { get; init; }
+
     /// <summary>The model stopped at its output limit (finish reason <c>length</c>): the answer is cut short.</summary>
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -144,6 +149,11 @@ public sealed record TurnCompletion(
     [JsonPropertyName("answerRef")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? AnswerRef { get; init; }
+
+    /// <summary>The attempt whose stream the answer is (<see cref="StreamKeys"/>); other attempts' streams were abandoned.</summary>
+    [JsonPropertyName("attempt")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Attempt { get; init; }
 
     /// <summary>The last turn the session's summary covers after this turn's summary step.</summary>
     [JsonPropertyName("summaryThrough")]

@@ -49,6 +49,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
                 Run = turn.Run,
                 Truncated = reply.FinishReason == ModelReply.CutShort,
                 AnswerRef = reply.TextRef,
+                Attempt = reply.Attempt,
                 SummaryThrough = request.SummaryThrough,
                 Warning = warning,
             };

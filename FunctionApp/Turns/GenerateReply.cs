@@ -14,7 +14,7 @@ namespace FunctionsChat.Turns;
 /// The model call: the only I/O of a turn. Its failures leave as <see cref="ModelCallException"/> so the
 /// orchestration's retry handler sees them; nothing here retries.
 /// </summary>
-public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, IOptions<LlmOptions> options, ChatTelemetry telemetry)
+public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry)
 {
     [Function(nameof(GenerateReply))]
     public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, CancellationToken cancellation)
@@ -48,7 +48,9 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
                 span?.SetTag("gen_ai.input.messages", JsonSerializer.Serialize(prompt.Select(m => new { role = m.Role.Value, content = m.Text })));
             }
 
-            response = await chat.GetResponseAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, cancellation);
+            var writer = request.SessionKey is { } key ? new TurnStreamWriter(streams, clock, key, StreamKeys.Of(request.AcceptedAt, request.TurnId)) : null;
+            response = await StreamAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, writer, cancellation);
+            span?.SetTag("chat.stream.chunks", writer?.Chunks);
             if (response.FinishReason == ChatFinishReason.ContentFilter)
             {
                 // Azure's output filter answers 200 with the answer withheld: a refusal, not an (empty) answer.
@@ -57,7 +59,8 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
 
             string model = PayloadBudget.Clip(response.ModelId ?? requestModel, PayloadBudget.NoteBytes);
             var tokens = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
-            reply = await StoreAsync(request, new ModelReply(response.Text, model, tokens, response.FinishReason?.Value), cancellation);
+            // The answer is exactly what this attempt streamed.
+            reply = await StoreAsync(request, new ModelReply(writer?.Text ?? response.Text, model, tokens, response.FinishReason?.Value) { Attempt = writer?.Attempt }, cancellation);
         }
         catch (Exception exception) when (ModelErrorClassifier.Classify(exception, cancellation) is { } failure)
         {
@@ -79,6 +82,31 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
 
         telemetry.ModelCall(watch.Elapsed, requestModel, reply.Model, usage.InputTokens, usage.OutputTokens, null);
         return reply;
+    }
+
+    /// <summary>
+    /// Asks the model with streaming on, appending the answer to the turn's stream as it comes (batched by the
+    /// writer), and returns the whole response. A failure leaves this attempt's stream unfinished; a retried attempt
+    /// writes a stream of its own.
+    /// </summary>
+    async Task<ChatResponse> StreamAsync(IReadOnlyList<ChatMessage> prompt, ChatOptions chatOptions, TurnStreamWriter? writer, CancellationToken cancellation)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in chat.GetStreamingResponseAsync(prompt, chatOptions, cancellation))
+        {
+            updates.Add(update);
+            if (writer is not null)
+            {
+                await writer.AddAsync(update.Text, cancellation);
+            }
+        }
+
+        if (writer is not null)
+        {
+            await writer.CompleteAsync(cancellation);
+        }
+
+        return updates.ToChatResponse();
     }
 
     /// <summary>

@@ -118,6 +118,11 @@ public sealed record ModelReply(
     /// <summary>The finish reason of an answer cut at the output limit.</summary>
     public const string CutShort = "length";
 
+    /// <summary>The attempt whose stream holds this answer (<see cref="FunctionsChat.Domain.StreamKeys"/>).</summary>
+    [JsonPropertyName("attempt")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Attempt { get; init; }
+
     /// <summary>Where the answer is stored whole; <see cref="Text"/> is empty when it is too long to carry.</summary>
     [JsonPropertyName("textRef")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -1,0 +1,16 @@
+using FunctionsChat.Domain;
+
+namespace FunctionsChat.Archive;
+
+/// <summary>
+/// The durable streams of turns' answers, written by the model activity as the model speaks and read by whoever
+/// follows the turn. Kept in the session's table here; a push service may implement it too.
+/// </summary>
+public interface ITurnStreams
+{
+    /// <summary>Appends a chunk to a turn's stream; appending the same chunk again changes nothing.</summary>
+    Task AppendAsync(string sessionKey, string stream, StreamChunk chunk, CancellationToken cancellation);
+
+    /// <summary>The stream's chunks after the one with <paramref name="afterEventId"/> (all, when null), every attempt, in order.</summary>
+    Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation);
+}

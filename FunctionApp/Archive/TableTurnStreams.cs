@@ -1,0 +1,52 @@
+using Azure.Data.Tables;
+using FunctionsChat.Domain;
+
+namespace FunctionsChat.Archive;
+
+/// <summary>
+/// Turn streams as rows of the session's partition of the archive table (<see cref="StreamKeys"/>): one row a flushed
+/// chunk, so a reader's resume is one range query from its last event id, and a session's deletion takes its streams
+/// with its other rows (<see cref="TableTranscriptArchive.DeleteAsync"/>).
+/// </summary>
+public sealed class TableTurnStreams(TableClient table) : ITurnStreams
+{
+    volatile bool created;
+
+    public async Task AppendAsync(string sessionKey, string stream, StreamChunk chunk, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        var entity = new TableEntity(sessionKey, StreamKeys.Row(stream, chunk.Attempt, chunk.Seq))
+        {
+            ["Attempt"] = chunk.Attempt,
+            ["Seq"] = chunk.Seq,
+            ["Text"] = chunk.Text,
+            ["Last"] = chunk.Last,
+        };
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellation);
+    }
+
+    public async Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        string from = afterEventId is null ? stream : stream + afterEventId.Replace(".", "", StringComparison.Ordinal);
+        string filter = afterEventId is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey ge {from} and RowKey lt {stream + "~"}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey gt {from} and RowKey lt {stream + "~"}");
+        var chunks = new List<StreamChunk>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellation))
+        {
+            chunks.Add(new StreamChunk(row.GetString("Attempt") ?? "", row.GetInt32("Seq") ?? 0, row.GetString("Text") ?? "", row.GetBoolean("Last") == true));
+        }
+
+        return chunks;
+    }
+
+    async Task EnsureTableAsync(CancellationToken cancellation)
+    {
+        if (!created)
+        {
+            await table.CreateIfNotExistsAsync(cancellation);
+            created = true;
+        }
+    }
+}
