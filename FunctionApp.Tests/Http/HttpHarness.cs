@@ -113,7 +113,7 @@ public sealed class HttpHarness
 
     public IServiceProvider? RequestServices { get; set; }
 
-    CallerResolver Callers => new(Options.Create(Auth));
+    public CallerResolver Callers => new(Options.Create(Auth));
 
     public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive);
 

@@ -178,6 +178,7 @@ public class WiringTests
                 ("Chat/{sessionId}/message/send", "post", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/turns/{turnId}", "delete", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/turns/{turnId}", "get", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/turns/{turnId}/stream", "get", AuthorizationLevel.Function),
             ],
             served);
 

@@ -3,6 +3,9 @@ namespace FunctionsChat.Domain;
 /// <summary>A turn as a client sees it; <see cref="Position"/> counts from 1 for queued turns.</summary>
 public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, string MessageHash, int? Position, TranscriptTurn? Finished)
 {
+    /// <summary>When the API accepted the turn: where its stream is kept (<see cref="StreamKeys"/>).</summary>
+    public DateTimeOffset AcceptedAt { get; init; }
+
     public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled;
 }
 
@@ -47,14 +50,14 @@ public static class SessionQueries
     {
         if (state.Active?.Turn is { } running && running.TurnId == turnId)
         {
-            return new(turnId, running.Sequence, TurnStatus.Running, running.MessageHash, null, null);
+            return new(turnId, running.Sequence, TurnStatus.Running, running.MessageHash, null, null) { AcceptedAt = running.AcceptedAt };
         }
 
         for (int i = 0; i < state.Pending.Count; i++)
         {
             if (state.Pending[i].TurnId == turnId)
             {
-                return new(turnId, state.Pending[i].Sequence, TurnStatus.Queued, state.Pending[i].MessageHash, i + 1, null);
+                return new(turnId, state.Pending[i].Sequence, TurnStatus.Queued, state.Pending[i].MessageHash, i + 1, null) { AcceptedAt = state.Pending[i].AcceptedAt };
             }
         }
 
@@ -63,7 +66,7 @@ public static class SessionQueries
             var turn = state.Turns[i];
             if (turn.TurnId == turnId)
             {
-                return new(turnId, turn.Sequence, turn.Status, turn.MessageHash, null, turn);
+                return new(turnId, turn.Sequence, turn.Status, turn.MessageHash, null, turn) { AcceptedAt = turn.AcceptedAt };
             }
         }
 

@@ -32,6 +32,11 @@ public sealed class MethodNotAllowedFunctions
         [HttpTrigger(AuthorizationLevel.Function, "post", "put", "patch", "head", Route = ChatRoutes.Turn)] HttpRequest request) =>
         Refuse(request, "GET", "DELETE");
 
+    [Function("MethodNotAllowedTurnStream")]
+    public IActionResult TurnStream(
+        [HttpTrigger(AuthorizationLevel.Function, "post", "put", "patch", "delete", "head", Route = ChatRoutes.TurnStream)] HttpRequest request) =>
+        Refuse(request, "GET");
+
     [Function("MethodNotAllowedSession")]
     public IActionResult Session(
         [HttpTrigger(AuthorizationLevel.Function, "get", "post", "put", "patch", "head", Route = ChatRoutes.Session)] HttpRequest request) =>

@@ -1,0 +1,31 @@
+using System.Net.ServerSentEvents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+
+namespace FunctionsChat.Http;
+
+/// <summary>
+/// Server-sent events as an HTTP response: written with <see cref="SseFormatter"/>, which flushes after every event,
+/// with response buffering off so each event leaves at once. A reader that goes away ends the writing.
+/// </summary>
+public sealed class SseResult(Func<CancellationToken, IAsyncEnumerable<SseItem<string>>> events) : IActionResult
+{
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var aborted = context.HttpContext.RequestAborted;
+        try
+        {
+            await SseFormatter.WriteAsync(events(aborted), response.Body, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The reader went away; it resumes with Last-Event-ID.
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using FunctionsChat.Archive;
+using FunctionsChat.Auth;
+using FunctionsChat.Domain;
+using FunctionsChat.Telemetry;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace FunctionsChat.Http;
+
+/// <summary>A turn followed live as server-sent events (<see cref="TurnEvents"/>), resumable with <c>Last-Event-ID</c>.</summary>
+public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock)
+{
+    public const string LastEventIdHeader = "Last-Event-ID";
+
+    [Function(nameof(StreamTurn))]
+    public Task<IActionResult> StreamTurn(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ChatRoutes.TurnStream)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string sessionId,
+        string turnId) =>
+        HttpSpan.TraceAsync(nameof(StreamTurn), sessionId, () => StreamTurnAsync(request, client, sessionId, turnId));
+
+    async Task<IActionResult> StreamTurnAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId)
+    {
+        if (!SessionIds.IsValid(sessionId))
+        {
+            return ApiProblem.InvalidSessionId(sessionId).ToResult(request);
+        }
+
+        if (!SessionIds.IsValid(turnId))
+        {
+            return ApiProblem.InvalidTurnId(turnId).ToResult(request);
+        }
+
+        var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
+        if (denied is not null)
+        {
+            return denied.ToResult(request);
+        }
+
+        async Task<TurnView?> Read(CancellationToken cancellation) =>
+            await SessionStore.ReadAsync(client, sessionKey!, cancellation) is { IsEmpty: false } state
+                ? await SessionStore.FindTurnAsync(archive, sessionKey!, state, turnId, cancellation)
+                : null;
+
+        // An unknown turn is a plain 404, before any event is written.
+        if (await Read(request.HttpContext.RequestAborted) is null)
+        {
+            return ApiProblem.TurnNotFound(sessionId, turnId).ToResult(request);
+        }
+
+        string? lastEventId = request.Headers[LastEventIdHeader];
+        var events = new TurnEvents(streams, clock);
+        return new SseResult(cancellation => events.ReadAsync(Read, sessionKey!, sessionId, lastEventId, cancellation));
+    }
+}
