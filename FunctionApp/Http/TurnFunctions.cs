@@ -61,33 +61,6 @@ public sealed class TurnFunctions(CallerResolver callers, ITranscriptArchive arc
         return new AcceptedResult(url, new AcceptedView(sessionId, turnId, url));
     }
 
-    async Task<(TurnView? Turn, string? SessionKey, ApiProblem? Problem)> FindAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId)
-    {
-        if (!SessionIds.IsValid(sessionId))
-        {
-            return (null, null, ApiProblem.InvalidSessionId(sessionId));
-        }
-
-        if (!SessionIds.IsValid(turnId))
-        {
-            return (null, null, ApiProblem.InvalidTurnId(turnId));
-        }
-
-        var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
-        if (denied is not null)
-        {
-            return (null, null, denied);
-        }
-
-        var cancellation = request.HttpContext.RequestAborted;
-        var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
-        if (state is null or { IsEmpty: true })
-        {
-            return (null, null, ApiProblem.SessionNotFound(sessionId));
-        }
-
-        return await SessionStore.FindTurnAsync(archive, sessionKey!, state, turnId, cancellation) is { } turn
-            ? (turn, sessionKey, null)
-            : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
-    }
+    Task<(TurnView? Turn, string? SessionKey, ApiProblem? Problem)> FindAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId) =>
+        TurnLookup.FindAsync(request, client, callers, archive, sessionId, turnId);
 }

@@ -24,32 +24,17 @@ public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchi
 
     async Task<IActionResult> StreamTurnAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId)
     {
-        if (!SessionIds.IsValid(sessionId))
+        // An unknown turn (or session, or caller) is a plain problem answer, before any event is written.
+        var (_, sessionKey, problem) = await TurnLookup.FindAsync(request, client, callers, archive, sessionId, turnId);
+        if (problem is not null)
         {
-            return ApiProblem.InvalidSessionId(sessionId).ToResult(request);
-        }
-
-        if (!SessionIds.IsValid(turnId))
-        {
-            return ApiProblem.InvalidTurnId(turnId).ToResult(request);
-        }
-
-        var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
-        if (denied is not null)
-        {
-            return denied.ToResult(request);
+            return problem.ToResult(request);
         }
 
         async Task<TurnView?> Read(CancellationToken cancellation) =>
             await SessionStore.ReadAsync(client, sessionKey!, cancellation) is { IsEmpty: false } state
                 ? await SessionStore.FindTurnAsync(archive, sessionKey!, state, turnId, cancellation)
                 : null;
-
-        // An unknown turn is a plain 404, before any event is written.
-        if (await Read(request.HttpContext.RequestAborted) is null)
-        {
-            return ApiProblem.TurnNotFound(sessionId, turnId).ToResult(request);
-        }
 
         string? lastEventId = request.Headers[LastEventIdHeader];
         var events = new TurnEvents(streams, clock);
