@@ -115,7 +115,7 @@ public sealed class HttpHarness
 
     public CallerResolver Callers => new(Options.Create(Auth));
 
-    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive);
+    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive, Archive);
 
     public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock), Clock);
 

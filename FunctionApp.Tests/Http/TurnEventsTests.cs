@@ -134,4 +134,44 @@ public class TurnEventsTests
         var missing = await functions.StreamTurn(HttpHarness.Request("GET", "/Chat/session123/turns/nope/stream", contentType: null), http.Client.Object, "session123", "nope");
         Assert.Equal(404, Assert.IsAssignableFrom<ObjectResult>(missing).StatusCode);
     }
+
+    [Fact]
+    public async Task A_call_that_accepts_event_streams_is_answered_with_the_turns_events_through_to_its_answer()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        http.AfterRead = reads =>
+        {
+            var running = http.State?.Active?.Turn;
+            if (reads == 4 && running is not null)
+            {
+                string stream = StreamKeys.Of(running.AcceptedAt, running.TurnId);
+                string attempt = StreamKeys.NewAttempt(http.Clock.GetUtcNow());
+                http.Archive.AppendAsync(HttpHarness.Key(), stream, new(attempt, 0, "A poem ", false), default);
+                http.Archive.AppendAsync(HttpHarness.Key(), stream, new(attempt, 1, "about durable execution.", true), default);
+            }
+
+            if (reads == 6 && running is not null)
+            {
+                http.Complete(running.TurnId, "A poem about durable execution.");
+            }
+        };
+        var request = HttpHarness.Post("/Chat/session123/message", "Write a poem", "turn-1");
+        request.Headers.Accept = "text/event-stream";
+
+        var result = await http.Messages.CallMessage(request, http.Client.Object, "session123");
+        var context = new DefaultHttpContext();
+        var body = new MemoryStream();
+        context.Response.Body = body;
+        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new ActionDescriptor()));
+
+        var parsed = new List<SseItem<string>>();
+        await foreach (var item in SseParser.Create(new MemoryStream(body.ToArray())).EnumerateAsync())
+        {
+            parsed.Add(item);
+        }
+
+        Assert.Equal(["started", "delta", "delta", "completed"], parsed.Select(i => i.EventType));
+        Assert.Equal("A poem about durable execution.", JsonDocument.Parse(parsed[^1].Data).RootElement.GetProperty("answer").GetString());
+        Assert.Equal((HttpHarness.Key(), "Enqueue"), (http.Signals.Single().Id.Key, http.Signals.Single().Operation));
+    }
 }

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive)
+public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, ITurnStreams streams)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -97,6 +97,10 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             TraceParent = ChatTelemetry.CurrentTraceParent(),
         };
         System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
+
+        // A streamed call answers with the turn's events once the session holds it, instead of waiting for the end.
+        bool streamed = untilFinished && WantsEvents(request);
+        untilFinished &= !streamed;
         Receipt receipt;
         try
         {
@@ -135,8 +139,23 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             return new EmptyResult();
         }
 
+        if (streamed && receipt.Status == ReceiptStatus.Taken)
+        {
+            async Task<TurnView?> Read(CancellationToken c) =>
+                await SessionStore.ReadAsync(client, sessionKey!, c) is { IsEmpty: false } state
+                    ? await SessionStore.FindTurnAsync(archive, sessionKey!, state, turn.TurnId, c)
+                    : null;
+            request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
+            var events = new TurnEvents(streams, clock);
+            return new SseResult(c => events.ReadAsync(Read, sessionKey!, sessionId, lastEventId: null, c));
+        }
+
         return Answer(request, receipt, turn, untilFinished);
     }
+
+    /// <summary>Whether the client asked for server-sent events rather than one JSON answer.</summary>
+    static bool WantsEvents(HttpRequest request) =>
+        request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
 
     static IActionResult Answer(HttpRequest request, Receipt receipt, TurnRequest turn, bool call)
     {
