@@ -34,10 +34,14 @@ public class TableTurnStreamsTests(AzuriteFixture azurite)
             Assert.Equal(written[(i + 1)..], await streams.ReadAsync("session123", stream, written[i].EventId, CancellationToken.None));
         }
 
+        // Dropping one turn's stream leaves the others.
+        Assert.Equal(1, await streams.DeleteAsync("session123", StreamKeys.Of(T0, "turn-2"), CancellationToken.None));
+        Assert.Equal(written, await streams.ReadAsync("session123", stream, null, CancellationToken.None));
+
         // The stream goes with its life's other rows; a later life's stays.
         await streams.AppendAsync("session123", StreamKeys.Of(T0.AddSeconds(60), "turn-1"), new(second, 0, "next life", true), CancellationToken.None);
         var archive = new TableTranscriptArchive(table);
-        Assert.Equal(5, await archive.DeleteAsync("session123", new Erasure(T0.AddSeconds(30), 0), CancellationToken.None));
+        Assert.Equal(4, await archive.DeleteAsync("session123", new Erasure(T0.AddSeconds(30), 0), CancellationToken.None));
         Assert.Empty(await streams.ReadAsync("session123", stream, null, CancellationToken.None));
         Assert.Single(await streams.ReadAsync("session123", StreamKeys.Of(T0.AddSeconds(60), "turn-1"), null, CancellationToken.None));
     }

@@ -115,7 +115,10 @@ public sealed class HttpHarness
 
     public CallerResolver Callers => new(Options.Create(Auth));
 
-    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive, Archive);
+    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive, Archive, Streams);
+
+    /// <summary>The open event streams, shared by everything this harness serves.</summary>
+    public StreamLimiter Streams { get; } = new();
 
     public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock), Clock);
 

@@ -23,6 +23,20 @@ public sealed class InMemoryArchive : ITranscriptArchive, ITurnStreams
         return Task.CompletedTask;
     }
 
+    public Task<int> DeleteAsync(string sessionKey, string stream, CancellationToken cancellation)
+    {
+        lock (StreamRows)
+        {
+            var rows = StreamRows.Keys.Where(k => k.Session == sessionKey && k.Row.StartsWith(stream, StringComparison.Ordinal)).ToArray();
+            foreach (var row in rows)
+            {
+                StreamRows.Remove(row);
+            }
+
+            return Task.FromResult(rows.Length);
+        }
+    }
+
     public Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation)
     {
         string after = afterEventId is null ? "" : stream + afterEventId.Replace(".", "", StringComparison.Ordinal);

@@ -111,7 +111,7 @@ public class TurnEventsTests
         var state = SessionTransitions.Enqueue(ChatSessionState.Empty, TurnRequest.For("session123", "t1", "hi", HttpHarness.Start), HttpHarness.Start, SessionLimits.Default).State;
         http.State = state;
         http.Fail("t1", ModelFailure.RateLimited);
-        var functions = new TurnStreamFunctions(http.Callers, http.Archive, http.Archive, new VirtualClock(HttpHarness.Start));
+        var functions = new TurnStreamFunctions(http.Callers, http.Archive, http.Archive, new VirtualClock(HttpHarness.Start), http.Streams, Microsoft.Extensions.Options.Options.Create(http.Api));
 
         var result = await functions.StreamTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t1/stream", contentType: null), http.Client.Object, "session123", "t1");
         var context = new DefaultHttpContext();
@@ -173,5 +173,25 @@ public class TurnEventsTests
         Assert.Equal(["started", "delta", "delta", "completed"], parsed.Select(i => i.EventType));
         Assert.Equal("A poem about durable execution.", JsonDocument.Parse(parsed[^1].Data).RootElement.GetProperty("answer").GetString());
         Assert.Equal((HttpHarness.Key(), "Enqueue"), (http.Signals.Single().Id.Key, http.Signals.Single().Operation));
+    }
+
+    [Fact]
+    public async Task A_caller_past_its_open_streams_is_answered_429_until_one_ends()
+    {
+        var http = new HttpHarness();
+        http.Api.MaxStreamsPerCaller = 1;
+        http.State = SessionTransitions.Enqueue(ChatSessionState.Empty, TurnRequest.For("session123", "t1", "hi", HttpHarness.Start), HttpHarness.Start, SessionLimits.Default).State;
+        http.Complete("t1", "done");
+        var functions = new TurnStreamFunctions(http.Callers, http.Archive, http.Archive, new VirtualClock(HttpHarness.Start), http.Streams, Microsoft.Extensions.Options.Options.Create(http.Api));
+        Task<IActionResult> Open() => functions.StreamTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t1/stream", contentType: null), http.Client.Object, "session123", "t1");
+
+        var first = Assert.IsType<SseResult>(await Open());
+        var refused = Assert.IsAssignableFrom<ObjectResult>(await Open());
+        Assert.Equal((429, "urn:functionschat:problem:too-many-streams"), (refused.StatusCode, ((ProblemDetails)refused.Value!).Type));
+
+        var context = new DefaultHttpContext { Response = { Body = new MemoryStream() } };
+        await first.ExecuteResultAsync(new ActionContext(context, new RouteData(), new ActionDescriptor()));
+
+        Assert.IsType<SseResult>(await Open());
     }
 }

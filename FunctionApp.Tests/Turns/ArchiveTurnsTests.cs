@@ -64,7 +64,8 @@ public class ArchiveTurnsTests
         client.Setup(c => c.PurgeInstanceAsync("running", It.IsAny<CancellationToken>())).ReturnsAsync(new Microsoft.DurableTask.Client.PurgeResult(0));
         client.Setup(c => c.PurgeInstanceAsync("refused", It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("not in a terminal state"));
 
-        var left = await new ArchiveActivities(new InMemoryArchive()).PurgeInstances(new PurgeWork(["done", "running", "refused"], TimeSpan.Zero), client.Object, CancellationToken.None);
+        var store = new InMemoryArchive();
+        var left = await new ArchiveActivities(store, store).PurgeInstances(new PurgeWork(["done", "running", "refused"], TimeSpan.Zero), client.Object, CancellationToken.None);
 
         Assert.Equal(["running", "refused"], left);
     }
@@ -114,13 +115,18 @@ public class ArchiveTurnsTests
     }
 
     [Fact]
-    public async Task The_write_activity_writes_the_turns_to_the_archive()
+    public async Task The_write_activity_writes_the_turns_to_the_archive_and_drops_their_streams_but_no_other()
     {
         var archive = new InMemoryArchive();
+        string attempt = StreamKeys.NewAttempt(Turn.AcceptedAt);
+        await archive.AppendAsync("session123", StreamKeys.Of(Turn.AcceptedAt, Turn.TurnId), new StreamChunk(attempt, 0, "streamed", true), CancellationToken.None);
+        await archive.AppendAsync("session123", StreamKeys.Of(Turn.AcceptedAt, "still-running"), new StreamChunk(attempt, 0, "streaming", false), CancellationToken.None);
 
-        int written = await new ArchiveActivities(archive).WriteArchive(new ArchiveWork("session123", [Turn]), CancellationToken.None);
+        int written = await new ArchiveActivities(archive, archive).WriteArchive(new ArchiveWork("session123", [Turn]), CancellationToken.None);
 
         Assert.Equal(1, written);
         Assert.Same(Turn, archive.Sessions["session123"][1]);
+        Assert.Empty(await archive.ReadAsync("session123", StreamKeys.Of(Turn.AcceptedAt, Turn.TurnId), null, CancellationToken.None));
+        Assert.Single(await archive.ReadAsync("session123", StreamKeys.Of(Turn.AcceptedAt, "still-running"), null, CancellationToken.None));
     }
 }

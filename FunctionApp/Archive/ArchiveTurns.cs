@@ -96,7 +96,7 @@ public static class DeleteArchive
 }
 
 /// <summary>The archive's I/O, each an activity so the Durable runtime retries it.</summary>
-public sealed class ArchiveActivities(ITranscriptArchive archive)
+public sealed class ArchiveActivities(ITranscriptArchive archive, ITurnStreams streams)
 {
     [Function(nameof(WriteArchive))]
     public async Task<int> WriteArchive([ActivityTrigger] ArchiveWork work, CancellationToken cancellation)
@@ -104,6 +104,13 @@ public sealed class ArchiveActivities(ITranscriptArchive archive)
         // Words the batch carried only by key are read back, so each archived row holds its turn whole.
         var turns = await StoredTexts.FillAsync(archive, work.SessionKey, work.Turns, cancellation);
         await archive.WriteAsync(work.SessionKey, turns, cancellation);
+
+        // A turn's stream lives while the turn is in the working set: archived, it is replayed from its answer alone.
+        foreach (var turn in work.Turns)
+        {
+            await streams.DeleteAsync(work.SessionKey, StreamKeys.Of(turn.AcceptedAt, turn.TurnId), cancellation);
+        }
+
         return work.Turns.Count;
     }
 

@@ -11,6 +11,9 @@ public interface ITurnStreams
     /// <summary>Appends a chunk to a turn's stream; appending the same chunk again changes nothing.</summary>
     Task AppendAsync(string sessionKey, string stream, StreamChunk chunk, CancellationToken cancellation);
 
+    /// <summary>Deletes a turn's stream, every attempt; returns how many chunks there were.</summary>
+    Task<int> DeleteAsync(string sessionKey, string stream, CancellationToken cancellation);
+
     /// <summary>The stream's chunks after the one with <paramref name="afterEventId"/> (all, when null), every attempt, in order.</summary>
     Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation);
 }

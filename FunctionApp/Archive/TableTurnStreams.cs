@@ -41,6 +41,24 @@ public sealed class TableTurnStreams(TableClient table) : ITurnStreams
         return chunks;
     }
 
+    public async Task<int> DeleteAsync(string sessionKey, string stream, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey ge {stream} and RowKey lt {stream + "~"}");
+        var keys = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellation))
+        {
+            keys.Add(row.RowKey);
+        }
+
+        foreach (var chunk in keys.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(sessionKey, k), Azure.ETag.All)), cancellation);
+        }
+
+        return keys.Count;
+    }
+
     async Task EnsureTableAsync(CancellationToken cancellation)
     {
         if (!created)

@@ -17,6 +17,9 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     public static ApiProblem UnsupportedMediaType(string? contentType) => new(415, Base + "unsupported-media-type", "The body must be JSON.",
         $"Send the body as application/json; got '{Shorten(contentType) ?? "no content type"}'.");
 
+    public static ApiProblem TooManyStreams(int max) => new(429, Base + "too-many-streams", "Too many event streams are open.",
+        $"A caller may follow at most {max} event streams at once; close one, or retry later.");
+
     public static ApiProblem InvalidJson(string reason) => new(400, Base + "invalid-json", "The body is not valid JSON.", reason);
 
     public static ApiProblem MissingMessage() => new(400, Base + "missing-message", "The body has no message.",

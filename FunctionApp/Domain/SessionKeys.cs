@@ -17,6 +17,9 @@ public static class SessionKeys
     /// <summary>The session id within a key (what a client calls the session).</summary>
     public static string SessionIdOf(string sessionKey) => sessionKey[(sessionKey.IndexOf(':', StringComparison.Ordinal) + 1)..];
 
+    /// <summary>The owner part of a session key: who the session belongs to, as a fingerprint.</summary>
+    public static string OwnerOf(string sessionKey) => sessionKey[..Math.Max(0, sessionKey.IndexOf(':', StringComparison.Ordinal))];
+
     /// <summary>The prefix every key of the caller's sessions starts with.</summary>
     public static string Prefix(string callerId) => Owner(callerId) + ":";
 }

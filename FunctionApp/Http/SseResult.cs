@@ -9,7 +9,7 @@ namespace FunctionsChat.Http;
 /// Server-sent events as an HTTP response: written with <see cref="SseFormatter"/>, which flushes after every event,
 /// with response buffering off so each event leaves at once. A reader that goes away ends the writing.
 /// </summary>
-public sealed class SseResult(Func<CancellationToken, IAsyncEnumerable<SseItem<string>>> events) : IActionResult
+public sealed class SseResult(Func<CancellationToken, IAsyncEnumerable<SseItem<string>>> events, IDisposable? lease = null) : IActionResult
 {
     public async Task ExecuteResultAsync(ActionContext context)
     {
@@ -26,6 +26,10 @@ public sealed class SseResult(Func<CancellationToken, IAsyncEnumerable<SseItem<s
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The reader went away; it resumes with Last-Event-ID.
+        }
+        finally
+        {
+            lease?.Dispose();
         }
     }
 }

@@ -6,11 +6,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 
 namespace FunctionsChat.Http;
 
 /// <summary>A turn followed live as server-sent events (<see cref="TurnEvents"/>), resumable with <c>Last-Event-ID</c>.</summary>
-public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock)
+public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, StreamLimiter limiter, IOptions<ApiOptions> options)
 {
     public const string LastEventIdHeader = "Last-Event-ID";
 
@@ -36,8 +37,14 @@ public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchi
                 ? await SessionStore.FindTurnAsync(archive, sessionKey!, state, turnId, cancellation)
                 : null;
 
+        if (limiter.TryEnter(SessionKeys.OwnerOf(sessionKey!), options.Value.MaxStreamsPerCaller) is not { } lease)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "5";
+            return ApiProblem.TooManyStreams(options.Value.MaxStreamsPerCaller).ToResult(request);
+        }
+
         string? lastEventId = request.Headers[LastEventIdHeader];
         var events = new TurnEvents(streams, clock);
-        return new SseResult(cancellation => events.ReadAsync(Read, sessionKey!, sessionId, lastEventId, cancellation));
+        return new SseResult(cancellation => events.ReadAsync(Read, sessionKey!, sessionId, lastEventId, cancellation), lease);
     }
 }
