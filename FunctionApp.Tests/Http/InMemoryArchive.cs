@@ -39,7 +39,7 @@ public sealed class InMemoryArchive : ITranscriptArchive, ITurnStreams
 
     public Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation)
     {
-        string after = afterEventId is null ? "" : stream + afterEventId.Replace(".", "", StringComparison.Ordinal);
+        string after = StreamKeys.ReadAfter(stream, afterEventId);
         lock (StreamRows)
         {
             IReadOnlyList<StreamChunk> chunks = [.. StreamRows.Where(r => r.Key.Session == sessionKey && r.Key.Row.StartsWith(stream, StringComparison.Ordinal)

@@ -29,7 +29,7 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
 
     const string SummaryRow = "summary";
 
-    volatile bool created;
+    readonly TableCreation creation = new(table);
 
     public static string RowKey(long sequence) => (long.MaxValue - sequence).ToString("D19", CultureInfo.InvariantCulture);
 
@@ -160,14 +160,7 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
         _ => row.GetDateTimeOffset("AcceptedAt") is not { } accepted || accepted <= erasure.AcceptedThrough,
     };
 
-    async Task EnsureTableAsync(CancellationToken cancellation)
-    {
-        if (!created)
-        {
-            await table.CreateIfNotExistsAsync(cancellation);
-            created = true;
-        }
-    }
+    Task EnsureTableAsync(CancellationToken cancellation) => creation.EnsureAsync(cancellation);
 
     static (TableEntity Entity, long Bytes) ToEntity(string sessionKey, TranscriptTurn turn)
     {

@@ -10,7 +10,7 @@ namespace FunctionsChat.Archive;
 /// </summary>
 public sealed class TableTurnStreams(TableClient table) : ITurnStreams
 {
-    volatile bool created;
+    readonly TableCreation creation = new(table);
 
     public async Task AppendAsync(string sessionKey, string stream, StreamChunk chunk, CancellationToken cancellation)
     {
@@ -28,10 +28,8 @@ public sealed class TableTurnStreams(TableClient table) : ITurnStreams
     public async Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation)
     {
         await EnsureTableAsync(cancellation);
-        string from = afterEventId is null ? stream : stream + afterEventId.Replace(".", "", StringComparison.Ordinal);
-        string filter = afterEventId is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey ge {from} and RowKey lt {stream + "~"}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {sessionKey} and RowKey gt {from} and RowKey lt {stream + "~"}");
+        string filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {sessionKey} and RowKey gt {StreamKeys.ReadAfter(stream, afterEventId)} and RowKey lt {stream + "~"}");
         var chunks = new List<StreamChunk>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellation))
         {
@@ -59,12 +57,5 @@ public sealed class TableTurnStreams(TableClient table) : ITurnStreams
         return keys.Count;
     }
 
-    async Task EnsureTableAsync(CancellationToken cancellation)
-    {
-        if (!created)
-        {
-            await table.CreateIfNotExistsAsync(cancellation);
-            created = true;
-        }
-    }
+    Task EnsureTableAsync(CancellationToken cancellation) => creation.EnsureAsync(cancellation);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace FunctionsChat.Domain;
@@ -72,7 +71,4 @@ public static class PayloadBudget
 
     static string Prefix(string text, int length) =>
         length > 0 && length < text.Length && char.IsHighSurrogate(text[length - 1]) ? text[..(length - 1)] : text[..length];
-
-    /// <summary>UTF-8 bytes of a text, for sizes people read (the message limit).</summary>
-    public static int Utf8(string text) => Encoding.UTF8.GetByteCount(text);
 }

@@ -58,7 +58,8 @@ public static class SessionTransitions
             return Done(new(state with { Refused = remembered }, TransitionNote.QueueFull), now, limits);
         }
 
-        return Done(StartNextIfIdle(taken, now, limits), now, limits);
+        // Admission has just found room in this very state: the start need not measure it again.
+        return Done(StartNextIfIdle(taken, now, limits, roomKnown: true), now, limits);
     }
 
     public static Transition Complete(ChatSessionState state, TurnCompletion completion, DateTimeOffset now, SessionLimits limits)
@@ -322,7 +323,7 @@ public static class SessionTransitions
         return Done(StartNextIfIdle(next, now, limits), now, limits);
     }
 
-    static Transition StartNextIfIdle(ChatSessionState state, DateTimeOffset now, SessionLimits limits)
+    static Transition StartNextIfIdle(ChatSessionState state, DateTimeOffset now, SessionLimits limits, bool roomKnown = false)
     {
         if (state.Active is not null || state.Pending.Count == 0)
         {
@@ -331,7 +332,7 @@ public static class SessionTransitions
 
         var head = state.Pending[0];
         var active = new ActiveTurn(head, now, now + limits.TurnTimeout);
-        if (!StateBudget.HasRoom(state, limits))
+        if (!roomKnown && !StateBudget.HasRoom(state, limits))
         {
             // No room for the turn's result until the archive takes finished turns: it waits, queued (Settle archives).
             return new(state, TransitionNote.Applied);
@@ -388,7 +389,7 @@ public static class SessionTransitions
             int size = PayloadBudget.Bytes(carried);
             if (batchBytes + size > PayloadBudget.BatchBytes)
             {
-                carried = turn with { Message = turn.MessageRef is null ? turn.Message : "", Answer = turn.AnswerRef is null ? turn.Answer : turn.Answer is null ? null : "" };
+                carried = StoredText.Leave(turn);
                 size = PayloadBudget.Bytes(carried);
                 if (batch.Count > 0 && batchBytes + size > PayloadBudget.BatchBytes)
                 {

@@ -64,20 +64,9 @@ public static class StateBudget
         var turns = state.Turns.ToArray();
         for (int i = 0; i < turns.Length && freed < excess; i++)
         {
-            var turn = turns[i];
-            if (turn.MessageRef is not null && turn.Message.Length > 0)
-            {
-                freed += PayloadBudget.TextBytes(turn.Message) - 2;
-                turn = turn with { Message = "" };
-            }
-
-            if (turn.AnswerRef is not null && turn.Answer is { Length: > 0 } answer)
-            {
-                freed += PayloadBudget.TextBytes(answer) - 2;
-                turn = turn with { Answer = "" };
-            }
-
-            turns[i] = turn;
+            var left = StoredText.Leave(turns[i]);
+            freed += Freed(turns[i].Message, left.Message) + Freed(turns[i].Answer, left.Answer);
+            turns[i] = left;
         }
 
         var pending = state.Pending.ToArray();
@@ -98,4 +87,8 @@ public static class StateBudget
 
         return state with { Turns = turns, Pending = pending, Active = active };
     }
+
+    // Only a text that was left is measured: the rest stay as they are, unserialized.
+    static int Freed(string? before, string? after) =>
+        ReferenceEquals(before, after) ? 0 : PayloadBudget.TextBytes(before) - PayloadBudget.TextBytes(after);
 }

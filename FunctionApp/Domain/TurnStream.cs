@@ -36,6 +36,16 @@ public static class StreamKeys
 
     public static string Row(string stream, string attempt, int seq) => $"{stream}{attempt}{seq.ToString("D6", CultureInfo.InvariantCulture)}";
 
+    /// <summary>A position to read from that comes before an attempt's first chunk: every chunk of it, and later attempts'.</summary>
+    public static string BeforeAttempt(string attempt) => attempt + ".";
+
+    /// <summary>
+    /// The row key a read resumes strictly after: the stream's own prefix (before every row) when nothing was seen,
+    /// or the row of the event id seen last (<see cref="StreamChunk.EventId"/>, or <see cref="BeforeAttempt"/>).
+    /// </summary>
+    public static string ReadAfter(string stream, string? afterEventId) =>
+        afterEventId is null ? stream : stream + afterEventId.Replace(".", "", StringComparison.Ordinal);
+
     /// <summary>The first key after every stream of turns accepted up to <paramref name="through"/>.</summary>
     public static string After(DateTimeOffset through) => $"{Prefix}{through.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}~";
 }

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, ITurnStreams streams, StreamLimiter limiter)
+public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, TurnEventResponses events)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -142,20 +142,14 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         if (streamed && receipt.Status == ReceiptStatus.Taken)
         {
             request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
-            if (limiter.TryEnter(SessionKeys.OwnerOf(sessionKey!), options.Value.MaxStreamsPerCaller) is not { } lease)
+            var opened = events.Open(request, client, sessionKey!, sessionId, turn.TurnId, lastEventId: null);
+            if (opened is not SseResult)
             {
                 // The turn is taken; its events can be followed from its Location once a stream is free.
-                request.HttpContext.Response.Headers.RetryAfter = "5";
                 request.HttpContext.Response.Headers.Location = ChatRoutes.TurnUrl(sessionId, turn.TurnId) + "/stream";
-                return ApiProblem.TooManyStreams(options.Value.MaxStreamsPerCaller).ToResult(request);
             }
 
-            async Task<TurnView?> Read(CancellationToken c) =>
-                await SessionStore.ReadAsync(client, sessionKey!, c) is { IsEmpty: false } state
-                    ? await SessionStore.FindTurnAsync(archive, sessionKey!, state, turn.TurnId, c)
-                    : null;
-            var events = new TurnEvents(streams, clock);
-            return new SseResult(c => events.ReadAsync(Read, sessionKey!, sessionId, lastEventId: null, c), lease);
+            return opened;
         }
 
         return Answer(request, receipt, turn, untilFinished);

@@ -28,9 +28,6 @@ public sealed class StreamLimiter
         }
     }
 
-    /// <summary>Streams the caller has open on this instance.</summary>
-    public int Open(string owner) => open.GetValueOrDefault(owner);
-
     void Leave(string owner)
     {
         open.AddOrUpdate(owner, 0, (_, count) => Math.Max(0, count - 1));

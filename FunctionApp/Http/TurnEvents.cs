@@ -61,7 +61,7 @@ public sealed class TurnEvents(ITurnStreams streams, TimeProvider clock)
                 // After the last chunk seen; from the start of an attempt a reset moved to; for a finished turn, its
                 // accepted attempt from the start unless that is the one the reader was following.
                 string? attempt = accepted is null || accepted == seen.Attempt ? seen.Attempt : accepted;
-                string? after = attempt == seen.Attempt && seen.Chunk is { } last ? last : attempt is null ? null : attempt + ".";
+                string? after = attempt == seen.Attempt && seen.Chunk is { } last ? last : attempt is null ? null : StreamKeys.BeforeAttempt(attempt);
                 var chunks = await streams.ReadAsync(sessionKey, StreamKeys.Of(turn.AcceptedAt, turn.TurnId), after, cancellation);
                 foreach (var chunk in chunks.Where(c => accepted is null || c.Attempt == accepted))
                 {

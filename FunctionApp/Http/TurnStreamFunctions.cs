@@ -6,12 +6,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Options;
 
 namespace FunctionsChat.Http;
 
 /// <summary>A turn followed live as server-sent events (<see cref="TurnEvents"/>), resumable with <c>Last-Event-ID</c>.</summary>
-public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, StreamLimiter limiter, IOptions<ApiOptions> options)
+public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, TurnEventResponses events)
 {
     public const string LastEventIdHeader = "Last-Event-ID";
 
@@ -32,19 +31,6 @@ public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchi
             return problem.ToResult(request);
         }
 
-        async Task<TurnView?> Read(CancellationToken cancellation) =>
-            await SessionStore.ReadAsync(client, sessionKey!, cancellation) is { IsEmpty: false } state
-                ? await SessionStore.FindTurnAsync(archive, sessionKey!, state, turnId, cancellation)
-                : null;
-
-        if (limiter.TryEnter(SessionKeys.OwnerOf(sessionKey!), options.Value.MaxStreamsPerCaller) is not { } lease)
-        {
-            request.HttpContext.Response.Headers.RetryAfter = "5";
-            return ApiProblem.TooManyStreams(options.Value.MaxStreamsPerCaller).ToResult(request);
-        }
-
-        string? lastEventId = request.Headers[LastEventIdHeader];
-        var events = new TurnEvents(streams, clock);
-        return new SseResult(cancellation => events.ReadAsync(Read, sessionKey!, sessionId, lastEventId, cancellation), lease);
+        return events.Open(request, client, sessionKey!, sessionId, turnId, request.Headers[LastEventIdHeader]);
     }
 }
