@@ -31,7 +31,7 @@ public static class ServiceRegistration
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();
         services.AddSingleton<StreamLimiter>();
-        services.AddSingleton<TurnEventResponses>();
+        services.AddSingleton<EventResponses>();
         services.AddSingleton<SessionOperations>();
 
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))

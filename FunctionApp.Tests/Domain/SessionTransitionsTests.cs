@@ -242,4 +242,27 @@ public class SessionTransitionsTests
         Assert.Equal((TurnStatus.Queued, 1), (SessionQueries.FindTurn(state, "t3")?.Status, SessionQueries.FindTurn(state, "t3")?.Position));
         Assert.Null(SessionQueries.FindTurn(state, "t4"));
     }
+
+    [Fact]
+    public void Every_turn_event_takes_the_sessions_next_number_and_the_turn_keeps_its_own()
+    {
+        // t1 queued (1) and started (2); t2 and t3 queued (3, 4); t3 cancelled while queued (5); t1 done (6), t2 started (7).
+        var state = Enqueued("t1", "t2", "t3")
+            .Apply(s => SessionTransitions.Cancel(s, new TurnCancellation("t3"), T0.AddSeconds(1), Limits))
+            .Completed("t1");
+
+        Assert.Equal(7, state.Events);
+        var t1 = state.Turns.Single(t => t.TurnId == "t1");
+        var t3 = state.Turns.Single(t => t.TurnId == "t3");
+        Assert.Equal((1L, 2L, 6L), (t1.QueuedEvent, t1.StartedEvent, t1.FinishedEvent));
+        Assert.Equal((4L, 0L, 5L), (t3.QueuedEvent, t3.StartedEvent, t3.FinishedEvent));
+        Assert.Equal((3L, 7L), (state.Active!.Turn.QueuedEvent, state.Active.StartedEvent));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L, 7L], SessionEventLog.After(state, 0).Select(e => e.Number));
+        Assert.Equal("t2", SessionEventLog.RunningAfter(state, 7)!.TurnId);
+        Assert.Equal("t1", SessionEventLog.RunningAfter(state, 5)!.TurnId);
+
+        // A request refused for a full queue is no event.
+        var full = Enqueued("a", "b", "c", "d");
+        Assert.Equal(SessionTransitions.Enqueue(full, Request("e"), T0, Limits).State.Events, full.Events);
+    }
 }

@@ -118,7 +118,7 @@ public sealed class HttpHarness
     public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive, Events(Clock));
 
     /// <summary>Turn event responses over this harness's store, open-stream count and options.</summary>
-    public TurnEventResponses Events(TimeProvider clock) => new(Archive, Archive, clock, Streams, Options.Create(Api));
+    public EventResponses Events(TimeProvider clock) => new(Archive, Archive, clock, Streams, Options.Create(Api));
 
     /// <summary>The open event streams, shared by everything this harness serves.</summary>
     public StreamLimiter Streams { get; } = new();

@@ -40,7 +40,7 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
     };
 
     static Task<ModelReply> Call(LlmOptions options) =>
-        new GenerateReply(ChatClientFactory.Create(options, Fitter), new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), new FunctionsChat.Tests.Http.InMemoryArchive(), TimeProvider.System, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
+        new GenerateReply(ChatClientFactory.Create(options, Fitter), new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), new FunctionsChat.Tests.Http.InMemoryArchive(), TimeProvider.System, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, null, CancellationToken.None);
 
     async Task<ModelFailure> Failure(LlmOptions options, Func<HttpContext, Task> respond)
     {
@@ -76,7 +76,7 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
         var handler = new AnsweringHandler();
         var client = ChatClientFactory.Create(options, Fitter, credential, new HttpClientPipelineTransport(new HttpClient(handler)));
 
-        var reply = await new GenerateReply(client, new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), new FunctionsChat.Tests.Http.InMemoryArchive(), TimeProvider.System, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, CancellationToken.None);
+        var reply = await new GenerateReply(client, new ContextAssembler(Fitter, new FunctionsChat.Tests.Http.InMemoryArchive(), Options.Create(options)), new FunctionsChat.Tests.Http.InMemoryArchive(), new FunctionsChat.Tests.Http.InMemoryArchive(), TimeProvider.System, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(Request, null, CancellationToken.None);
 
         Assert.Equal("Hello from Azure.", reply.Text);
         var seen = Assert.Single(handler.Requests);

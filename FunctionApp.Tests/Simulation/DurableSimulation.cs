@@ -71,7 +71,7 @@ public sealed partial class DurableSimulation
             .AddSingleton<SessionOperations>()
             .AddSingleton<TurnWaiter>()
             .AddSingleton<StreamLimiter>()
-            .AddSingleton<TurnEventResponses>()
+            .AddSingleton<EventResponses>()
             .AddSingleton<CallerResolver>()
             .BuildServiceProvider();
         Client = CreateClient();

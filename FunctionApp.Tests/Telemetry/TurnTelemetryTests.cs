@@ -106,7 +106,7 @@ public sealed class TurnTelemetryTests : IDisposable
             {
                 try
                 {
-                    return await activity.Run((ReplyRequest)reply!, CancellationToken.None);
+                    return await activity.Run((ReplyRequest)reply!, null, CancellationToken.None);
                 }
                 catch (ModelCallException e)
                 {

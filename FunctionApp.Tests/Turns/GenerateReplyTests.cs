@@ -37,7 +37,7 @@ public class GenerateReplyTests
     {
         var (activity, _, sent) = Activity();
 
-        await activity.Run(Request, CancellationToken.None);
+        await activity.Run(Request, null, CancellationToken.None);
 
         Assert.Equal(
             [("system", "Be brief."), ("user", "first"), ("assistant", "one"), ("user", "second"), ("assistant", "two"), ("user", "third")],
@@ -57,7 +57,7 @@ public class GenerateReplyTests
         var request = new ReplyRequest("s1", "t301", working, "question 301") { SessionKey = "anonymous/s1", ArchivedThrough = 290 };
         var (activity, _, sent) = Activity(new LlmOptions { SystemPrompt = "Be brief.", ContextTokenBudget = 100_000, Summaries = false }, archive);
 
-        await activity.Run(request, CancellationToken.None);
+        await activity.Run(request, null, CancellationToken.None);
 
         // Expected, counted independently: the newest turns whose tokens, with the system prompt and the new message, fit.
         int used = Fitter.Count([new(ChatRole.System, "Be brief."), new(ChatRole.User, "question 301")]);
@@ -90,7 +90,7 @@ public class GenerateReplyTests
         archive.Setup(a => a.WriteTextAsync("anonymous/s1", It.IsAny<string>(), "the answer", It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
         var (activity, _, sent) = Activity(archive: archive.Object);
 
-        await activity.Run(Request with { SessionKey = "anonymous/s1", ArchivedThrough = 2 }, CancellationToken.None);
+        await activity.Run(Request with { SessionKey = "anonymous/s1", ArchivedThrough = 2 }, null, CancellationToken.None);
 
         Assert.Equal(6, sent.Count);
     }
@@ -100,7 +100,7 @@ public class GenerateReplyTests
     {
         var (activity, _, _) = Activity();
 
-        var reply = await activity.Run(Request, CancellationToken.None);
+        var reply = await activity.Run(Request, null, CancellationToken.None);
 
         Assert.Equal(new ModelReply("the answer", "gpt-4o-mini-2024-07-18", new TokenUsage(120, 30), "stop"), reply);
     }
@@ -115,7 +115,7 @@ public class GenerateReplyTests
             .ReturnsAsync(new ChatResponse(new ChatMessage(ChatRole.Assistant, longAnswer)) { ModelId = new string('&', 2_000) });
         var request = Request with { SessionKey = "anonymous/s1", AcceptedAt = FunctionsChat.Tests.Domain.Turns.T0 };
 
-        var reply = await activity.Run(request, CancellationToken.None);
+        var reply = await activity.Run(request, null, CancellationToken.None);
 
         string key = TextKeys.Answer(FunctionsChat.Tests.Domain.Turns.T0, Fingerprint.Of(longAnswer));
         Assert.Equal(("", key), (reply.Text, reply.TextRef));
@@ -123,7 +123,7 @@ public class GenerateReplyTests
         Assert.True(PayloadBudget.Bytes(reply) <= 1_000, $"{PayloadBudget.Bytes(reply)} bytes");
 
         var (shortly, _, _) = Activity(archive: archive);
-        var short_ = await shortly.Run(request, CancellationToken.None);
+        var short_ = await shortly.Run(request, null, CancellationToken.None);
         Assert.Equal(("the answer", "the answer"), (short_.Text, archive.Texts[("anonymous/s1", short_.TextRef!)]));
     }
 
@@ -138,8 +138,8 @@ public class GenerateReplyTests
         var request = Request with { SessionKey = "anonymous/s1", AcceptedAt = FunctionsChat.Tests.Domain.Turns.T0 };
         string stream = StreamKeys.Of(request.AcceptedAt, request.TurnId);
 
-        var first = await activity.Run(request, CancellationToken.None);
-        var second = await activity.Run(request, CancellationToken.None);
+        var first = await activity.Run(request, null, CancellationToken.None);
+        var second = await activity.Run(request, null, CancellationToken.None);
 
         var chunks = await archive.ReadAsync("anonymous/s1", stream, null, CancellationToken.None);
         Assert.Equal([first.Attempt, second.Attempt], chunks.Select(c => c.Attempt).Distinct());
@@ -160,7 +160,7 @@ public class GenerateReplyTests
         var (activity, chat, _) = Activity();
         var request = Request with { SessionKey = "anonymous/s1", Message = "", MessageRef = TextKeys.Message(FunctionsChat.Tests.Domain.Turns.T0, Fingerprint.Of("gone")) };
 
-        var error = await Assert.ThrowsAsync<ModelCallException>(() => activity.Run(request, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => activity.Run(request, null, CancellationToken.None));
 
         Assert.Equal(ModelFailure.TextMissing, error.Failure.Code);
         chat.Verify(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -173,7 +173,7 @@ public class GenerateReplyTests
         chat.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new HttpRequestException("Connection refused"));
 
-        var error = await Assert.ThrowsAsync<ModelCallException>(() => activity.Run(Request, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => activity.Run(Request, null, CancellationToken.None));
 
         Assert.Equal(ModelFailure.Network, error.Failure.Code);
         Assert.True(error.Failure.IsTransient);
@@ -185,7 +185,7 @@ public class GenerateReplyTests
     {
         var (activity, chat, _) = Activity(new LlmOptions { SystemPrompt = "Be brief.", ContextTokenBudget = 64 });
 
-        var error = await Assert.ThrowsAsync<ModelCallException>(() => activity.Run(Request with { Message = string.Join(' ', Enumerable.Repeat("word", 200)) }, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => activity.Run(Request with { Message = string.Join(' ', Enumerable.Repeat("word", 200)) }, null, CancellationToken.None));
 
         Assert.Equal(ModelFailure.ContextTooLong, error.Failure.Code);
         Assert.False(error.Failure.IsTransient);

@@ -173,6 +173,7 @@ public class WiringTests
             [
                 ("Chat", "get", AuthorizationLevel.Function),
                 ("Chat/{sessionId}", "delete", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/events", "get", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/getHistory", "get", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/message", "post", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/message/send", "post", AuthorizationLevel.Function),

@@ -21,6 +21,7 @@ public sealed class TableTurnStreams(TableClient table) : ITurnStreams
             ["Seq"] = chunk.Seq,
             ["Text"] = chunk.Text,
             ["Last"] = chunk.Last,
+            ["After"] = chunk.After,
         };
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellation);
     }
@@ -33,7 +34,7 @@ public sealed class TableTurnStreams(TableClient table) : ITurnStreams
         var chunks = new List<StreamChunk>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellation))
         {
-            chunks.Add(new StreamChunk(row.GetString("Attempt") ?? "", row.GetInt32("Seq") ?? 0, row.GetString("Text") ?? "", row.GetBoolean("Last") == true));
+            chunks.Add(new StreamChunk(row.GetString("Attempt") ?? "", row.GetInt32("Seq") ?? 0, row.GetString("Text") ?? "", row.GetBoolean("Last") == true) { After = row.GetInt64("After") ?? 0 });
         }
 
         return chunks;

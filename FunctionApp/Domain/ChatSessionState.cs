@@ -30,6 +30,14 @@ public sealed record ChatSessionState
     /// The working set of finished turns (completed, failed, cancelled), in sequence order. Older turns are in the
     /// archive: every turn with a sequence up to <see cref="ArchivedThrough"/>.
     /// </summary>
+    /// <summary>
+    /// The number of the session's newest event: a turn queued, started or finished. Each turn keeps the numbers of
+    /// its own events, so every window follows the session's events in one order (see <c>SessionEvents</c>).
+    /// </summary>
+    [JsonPropertyName("events")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Events { get; init; }
+
     [JsonPropertyName("turns")]
     public IReadOnlyList<TranscriptTurn> Turns { get; init; } = [];
 

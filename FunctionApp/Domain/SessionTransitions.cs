@@ -41,10 +41,12 @@ public static class SessionTransitions
         {
             TraceParent = request.TraceParent,
             MessageRef = request.MessageRef,
+            QueuedEvent = state.Events + 1,
         };
         var taken = Touch(state, request.SessionId, now) with
         {
             NextSequence = sequence + 1,
+            Events = state.Events + 1,
             Refused = refused,
             BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt,
             Pending = [.. state.Pending, queued],
@@ -133,7 +135,7 @@ public static class SessionTransitions
         if (state.Pending.FirstOrDefault(t => t.TurnId == cancellation.TurnId) is { } queued)
         {
             var remaining = state.Pending.Where(t => t.TurnId != cancellation.TurnId).ToArray();
-            var next = WithFinished(Touch(state, state.SessionId, now) with { Pending = remaining }, Finished(queued, now, TurnStatus.Cancelled));
+            var next = WithFinished(Touch(state, state.SessionId, now) with { Pending = remaining, Events = state.Events + 1 }, Finished(queued, now, TurnStatus.Cancelled) with { FinishedEvent = state.Events + 1 });
             return Done(new(next, TransitionNote.Applied), now, limits);
         }
 
@@ -319,7 +321,8 @@ public static class SessionTransitions
 
     static Transition FinishActive(ChatSessionState state, TranscriptTurn finished, DateTimeOffset now, SessionLimits limits)
     {
-        var next = WithFinished(Touch(state, state.SessionId, now) with { Active = null }, finished);
+        finished = finished with { StartedEvent = state.Active?.StartedEvent ?? 0, FinishedEvent = state.Events + 1 };
+        var next = WithFinished(Touch(state, state.SessionId, now) with { Active = null, Events = state.Events + 1 }, finished);
         return Done(StartNextIfIdle(next, now, limits), now, limits);
     }
 
@@ -331,7 +334,7 @@ public static class SessionTransitions
         }
 
         var head = state.Pending[0];
-        var active = new ActiveTurn(head, now, now + limits.TurnTimeout);
+        var active = new ActiveTurn(head, now, now + limits.TurnTimeout) { StartedEvent = state.Events + 1 };
         if (!roomKnown && !StateBudget.HasRoom(state, limits))
         {
             // No room for the turn's result until the archive takes finished turns: it waits, queued (Settle archives).
@@ -349,7 +352,7 @@ public static class SessionTransitions
             SummaryThrough = state.SummaryThrough,
             Generation = state.Generation,
         };
-        return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active }, TransitionNote.Applied, start);
+        return new(state with { Pending = state.Pending.Skip(1).ToArray(), Active = active, Events = active.StartedEvent }, TransitionNote.Applied, start);
     }
 
     /// <summary>
@@ -447,5 +450,5 @@ public static class SessionTransitions
     };
 
     static TranscriptTurn Finished(QueuedTurn turn, DateTimeOffset at, TurnStatus status) =>
-        new(turn.TurnId, turn.Sequence, status, turn.Message, turn.MessageHash, turn.AcceptedAt, at) { MessageRef = turn.MessageRef };
+        new(turn.TurnId, turn.Sequence, status, turn.Message, turn.MessageHash, turn.AcceptedAt, at) { MessageRef = turn.MessageRef, QueuedEvent = turn.QueuedEvent };
 }

@@ -14,6 +14,10 @@ public sealed record StreamChunk(
     [property: JsonPropertyName("text")] string Text,
     [property: JsonPropertyName("last")] bool Last)
 {
+    /// <summary>The number of the session's newest event its writer had seen: its place among the session's events.</summary>
+    [JsonPropertyName("after")]
+    public long After { get; init; }
+
     /// <summary>The chunk's event id: its attempt and place, so a reader resumes right after it.</summary>
     public string EventId => $"{Attempt}.{Seq.ToString("D6", CultureInfo.InvariantCulture)}";
 }
@@ -38,6 +42,17 @@ public static class StreamKeys
 
     /// <summary>A position to read from that comes before an attempt's first chunk: every chunk of it, and later attempts'.</summary>
     public static string BeforeAttempt(string attempt) => attempt + ".";
+
+    /// <summary>
+    /// Where a reader's next read of a turn's stream starts (an event id, for <see cref="ReadAfter"/>): right after the
+    /// chunk it saw last in the attempt it follows; from the start of the accepted attempt once the turn finished with
+    /// another; from the very start when it saw nothing.
+    /// </summary>
+    public static string? ResumeAfter(string? accepted, string? followed, string? lastChunk)
+    {
+        string? attempt = accepted is null || accepted == followed ? followed : accepted;
+        return attempt == followed && lastChunk is { } last ? last : attempt is null ? null : BeforeAttempt(attempt);
+    }
 
     /// <summary>
     /// The row key a read resumes strictly after: the stream's own prefix (before every row) when nothing was seen,

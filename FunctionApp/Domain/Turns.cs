@@ -65,12 +65,23 @@ public sealed record QueuedTurn(
     [JsonPropertyName("messageRef")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? MessageRef { get; init; }
+
+    /// <summary>The session's event that queued the turn (<see cref="ChatSessionState.Events"/>).</summary>
+    [JsonPropertyName("queuedEvent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long QueuedEvent { get; init; }
 }
 
 public sealed record ActiveTurn(
     [property: JsonPropertyName("turn")] QueuedTurn Turn,
     [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
-    [property: JsonPropertyName("expiresAt")] DateTimeOffset ExpiresAt);
+    [property: JsonPropertyName("expiresAt")] DateTimeOffset ExpiresAt)
+{
+    /// <summary>The session's event that started the turn.</summary>
+    [JsonPropertyName("startedEvent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long StartedEvent { get; init; }
+}
 
 /// <summary>A finished turn: the user's message and, when it completed, the reply.</summary>
 public sealed record TranscriptTurn(
@@ -126,6 +137,21 @@ public sealed record TranscriptTurn(
     [JsonPropertyName("warning")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Warning { get; init; }
+
+    /// <summary>The session's event that queued the turn (<see cref="ChatSessionState.Events"/>).</summary>
+    [JsonPropertyName("queuedEvent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long QueuedEvent { get; init; }
+
+    /// <summary>The session's event that started the turn; 0 when it never ran.</summary>
+    [JsonPropertyName("startedEvent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long StartedEvent { get; init; }
+
+    /// <summary>The session's event that finished the turn.</summary>
+    [JsonPropertyName("finishedEvent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long FinishedEvent { get; init; }
 }
 
 /// <summary>What the turn orchestration reports back when the model answered.</summary>

@@ -8,6 +8,7 @@ public static class ChatRoutes
     public const string History = "Chat/{sessionId}/getHistory";
     public const string Turn = "Chat/{sessionId}/turns/{turnId}";
     public const string TurnStream = "Chat/{sessionId}/turns/{turnId}/stream";
+    public const string Events = "Chat/{sessionId}/events";
     public const string Session = "Chat/{sessionId}";
     public const string Sessions = "Chat";
 

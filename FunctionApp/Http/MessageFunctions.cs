@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, TurnEventResponses events)
+public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, EventResponses events)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -142,7 +142,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         if (streamed && receipt.Status == ReceiptStatus.Taken)
         {
             request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
-            var opened = events.Open(request, client, sessionKey!, sessionId, turn.TurnId, lastEventId: null);
+            var opened = events.OpenTurn(request, client, sessionKey!, sessionId, turn.TurnId, lastEventId: null);
             if (opened is not SseResult)
             {
                 // The turn is taken; its events can be followed from its Location once a stream is free.

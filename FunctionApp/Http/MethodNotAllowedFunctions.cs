@@ -37,6 +37,11 @@ public sealed class MethodNotAllowedFunctions
         [HttpTrigger(AuthorizationLevel.Function, "post", "put", "patch", "delete", "head", Route = ChatRoutes.TurnStream)] HttpRequest request) =>
         Refuse(request, "GET");
 
+    [Function("MethodNotAllowedEvents")]
+    public IActionResult Events(
+        [HttpTrigger(AuthorizationLevel.Function, "post", "put", "patch", "delete", "head", Route = ChatRoutes.Events)] HttpRequest request) =>
+        Refuse(request, "GET");
+
     [Function("MethodNotAllowedSession")]
     public IActionResult Session(
         [HttpTrigger(AuthorizationLevel.Function, "get", "post", "put", "patch", "head", Route = ChatRoutes.Session)] HttpRequest request) =>

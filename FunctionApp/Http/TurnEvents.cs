@@ -58,11 +58,7 @@ public sealed class TurnEvents(ITurnStreams streams, TimeProvider clock)
             if (turn.Status != TurnStatus.Queued)
             {
                 string? accepted = turn.Finished?.Attempt;
-                // After the last chunk seen; from the start of an attempt a reset moved to; for a finished turn, its
-                // accepted attempt from the start unless that is the one the reader was following.
-                string? attempt = accepted is null || accepted == seen.Attempt ? seen.Attempt : accepted;
-                string? after = attempt == seen.Attempt && seen.Chunk is { } last ? last : attempt is null ? null : StreamKeys.BeforeAttempt(attempt);
-                var chunks = await streams.ReadAsync(sessionKey, StreamKeys.Of(turn.AcceptedAt, turn.TurnId), after, cancellation);
+                var chunks = await streams.ReadAsync(sessionKey, StreamKeys.Of(turn.AcceptedAt, turn.TurnId), StreamKeys.ResumeAfter(accepted, seen.Attempt, seen.Chunk), cancellation);
                 foreach (var chunk in chunks.Where(c => accepted is null || c.Attempt == accepted))
                 {
                     if (seen.Attempt is not null && chunk.Attempt != seen.Attempt)
@@ -78,7 +74,7 @@ public sealed class TurnEvents(ITurnStreams streams, TimeProvider clock)
                 }
             }
 
-            if (Final(sessionId, turn) is { } final)
+            if (Final(sessionId, turn, End) is { } final)
             {
                 events.Add(final);
                 seen = seen with { Ended = true };
@@ -97,11 +93,12 @@ public sealed class TurnEvents(ITurnStreams streams, TimeProvider clock)
         }
     }
 
-    static SseItem<string>? Final(string sessionId, TurnView turn) => turn switch
+    /// <summary>How a finished turn's events end: <c>completed</c> (the answer), <c>failed</c> (a problem) or <c>cancelled</c>.</summary>
+    public static SseItem<string>? Final(string sessionId, TurnView turn, string id) => turn switch
     {
-        { Status: TurnStatus.Completed, Finished: { } done } => Event("completed", new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage) { Truncated = done.Truncated, Warning = done.Warning }, End),
-        { Status: TurnStatus.Failed, Finished: { } failed } => Problem(ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage), sessionId, turn.TurnId, End),
-        { Status: TurnStatus.Cancelled } => Event("cancelled", new { turnId = turn.TurnId }, End),
+        { Status: TurnStatus.Completed, Finished: { } done } => Event("completed", new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage) { Truncated = done.Truncated, Warning = done.Warning }, id),
+        { Status: TurnStatus.Failed, Finished: { } failed } => Problem(ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage), sessionId, turn.TurnId, id),
+        { Status: TurnStatus.Cancelled } => Event("cancelled", new { turnId = turn.TurnId }, id),
         _ => null,
     };
 
@@ -113,9 +110,10 @@ public sealed class TurnEvents(ITurnStreams streams, TimeProvider clock)
         status = problem.Status,
         detail = problem.Detail,
         instance = ChatRoutes.TurnUrl(sessionId, turnId) + "/stream",
+        turnId,
     }, id);
 
-    static SseItem<string> Event<T>(string type, T data, string id) =>
+    public static SseItem<string> Event<T>(string type, T data, string id) =>
         new(JsonSerializer.Serialize(data), type) { EventId = id };
 
     /// <summary>How far a reader got, from the id of the last event it saw.</summary>

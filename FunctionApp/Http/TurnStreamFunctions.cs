@@ -10,7 +10,7 @@ using Microsoft.DurableTask.Client;
 namespace FunctionsChat.Http;
 
 /// <summary>A turn followed live as server-sent events (<see cref="TurnEvents"/>), resumable with <c>Last-Event-ID</c>.</summary>
-public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, TurnEventResponses events)
+public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, EventResponses events)
 {
     public const string LastEventIdHeader = "Last-Event-ID";
 
@@ -31,6 +31,6 @@ public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchi
             return problem.ToResult(request);
         }
 
-        return events.Open(request, client, sessionKey!, sessionId, turnId, request.Headers[LastEventIdHeader]);
+        return events.OpenTurn(request, client, sessionKey!, sessionId, turnId, request.Headers[LastEventIdHeader]);
     }
 }

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using FunctionsChat.Archive;
 using FunctionsChat.Domain;
+using FunctionsChat.Http;
 using FunctionsChat.Llm;
 using FunctionsChat.Telemetry;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +19,7 @@ namespace FunctionsChat.Turns;
 public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry)
 {
     [Function(nameof(GenerateReply))]
-    public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, CancellationToken cancellation)
+    public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, [DurableClient] DurableTaskClient? client, CancellationToken cancellation)
     {
         var llm = options.Value;
         string requestModel = llm.Model ?? OfflineChatClient.ModelId;
@@ -48,7 +50,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
                 span?.SetTag("gen_ai.input.messages", JsonSerializer.Serialize(prompt.Select(m => new { role = m.Role.Value, content = m.Text })));
             }
 
-            var writer = request.SessionKey is { } key ? new TurnStreamWriter(streams, clock, key, StreamKeys.Of(request.AcceptedAt, request.TurnId)) : null;
+            var writer = request.SessionKey is { } key ? new TurnStreamWriter(streams, clock, key, StreamKeys.Of(request.AcceptedAt, request.TurnId), SessionEventsOf(client, key)) : null;
             response = await StreamAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, writer, cancellation);
             span?.SetTag("chat.stream.chunks", writer?.Chunks);
             if (response.FinishReason == ChatFinishReason.ContentFilter)
@@ -83,6 +85,10 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         telemetry.ModelCall(watch.Elapsed, requestModel, reply.Model, usage.InputTokens, usage.OutputTokens, null);
         return reply;
     }
+
+    /// <summary>How the stream's writer learns the session's newest event: from its committed state.</summary>
+    static Func<CancellationToken, Task<long>>? SessionEventsOf(DurableTaskClient? client, string sessionKey) =>
+        client is null ? null : async cancellation => (await SessionStore.ReadAsync(client, sessionKey, cancellation))?.Events ?? 0;
 
     /// <summary>
     /// Asks the model with streaming on, appending the answer to the turn's stream as it comes (batched by the
