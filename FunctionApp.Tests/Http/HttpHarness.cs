@@ -115,7 +115,7 @@ public sealed class HttpHarness
 
     public CallerResolver Callers => new(Options.Create(Auth));
 
-    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock), Options.Create(Api), Clock, Callers, Archive, Events(Clock));
+    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Clock, Callers, Archive, Events(Clock));
 
     /// <summary>Turn event responses over this harness's store, open-stream count and options.</summary>
     public EventResponses Events(TimeProvider clock) => new(Archive, Archive, clock, Streams, Options.Create(Api));
@@ -123,7 +123,7 @@ public sealed class HttpHarness
     /// <summary>The open event streams, shared by everything this harness serves.</summary>
     public StreamLimiter Streams { get; } = new();
 
-    public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock), Clock);
+    public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock, Archive), Clock);
 
     public TurnFunctions Turns => new(Callers, Archive);
 

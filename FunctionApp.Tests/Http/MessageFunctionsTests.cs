@@ -163,7 +163,7 @@ public class MessageFunctionsTests
     }
 
     [Fact]
-    public async Task Call_waits_for_the_answer_backing_off_between_looks()
+    public async Task Call_waits_for_the_answer_backing_off_between_looks_at_the_session_while_it_watches_the_answers_stream()
     {
         var http = new HttpHarness { EntityApplies = true };
         http.AfterRead = reads =>
@@ -178,8 +178,36 @@ public class MessageFunctionsTests
 
         var ok = Assert.IsType<OkObjectResult>(result);
         Assert.Equal("A poem about durable execution.", ((AnswerView)ok.Value!).Answer);
-        Assert.Equal(7, http.Reads.Count); // one before signalling, then six looks
-        Assert.Equal([100, 200, 400, 800, 1000], http.Clock.Delays.Select(d => d.TotalMilliseconds));
+        Assert.Equal(7, http.Reads.Count); // one before signalling, then six looks, 100, 200, 400, 800 and 1000 ms apart
+        Assert.Equal(Enumerable.Repeat(100.0, 25), http.Clock.Delays.Select(d => d.TotalMilliseconds)); // the stream, every 100 ms
+    }
+
+    [Fact]
+    public async Task Call_reads_the_session_every_20_ms_once_its_answers_last_chunk_is_written_and_answers_at_the_first_read_that_has_it()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        var looks = new List<DateTimeOffset>();
+        http.AfterRead = reads =>
+        {
+            looks.Add(http.Clock.GetUtcNow());
+            if (reads == 3)
+            {
+                var turn = http.State!.Active!.Turn;
+                http.Archive.AppendAsync(HttpHarness.Key(), StreamKeys.Of(turn.AcceptedAt, "k1"), new StreamChunk(StreamKeys.NewAttempt(http.Clock.GetUtcNow()), 0, "A poem.", true), default);
+            }
+
+            if (reads == 6)
+            {
+                http.Complete("k1", "A poem.");
+            }
+        };
+
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "Write a poem", "k1"), http.Client.Object, "session123");
+
+        Assert.Equal("A poem.", ((AnswerView)Assert.IsType<OkObjectResult>(result).Value!).Answer);
+        // Looks at 0 ms (twice: before signalling, then waiting) and 100 ms, when the last chunk is written; the stream's
+        // next read (200 ms) sees it, and from then on the session is looked at every 20 ms: the answer is there at 260.
+        Assert.Equal([0, 0, 100, 200, 220, 240, 260], looks.Select(l => (l - HttpHarness.Start).TotalMilliseconds));
     }
 
     [Fact]

@@ -117,6 +117,12 @@ public sealed partial class DurableSimulation
     /// <summary>What the entity answered each orchestration's call, by caller and history slot.</summary>
     public Dictionary<(string Caller, int Incarnation, int Slot), string?> Answers { get; } = [];
 
+    /// <summary>When the session first committed each turn as finished: by session key, turn id and acceptance.</summary>
+    public Dictionary<(string Session, string TurnId, DateTimeOffset AcceptedAt), DateTimeOffset> TurnFinishedAt { get; } = [];
+
+    /// <summary>How long after its turn finished each call was answered.</summary>
+    public List<TimeSpan> CallLatencies { get; } = [];
+
     /// <summary>The message the last step delivered.</summary>
     public Work? LastDelivered { get; private set; }
 
@@ -356,6 +362,11 @@ public sealed partial class DurableSimulation
         }
 
         Count($"entity {method.Name}");
+        foreach (var finished in outcome.State?.Turns ?? [])
+        {
+            TurnFinishedAt.TryAdd((id.Key, finished.TurnId, finished.AcceptedAt), Now);
+        }
+
         if (outcome.State is null)
         {
             Entities.Remove(id);

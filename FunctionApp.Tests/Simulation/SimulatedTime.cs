@@ -17,18 +17,24 @@ public sealed class SimulatedTime(DateTimeOffset start) : TimeProvider
     /// <summary>When the next timer of an HTTP function is due, if any.</summary>
     public DateTimeOffset? NextTimer => timers.Count == 0 ? null : timers.Min(t => t.At);
 
+    /// <summary>Moves the clock to <paramref name="at"/>, firing each timer due on the way at its own time.</summary>
     public void AdvanceTo(DateTimeOffset at)
     {
+        while (timers.Where(t => t.At <= at).OrderBy(t => t.At).ThenBy(t => t.Order).FirstOrDefault() is { Fire: not null } due)
+        {
+            timers.Remove(due);
+            if (due.At > Now)
+            {
+                Now = due.At;
+            }
+
+            due.Fire();
+            Pump();
+        }
+
         if (at > Now)
         {
             Now = at;
-        }
-
-        while (timers.Where(t => t.At <= Now).OrderBy(t => t.At).ThenBy(t => t.Order).FirstOrDefault() is { Fire: not null } due)
-        {
-            timers.Remove(due);
-            due.Fire();
-            Pump();
         }
     }
 

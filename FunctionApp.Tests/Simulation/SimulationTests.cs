@@ -28,11 +28,13 @@ public class SimulationTests(ITestOutputHelper output)
         int first = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_FIRST_SEED"), out int f) ? f : 1;
         var watch = Stopwatch.StartNew();
         var totals = new Dictionary<string, int>();
+        var latencies = new List<double>();
         int largest = 0;
         for (int seed = first; seed < first + seeds; seed++)
         {
             var sim = History(seed);
             largest = Math.Max(largest, sim.LargestPayload.Bytes);
+            latencies.AddRange(sim.CallLatencies.Select(l => l.TotalMilliseconds));
             foreach (var (what, count) in sim.Counts)
             {
                 totals[what] = totals.GetValueOrDefault(what) + count;
@@ -40,12 +42,25 @@ public class SimulationTests(ITestOutputHelper output)
         }
 
         string summary = $"simulation: {seeds} seeded histories (seeds {first}..{first + seeds - 1}) in {watch.Elapsed.TotalSeconds:0.0} s; "
-            + string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}")) + $"; largest durable payload {largest} bytes";
+            + string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}")) + $"; largest durable payload {largest} bytes"
+            + $"; call answered after its turn finished (simulated time, {latencies.Count} calls): {Percentiles(latencies)}";
         output.WriteLine(summary);
         if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_SUMMARY") is { Length: > 0 } path)
         {
             File.WriteAllText(path, summary + Environment.NewLine);
         }
+    }
+
+    static string Percentiles(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return "none";
+        }
+
+        values.Sort();
+        double At(double p) => values[(int)Math.Min(values.Count - 1, Math.Floor(p * values.Count))];
+        return $"p50 {At(0.5):0} ms, p95 {At(0.95):0} ms, max {values[^1]:0} ms";
     }
 
     /// <summary>One seeded history: clients act while the runtime misbehaves, then faults stop and everything settles.</summary>
@@ -93,6 +108,11 @@ public class SimulationTests(ITestOutputHelper output)
         }
         catch (Exception e)
         {
+            if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_TRACE") is { Length: > 0 } tracePath)
+            {
+                File.WriteAllLines(tracePath, sim.Trace);
+            }
+
             throw new InvalidOperationException(
                 $"Seed {seed} broke a promise: {e.Message}{Environment.NewLine}Replay with FUNCTIONSCHAT_SIM_FIRST_SEED={seed} FUNCTIONSCHAT_SIM_SEEDS=1. Last steps:{Environment.NewLine}"
                 + string.Join(Environment.NewLine, sim.Trace.TakeLast(40)), e);
@@ -103,6 +123,7 @@ public class SimulationTests(ITestOutputHelper output)
     sealed class World(DurableSimulation sim, bool worst)
     {
         readonly List<Sent> sent = [];
+        readonly List<(string Session, string TurnId, DateTimeOffset At, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, Task<DateTimeOffset> AnsweredAt)> calls = [];
         readonly List<(Sent Of, bool WasAccepted, DateTimeOffset At, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response)> reads = [];
         readonly Dictionary<string, List<(DateTimeOffset Requested, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, DateTimeOffset? Answered)>> deletes = [];
         int fresh;
@@ -175,7 +196,12 @@ public class SimulationTests(ITestOutputHelper output)
         void Record(string session, string id, string message, bool call)
         {
             var at = sim.Now;
-            sent.Add(new Sent(session, id, message, at, call ? sim.Call(session, id, message) : sim.Send(session, id, message)));
+            var response = call ? sim.Call(session, id, message) : sim.Send(session, id, message);
+            sent.Add(new Sent(session, id, message, at, response));
+            if (call)
+            {
+                calls.Add((session, id, at, response, response.ContinueWith(_ => sim.Now, TaskContinuationOptions.ExecuteSynchronously)));
+            }
         }
 
         /// <summary>After every step.</summary>
@@ -286,6 +312,17 @@ public class SimulationTests(ITestOutputHelper output)
             {
                 Check(false, $"the send of {unconfirmed.TurnId} to {unconfirmed.SessionId} at {unconfirmed.At:HH:mm:ss.fff} was settled within the accept bound");
             }
+            // A call answers within 100 ms of the session committing its turn's answer, not at its next back-off read.
+            foreach (var call in calls)
+            {
+                if (call.Response.IsCompletedSuccessfully && Sent.StatusOf(call.Response.Result) == 200 && sim.TurnFinishedAt.TryGetValue((HttpHarness.Key(call.Session), call.TurnId, call.At), out var finishedAt) && call.AnsweredAt.Result > finishedAt)
+                {
+                    var late = call.AnsweredAt.Result - finishedAt;
+                    sim.CallLatencies.Add(late);
+                    Check(late <= TimeSpan.FromMilliseconds(100), $"the call of {call.TurnId} to {call.Session} answered {late.TotalMilliseconds:0} ms after its turn finished");
+                }
+            }
+
             foreach (var answer in sent.GroupBy(s => s.Status?.ToString() ?? "none"))
             {
                 sim.Count($"answered {answer.Key}", answer.Count());

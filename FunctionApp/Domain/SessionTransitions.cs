@@ -223,8 +223,11 @@ public static class SessionTransitions
         if (!state.IsTombstone && state.BornAt > at)
         {
             // Every turn of this life was accepted after the delete was asked for: they stay, and anything accepted
-            // before it that is still on its way is dropped when it arrives.
-            return new(state.DeletedAt >= at ? state : state with { DeletedAt = at }, TransitionNote.Stale);
+            // before it that is still on its way is dropped when it arrives. Words stored for requests accepted before
+            // it that this life never took (a rival under a taken key) go now.
+            return state.DeletedAt >= at
+                ? new(state, TransitionNote.Stale)
+                : new(state with { DeletedAt = at }, TransitionNote.Stale) { DeleteArchive = true };
         }
 
         // Everything this life took is gone: a sender of any of it finds its request dropped, not merely unseen.

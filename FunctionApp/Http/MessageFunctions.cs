@@ -115,7 +115,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             }
 
             ChatSessionState? state;
-            (receipt, state) = await waiter.WaitAsync(read, turn, untilFinished, cancellation);
+            (receipt, state) = await waiter.WaitAsync(read, sessionKey!, turn, untilFinished, cancellation);
             if (untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn: null } && state is not null)
             {
                 // Archived right after it finished: its outcome is read from the archive.

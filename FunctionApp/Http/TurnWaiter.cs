@@ -1,3 +1,4 @@
+using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using Microsoft.Extensions.Options;
 
@@ -6,10 +7,21 @@ namespace FunctionsChat.Http;
 /// <summary>
 /// How a request waits for the session to get somewhere: the isolated client cannot call an entity and wait, so it
 /// reads the session's committed state, backing off between reads (doubling up to a ceiling) until it is there or
-/// the bound passes.
+/// the bound passes. A call also watches its answer's stream between those reads (every <see cref="StreamPoll"/>):
+/// once the stream's last chunk is written the result is on its way to the session, and the state is read every
+/// <see cref="FinishPoll"/> until it lands, so the answer leaves within about 100 ms of the turn finishing.
 /// </summary>
-public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
+public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock, ITurnStreams streams)
 {
+    /// <summary>How often a running turn's stream is read for its last chunk.</summary>
+    public static readonly TimeSpan StreamPoll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often the state is read once the answer's last chunk is written.</summary>
+    public static readonly TimeSpan FinishPoll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long the state is read that often; after it, every <see cref="StreamPoll"/> until the turn has finished.</summary>
+    public static readonly TimeSpan FinishWindow = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Waits until the session has settled the request (<see cref="ApiOptions.AcceptTimeout"/> at most) and, when
     /// <paramref name="untilFinished"/> (a call), until its turn has finished, within <see cref="ApiOptions.CallTimeout"/>
@@ -17,17 +29,38 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
     /// </summary>
     /// <returns>The receipt as last seen, and the state it was read from.</returns>
     /// <exception cref="OperationCanceledException">The client went away.</exception>
-    public async Task<(Receipt Receipt, ChatSessionState? State)> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, TurnRequest request, bool untilFinished, CancellationToken cancellation)
+    public async Task<(Receipt Receipt, ChatSessionState? State)> WaitAsync(Func<CancellationToken, Task<ChatSessionState?>> read, string sessionKey, TurnRequest request, bool untilFinished, CancellationToken cancellation)
     {
         var api = options.Value;
         var started = clock.GetUtcNow();
-        var receipt = new Receipt(ReceiptStatus.Unseen, null);
-        var last = await UntilAsync(read, state =>
+        var deadline = started + (untilFinished && api.CallTimeout > api.AcceptTimeout ? api.CallTimeout : api.AcceptTimeout);
+        var delay = api.PollInitialDelay;
+        var answer = new AnswerWatch(streams, clock, sessionKey);
+        while (true)
         {
-            receipt = SessionQueries.ReceiptOf(state, request);
-            return receipt.IsSettled && !(untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false } && clock.GetUtcNow() - started < api.CallTimeout);
-        }, untilFinished && api.CallTimeout > api.AcceptTimeout ? api.CallTimeout : api.AcceptTimeout, cancellation);
-        return (receipt, last);
+            var state = await read(cancellation);
+            var receipt = SessionQueries.ReceiptOf(state, request);
+            var now = clock.GetUtcNow();
+            bool awaitingEnd = untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false } && now - started < api.CallTimeout;
+            if ((receipt.IsSettled && !awaitingEnd) || now >= deadline)
+            {
+                return (receipt, state);
+            }
+
+            var wait = delay < deadline - now ? delay : deadline - now;
+            if (untilFinished)
+            {
+                // The turn's stream is known before the session has taken it: a fast turn may start and finish between
+                // two reads of the state.
+                await answer.WaitAsync(receipt.Turn?.AcceptedAt ?? request.AcceptedAt, request.TurnId, now + wait, cancellation);
+            }
+            else
+            {
+                await Task.Delay(wait, clock, cancellation);
+            }
+
+            delay = delay * 2 < api.PollMaxDelay ? delay * 2 : api.PollMaxDelay;
+        }
     }
 
     /// <returns>The state last read: the one that satisfied <paramref name="reached"/>, or the last when <paramref name="bound"/> passed.</returns>
@@ -48,6 +81,46 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock)
 
             await Task.Delay(delay < remaining ? delay : remaining, clock, cancellation);
             delay = delay * 2 < api.PollMaxDelay ? delay * 2 : api.PollMaxDelay;
+        }
+    }
+
+    /// <summary>A running turn's stream, watched for its last chunk between reads of the state.</summary>
+    sealed class AnswerWatch(ITurnStreams streams, TimeProvider clock, string sessionKey)
+    {
+        string? seen;
+        DateTimeOffset? lastAt;
+
+
+        /// <summary>
+        /// Waits until the next read of the state is due: <paramref name="until"/>, or as soon as the stream's last
+        /// chunk is there; from then on every <see cref="FinishPoll"/> for <see cref="FinishWindow"/>, then every
+        /// <see cref="StreamPoll"/>.
+        /// </summary>
+        public async Task WaitAsync(DateTimeOffset acceptedAt, string turnId, DateTimeOffset until, CancellationToken cancellation)
+        {
+            if (lastAt is { } at)
+            {
+                // The result is on its way: soon, unless a lost result is redelivered or an attempt is retried.
+                await Task.Delay(clock.GetUtcNow() - at < FinishWindow ? FinishPoll : StreamPoll, clock, cancellation);
+                return;
+            }
+
+            while (clock.GetUtcNow() < until)
+            {
+                var left = until - clock.GetUtcNow();
+                await Task.Delay(left < StreamPoll ? left : StreamPoll, clock, cancellation);
+                var chunks = await streams.ReadAsync(sessionKey, StreamKeys.Of(acceptedAt, turnId), seen, cancellation);
+                if (chunks.Count > 0)
+                {
+                    seen = chunks[^1].EventId;
+                }
+
+                if (chunks.Any(c => c.Last))
+                {
+                    lastAt = clock.GetUtcNow();
+                    return;
+                }
+            }
         }
     }
 }
