@@ -9,7 +9,7 @@ namespace FunctionsChat.Tests.Archive;
 public class TableTurnStreamsTests(AzuriteFixture azurite)
 {
     [Fact]
-    public async Task Chunks_read_back_in_order_across_attempts_resume_exactly_after_any_event_and_go_with_their_life()
+    public async Task Chunks_read_back_in_order_with_their_places_across_attempts_resume_exactly_after_any_event_or_reset_and_go_with_their_life()
     {
         var table = azurite.Table("s" + Guid.NewGuid().ToString("N")[..20]);
         var streams = new TableTurnStreams(table);
@@ -18,8 +18,8 @@ public class TableTurnStreamsTests(AzuriteFixture azurite)
         string second = StreamKeys.NewAttempt(T0.AddSeconds(9));
         StreamChunk[] written =
         [
-            new(first, 0, "Once <upon> ", false), new(first, 1, "a time", false),
-            new(second, 0, "Once upon ", false), new(second, 1, "a time, é漢😀.", true),
+            new(first, 0, "Once <upon> ", false) { After = 2 }, new(first, 1, "a time", false) { After = 2 },
+            new(second, 0, "Once upon ", false) { After = 3 }, new(second, 1, "a time, é漢😀.", true) { After = 5 },
         ];
         foreach (var chunk in written.Reverse())
         {
@@ -33,6 +33,10 @@ public class TableTurnStreamsTests(AzuriteFixture azurite)
         {
             Assert.Equal(written[(i + 1)..], await streams.ReadAsync("session123", stream, written[i].EventId, CancellationToken.None));
         }
+
+        // A reader reset to the retried attempt reads it from its start; one that saw the old attempt's end moves on to it.
+        Assert.Equal(written[2..], await streams.ReadAsync("session123", stream, StreamKeys.BeforeAttempt(second), CancellationToken.None));
+        Assert.Equal(written[2..], await streams.ReadAsync("session123", stream, StreamKeys.ResumeAfter(second, first, written[1].EventId), CancellationToken.None));
 
         // Dropping one turn's stream leaves the others.
         Assert.Equal(1, await streams.DeleteAsync("session123", StreamKeys.Of(T0, "turn-2"), CancellationToken.None));

@@ -47,11 +47,11 @@ public sealed partial class DurableSimulation
     long nextWorkId;
     long nextClientSender;
 
-    public DurableSimulation(int seed, SessionOptions? session = null, Faults? faults = null)
+    public DurableSimulation(int seed, SessionOptions? session = null, Faults? faults = null, DateTimeOffset? start = null)
     {
         Seed = seed;
         random = new Random(seed);
-        Time = new SimulatedTime(Epoch);
+        Time = new SimulatedTime(start ?? Epoch);
         Faults = faults ?? Faults.Platform;
         Session = session ?? new SessionOptions();
         Model = new SimulatedModel(random, () => Faults);
@@ -159,6 +159,31 @@ public sealed partial class DurableSimulation
             return true;
         }
 
+        DeliverOne(ready);
+        Time.AdvanceTo(Now.AddMilliseconds(random.Next(1, 150)));
+        return true;
+    }
+
+    /// <summary>
+    /// For a live host: moves the clock to <paramref name="now"/> (the wall clock) and delivers one message due by
+    /// then, if any; false when none is. The clock never runs ahead of the wall.
+    /// </summary>
+    public bool StepLive(DateTimeOffset now)
+    {
+        Time.AdvanceTo(now);
+        var ready = work.Where(w => w.DueAt <= Now && Eligible(w)).ToList();
+        if (ready.Count == 0)
+        {
+            return false;
+        }
+
+        DeliverOne(ready);
+        return true;
+    }
+
+    /// <summary>Delivers one of the ready messages, chosen by the seed.</summary>
+    void DeliverOne(List<Work> ready)
+    {
         var item = ready[random.Next(ready.Count)];
         work.Remove(item);
         LastDelivered = item;
@@ -168,8 +193,6 @@ public sealed partial class DurableSimulation
             return 0;
         });
         AfterStep?.Invoke();
-        Time.AdvanceTo(Now.AddMilliseconds(random.Next(1, 150)));
-        return true;
     }
 
     /// <summary>Steps until <paramref name="done"/> or nothing is left, at most <paramref name="limit"/> steps.</summary>

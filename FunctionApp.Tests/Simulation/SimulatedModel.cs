@@ -50,8 +50,29 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults) : IChatCl
         });
     }
 
-    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        FunctionsChat.Tests.Llm.StreamingMock.Stream(this, messages, options, cancellationToken);
+    /// <summary>Calls that stream half their answer and then fail as an overloaded model does (a retried attempt follows).</summary>
+    public int FailMidStream { get; set; }
+
+    /// <summary>The answer, in pieces of at most <see cref="PieceChars"/> characters, as a model streams it.</summary>
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var response = await GetResponseAsync(messages, options, cancellationToken);
+        bool fails = FailMidStream > 0 && FailMidStream-- > 0;
+        string text = response.Text;
+        for (int at = 0; at < text.Length; at += PieceChars)
+        {
+            if (fails && at >= text.Length / 2)
+            {
+                throw new HttpRequestException("The simulated model dropped the stream.", null, System.Net.HttpStatusCode.ServiceUnavailable);
+            }
+
+            yield return new ChatResponseUpdate(ChatRole.Assistant, text.Substring(at, Math.Min(PieceChars, text.Length - at)));
+        }
+
+        yield return new ChatResponseUpdate { ModelId = response.ModelId, FinishReason = response.FinishReason, Contents = [new UsageContent(response.Usage!)] };
+    }
+
+    public const int PieceChars = 50;
 
     public object? GetService(Type serviceType, object? serviceKey = null) => null;
 

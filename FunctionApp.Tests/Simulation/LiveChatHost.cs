@@ -1,0 +1,163 @@
+using System.Reflection;
+using FunctionsChat.Archive;
+using FunctionsChat.Auth;
+using FunctionsChat.Http;
+using FunctionsChat.Sessions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Client.Entities;
+using Microsoft.DurableTask.Entities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace FunctionsChat.Tests.Simulation;
+
+/// <summary>
+/// The app's HTTP functions served by a real Kestrel server on 127.0.0.1 over a simulation that runs in real time: every
+/// function with an HTTP trigger is mapped at its route and methods, its arguments bound as the host binds them (the
+/// request, the Durable client, route values), and the <see cref="IActionResult"/> it returns executed against the
+/// request as the isolated worker's ASP.NET Core integration does. The runtime steps on its own thread, its clock
+/// following the wall's; requests reach it through one lock. This is not the Functions host; it is the app's own code
+/// over HTTP.
+/// </summary>
+public sealed class LiveChatHost : IAsyncDisposable
+{
+    readonly object gate = new();
+    readonly WebApplication app;
+    readonly Thread runtime;
+    volatile bool stopping;
+
+    LiveChatHost(DurableSimulation sim, WebApplication app)
+    {
+        Sim = sim;
+        this.app = app;
+        runtime = new Thread(Run) { IsBackground = true, Name = "simulated runtime" };
+    }
+
+    public DurableSimulation Sim { get; }
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    /// <summary>What broke the runtime's thread, if anything did.</summary>
+    public Exception? Failure { get; private set; }
+
+    /// <summary>Starts the runtime and the server; <paramref name="configure"/> sets up the simulation first (faults, model).</summary>
+    public static async Task<LiveChatHost> StartAsync(Action<DurableSimulation>? configure = null)
+    {
+        var sim = new DurableSimulation(seed: 1, faults: Faults.None, start: DateTimeOffset.UtcNow);
+        configure?.Invoke(sim);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddMvcCore();
+        builder.Services
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(Options.Create(sim.Api))
+            .AddSingleton(Options.Create(new AuthOptions()))
+            .AddSingleton<ITranscriptArchive>(sim.Archive)
+            .AddSingleton<ITurnStreams>(sim.Archive)
+            .AddSingleton<TurnWaiter>()
+            .AddSingleton<StreamLimiter>()
+            .AddSingleton<EventResponses>()
+            .AddSingleton<CallerResolver>();
+        var app = builder.Build();
+        var host = new LiveChatHost(sim, app);
+        var client = host.LockedClient();
+        foreach (var (method, trigger) in HttpFunctions())
+        {
+            app.MapMethods("/" + trigger.Route, trigger.Methods!.Select(m => m.ToUpperInvariant()), (HttpContext context) => host.InvokeAsync(context, method, client));
+        }
+
+        await app.StartAsync();
+        host.Http.BaseAddress = new Uri(app.Urls.Single());
+        host.runtime.Start();
+        return host;
+    }
+
+    static IEnumerable<(MethodInfo Method, HttpTriggerAttribute Trigger)> HttpFunctions() =>
+        typeof(ChatSession).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
+            .Select(m => (m, m.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).SingleOrDefault(a => a is not null)))
+            .Where(f => f.Item2 is not null)
+            .Select(f => (f.m, f.Item2!));
+
+    async Task InvokeAsync(HttpContext context, MethodInfo method, DurableTaskClient client)
+    {
+        object?[] arguments = method.GetParameters().Select(object? (p) =>
+            p.ParameterType == typeof(HttpRequest) ? context.Request
+            : p.ParameterType == typeof(DurableTaskClient) ? client
+            : p.ParameterType == typeof(string) ? context.Request.RouteValues[p.Name!]?.ToString()
+            : throw new InvalidOperationException($"{method.Name} takes {p.ParameterType}")).ToArray();
+        object target = ActivatorUtilities.CreateInstance(context.RequestServices, method.DeclaringType!);
+        object? returned = method.Invoke(target, arguments);
+        var result = returned is Task<IActionResult> pending ? await pending : (IActionResult)returned!;
+        await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
+    }
+
+    /// <summary>The simulation's Durable client, one request at a time against the runtime's thread.</summary>
+    DurableTaskClient LockedClient()
+    {
+        var inner = Sim.Client.Entities;
+        var entities = new Mock<DurableEntityClient>(MockBehavior.Strict, "live");
+        entities.Setup(e => e.GetEntityAsync<FunctionsChat.Domain.ChatSessionState>(It.IsAny<EntityInstanceId>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, state, c) =>
+            {
+                lock (gate)
+                {
+                    return Task.FromResult(inner.GetEntityAsync<FunctionsChat.Domain.ChatSessionState>(id, state, c).Result);
+                }
+            });
+        entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, string, object?, SignalEntityOptions?, CancellationToken>((id, operation, input, options, c) =>
+            {
+                lock (gate)
+                {
+                    inner.SignalEntityAsync(id, operation, input, options, c).Wait(c);
+                    return Task.CompletedTask;
+                }
+            });
+        var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "live");
+        client.SetupGet(c => c.Entities).Returns(entities.Object);
+        return client.Object;
+    }
+
+    void Run()
+    {
+        try
+        {
+            while (!stopping)
+            {
+                lock (gate)
+                {
+                    while (Sim.StepLive(DateTimeOffset.UtcNow))
+                    {
+                    }
+                }
+
+                Thread.Sleep(2);
+            }
+        }
+        catch (Exception e)
+        {
+            Failure = e;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        stopping = true;
+        runtime.Join();
+        Http.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
