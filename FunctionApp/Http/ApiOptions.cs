@@ -30,7 +30,7 @@ public sealed class ApiOptions
     [Range(1, 1000)]
     public int MaxPageSize { get; set; } = 100;
 
-    /// <summary>Event streams (a turn's, or a streamed call) one caller may have open on one instance; past it, 429.</summary>
+    /// <summary>Event streams (a turn's, a session's, or a streamed call) one caller may have open on one instance; past it, 429.</summary>
     [Range(1, 10_000)]
     public int MaxStreamsPerCaller { get; set; } = 8;
 }
