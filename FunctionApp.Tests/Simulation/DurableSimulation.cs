@@ -37,10 +37,8 @@ public sealed partial class DurableSimulation
 
     static readonly ContextFitter Fitter = new(ContextFitter.CreateTokenizer());
 
-    static readonly Dictionary<string, MethodInfo> Functions = typeof(ChatSession).Assembly.GetTypes()
-        .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-        .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
-        .ToDictionary(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.OrdinalIgnoreCase);
+    static readonly Dictionary<string, MethodInfo> Functions = FunctionsChat.Tests.Wiring.AppFunctions.All()
+        .ToDictionary(f => f.Function.Name, f => f.Method, StringComparer.OrdinalIgnoreCase);
 
     readonly List<Work> work = [];
     readonly Random random;

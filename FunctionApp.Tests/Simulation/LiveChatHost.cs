@@ -2,14 +2,12 @@ using System.Reflection;
 using FunctionsChat.Archive;
 using FunctionsChat.Auth;
 using FunctionsChat.Http;
-using FunctionsChat.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Entities;
 using Microsoft.DurableTask.Entities;
@@ -71,7 +69,7 @@ public sealed class LiveChatHost : IAsyncDisposable
         var app = builder.Build();
         var host = new LiveChatHost(sim, app);
         var client = host.LockedClient();
-        foreach (var (method, trigger) in HttpFunctions())
+        foreach (var (method, _, trigger) in FunctionsChat.Tests.Wiring.AppFunctions.Http())
         {
             app.MapMethods("/" + trigger.Route, trigger.Methods!.Select(m => m.ToUpperInvariant()), (HttpContext context) => host.InvokeAsync(context, method, client));
         }
@@ -82,14 +80,6 @@ public sealed class LiveChatHost : IAsyncDisposable
         return host;
     }
 
-    static IEnumerable<(MethodInfo Method, HttpTriggerAttribute Trigger)> HttpFunctions() =>
-        typeof(ChatSession).Assembly.GetTypes()
-            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-            .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
-            .Select(m => (m, m.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).SingleOrDefault(a => a is not null)))
-            .Where(f => f.Item2 is not null)
-            .Select(f => (f.m, f.Item2!));
-
     async Task InvokeAsync(HttpContext context, MethodInfo method, DurableTaskClient client)
     {
         object?[] arguments = method.GetParameters().Select(object? (p) =>
@@ -97,7 +87,7 @@ public sealed class LiveChatHost : IAsyncDisposable
             : p.ParameterType == typeof(DurableTaskClient) ? client
             : p.ParameterType == typeof(string) ? context.Request.RouteValues[p.Name!]?.ToString()
             : throw new InvalidOperationException($"{method.Name} takes {p.ParameterType}")).ToArray();
-        object target = ActivatorUtilities.CreateInstance(context.RequestServices, method.DeclaringType!);
+        object? target = method.IsStatic ? null : ActivatorUtilities.CreateInstance(context.RequestServices, method.DeclaringType!);
         object? returned = method.Invoke(target, arguments);
         var result = returned is Task<IActionResult> pending ? await pending : (IActionResult)returned!;
         await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));

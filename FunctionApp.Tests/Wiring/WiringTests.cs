@@ -21,14 +21,7 @@ namespace FunctionsChat.Tests.Wiring;
 /// </summary>
 public class WiringTests
 {
-    static readonly Assembly App = typeof(ChatSession).Assembly;
-
-    static IEnumerable<(MethodInfo Method, FunctionAttribute Function)> Functions() =>
-        App.GetTypes()
-            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-            .Select(m => (Method: m, Function: m.GetCustomAttribute<FunctionAttribute>()))
-            .Where(f => f.Function is not null)
-            .Select(f => (f.Method, f.Function!));
+    static IEnumerable<(MethodInfo Method, FunctionAttribute Function)> Functions() => AppFunctions.All();
 
     static MethodInfo FunctionWithTrigger<TTrigger>(string name) where TTrigger : Attribute
     {
@@ -160,10 +153,7 @@ public class WiringTests
     [Fact]
     public void Every_http_function_has_its_route_method_and_function_level_key()
     {
-        var triggers = Functions()
-            .Select(f => (f.Function.Name, Trigger: f.Method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).SingleOrDefault(a => a is not null)))
-            .Where(f => f.Trigger is not null)
-            .ToList();
+        var triggers = AppFunctions.Http().Select(f => (f.Function.Name, f.Trigger)).ToList();
         var served = triggers.Where(t => !t.Name.StartsWith("MethodNotAllowed", StringComparison.Ordinal))
             .Select(t => (t.Trigger!.Route, Method: Assert.Single(t.Trigger.Methods!), t.Trigger.AuthLevel))
             .OrderBy(r => r.Route).ThenBy(r => r.Method)

@@ -45,7 +45,7 @@ public sealed class SessionEvents(ITurnStreams streams, ITranscriptArchive archi
                 yield return item;
             }
 
-            wait = events.Count > 0 ? TurnEvents.FirstPoll : TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TurnEvents.MaxPoll.Ticks));
+            wait = TurnEvents.NextPoll(wait, events.Count > 0);
             await Task.Delay(wait, clock, cancellation);
         }
     }
@@ -70,6 +70,8 @@ public sealed class SessionEvents(ITurnStreams streams, ITranscriptArchive archi
             place = new(state.Generation, 0, null, null, false);
         }
 
+        // Each answer's stream is read once a round, however many events come between its chunks.
+        var read = new Dictionary<string, IReadOnlyList<StreamChunk>>();
         var log = SessionEventLog.After(state, place.Event);
         if (SessionEventLog.MissingThrough(state, place.Event, log) is var missing && missing > place.Event)
         {
@@ -84,7 +86,7 @@ public sealed class SessionEvents(ITurnStreams streams, ITranscriptArchive archi
             bool finishing = next.Kind == LifecycleKind.Finished && next.TurnId == running?.TurnId;
             if (running is not null)
             {
-                (place, bool passed) = await ChunksAsync(state, running, place, finishing ? null : next.Number, events, sessionKey, cancellation);
+                (place, bool passed) = await ChunksAsync(state, running, place, finishing ? null : next.Number, events, read, sessionKey, cancellation);
                 if (!passed)
                 {
                     return place;
@@ -98,7 +100,7 @@ public sealed class SessionEvents(ITurnStreams streams, ITranscriptArchive archi
 
         if (SessionEventLog.RunningAfter(state, place.Event) is { } stillRunning)
         {
-            (place, _) = await ChunksAsync(state, stillRunning, place, null, events, sessionKey, cancellation);
+            (place, _) = await ChunksAsync(state, stillRunning, place, null, events, read, sessionKey, cancellation);
         }
 
         return place;
@@ -107,14 +109,23 @@ public sealed class SessionEvents(ITurnStreams streams, ITranscriptArchive archi
     /// <summary>
     /// Adds the running turn's chunks that come before event <paramref name="before"/> (all it has, when null: up to
     /// what the state read has seen, or, for a turn that has finished, its accepted attempt). Passed is whether no
-    /// chunk still to be written can come before that event.
+    /// chunk still to be written can come before that event. The stream is read once a round (<paramref name="read"/>):
+    /// within a round a reader's place only moves on, so later calls take what follows it from the same rows.
     /// </summary>
-    async Task<(Place Place, bool Passed)> ChunksAsync(ChatSessionState state, RunningTurn turn, Place place, long? before, List<SseItem<string>> events, string sessionKey, CancellationToken cancellation)
+    async Task<(Place Place, bool Passed)> ChunksAsync(ChatSessionState state, RunningTurn turn, Place place, long? before, List<SseItem<string>> events, Dictionary<string, IReadOnlyList<StreamChunk>> read, string sessionKey, CancellationToken cancellation)
     {
         string? accepted = turn.Finished?.Attempt;
         // Before the next event; for a finished turn, before its end; for a running one, what the state read has seen.
         long end = before ?? turn.FinishedEvent ?? (state.Events + 1);
-        var chunks = await streams.ReadAsync(sessionKey, StreamKeys.Of(turn.AcceptedAt, turn.TurnId), StreamKeys.ResumeAfter(accepted, place.Attempt, place.Chunk), cancellation);
+        string stream = StreamKeys.Of(turn.AcceptedAt, turn.TurnId);
+        string? after = StreamKeys.ResumeAfter(accepted, place.Attempt, place.Chunk);
+        if (!read.TryGetValue(stream, out var rows))
+        {
+            read[stream] = rows = await streams.ReadAsync(sessionKey, stream, after, cancellation);
+        }
+
+        // Event ids sort as their rows do (fixed-width attempts and places).
+        var chunks = rows.Where(c => after is null || string.CompareOrdinal(c.EventId, after) > 0);
         bool passed = turn.FinishedEvent is not null;
         foreach (var chunk in chunks)
         {

@@ -85,13 +85,17 @@ public sealed class TurnEvents(ITurnStreams streams, TimeProvider clock)
                 yield return item;
             }
 
-            wait = events.Count > 0 ? FirstPoll : TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxPoll.Ticks));
+            wait = NextPoll(wait, events.Count > 0);
             if (!seen.Ended)
             {
                 await Task.Delay(wait, clock, cancellation);
             }
         }
     }
+
+    /// <summary>The wait before the next read: back to the first when something came, doubling up to the most while nothing does.</summary>
+    public static TimeSpan NextPoll(TimeSpan wait, bool changed) =>
+        changed ? FirstPoll : TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxPoll.Ticks));
 
     /// <summary>How a finished turn's events end: <c>completed</c> (the answer), <c>failed</c> (a problem) or <c>cancelled</c>.</summary>
     public static SseItem<string>? Final(string sessionId, TurnView turn, string id) => turn switch

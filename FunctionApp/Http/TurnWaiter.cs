@@ -33,39 +33,25 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock,
     {
         var api = options.Value;
         var started = clock.GetUtcNow();
-        var deadline = started + (untilFinished && api.CallTimeout > api.AcceptTimeout ? api.CallTimeout : api.AcceptTimeout);
-        var delay = api.PollInitialDelay;
+        var receipt = new Receipt(ReceiptStatus.Unseen, null);
+        // The turn's stream is known before the session has taken it: a fast turn may start and finish between two
+        // reads of the state.
         var answer = new AnswerWatch(streams, clock, sessionKey);
-        while (true)
+        Func<DateTimeOffset, CancellationToken, Task>? pause = untilFinished
+            ? (until, c) => answer.WaitAsync(receipt.Turn?.AcceptedAt ?? request.AcceptedAt, request.TurnId, until, c)
+            : null;
+        var last = await UntilAsync(read, state =>
         {
-            var state = await read(cancellation);
-            var receipt = SessionQueries.ReceiptOf(state, request);
-            var now = clock.GetUtcNow();
-            bool awaitingEnd = untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false } && now - started < api.CallTimeout;
-            if ((receipt.IsSettled && !awaitingEnd) || now >= deadline)
-            {
-                return (receipt, state);
-            }
-
-            var wait = delay < deadline - now ? delay : deadline - now;
-            if (untilFinished)
-            {
-                // The turn's stream is known before the session has taken it: a fast turn may start and finish between
-                // two reads of the state.
-                await answer.WaitAsync(receipt.Turn?.AcceptedAt ?? request.AcceptedAt, request.TurnId, now + wait, cancellation);
-            }
-            else
-            {
-                await Task.Delay(wait, clock, cancellation);
-            }
-
-            delay = delay * 2 < api.PollMaxDelay ? delay * 2 : api.PollMaxDelay;
-        }
+            receipt = SessionQueries.ReceiptOf(state, request);
+            return receipt.IsSettled && !(untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn.IsFinished: false } && clock.GetUtcNow() - started < api.CallTimeout);
+        }, untilFinished && api.CallTimeout > api.AcceptTimeout ? api.CallTimeout : api.AcceptTimeout, cancellation, pause);
+        return (receipt, last);
     }
 
+    /// <param name="pause">How to wait until the next read is due (the moment it is given); a plain delay when null.</param>
     /// <returns>The state last read: the one that satisfied <paramref name="reached"/>, or the last when <paramref name="bound"/> passed.</returns>
     /// <exception cref="OperationCanceledException">The client went away.</exception>
-    public async Task<ChatSessionState?> UntilAsync(Func<CancellationToken, Task<ChatSessionState?>> read, Func<ChatSessionState?, bool> reached, TimeSpan bound, CancellationToken cancellation)
+    public async Task<ChatSessionState?> UntilAsync(Func<CancellationToken, Task<ChatSessionState?>> read, Func<ChatSessionState?, bool> reached, TimeSpan bound, CancellationToken cancellation, Func<DateTimeOffset, CancellationToken, Task>? pause = null)
     {
         var api = options.Value;
         var deadline = clock.GetUtcNow() + bound;
@@ -79,7 +65,8 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock,
                 return state;
             }
 
-            await Task.Delay(delay < remaining ? delay : remaining, clock, cancellation);
+            var wait = delay < remaining ? delay : remaining;
+            await (pause is null ? Task.Delay(wait, clock, cancellation) : pause(clock.GetUtcNow() + wait, cancellation));
             delay = delay * 2 < api.PollMaxDelay ? delay * 2 : api.PollMaxDelay;
         }
     }
