@@ -24,6 +24,8 @@ namespace Microsoft.DurableTask.Client
 
         public virtual Task<PurgeResult> PurgeInstanceAsync(string instanceId, CancellationToken cancellation) => throw SurfaceOnly.Fail();
 
+        public virtual Task TerminateInstanceAsync(string instanceId, CancellationToken cancellation) => throw SurfaceOnly.Fail();
+
         public abstract ValueTask DisposeAsync();
     }
 

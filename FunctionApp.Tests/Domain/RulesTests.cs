@@ -105,7 +105,11 @@ public class ModelFailureTests
 
 public class MessageInputTests
 {
-    static (string? Message, ApiProblem? Problem) Parse(string body, int max = 32) => MessageInput.Parse(Encoding.UTF8.GetBytes(body), max);
+    static (string? Message, ApiProblem? Problem) Parse(string body, int max = 32)
+    {
+        var (message, _, problem) = MessageInput.Parse(Encoding.UTF8.GetBytes(body), max);
+        return (message, problem);
+    }
 
     [Fact]
     public void An_object_with_a_message_string_is_read() => Assert.Equal("Hello", Parse("{\"message\":\"Hello\"}").Message);

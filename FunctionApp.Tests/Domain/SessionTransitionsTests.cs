@@ -185,18 +185,6 @@ public class SessionTransitionsTests
     }
 
     [Fact]
-    public void Cancel_of_the_running_turn_starts_the_next_and_its_late_result_is_ignored()
-    {
-        var cancelled = SessionTransitions.Cancel(Enqueued("t1", "t2"), new TurnCancellation("t1"), T0.AddSeconds(1), Limits);
-
-        Assert.Equal("t2", cancelled.Start?.TurnId);
-        var late = SessionTransitions.Complete(cancelled.State, Completion("t1"), T0.AddSeconds(2), Limits);
-        Assert.Equal(TransitionNote.Stale, late.Note);
-        Assert.Same(cancelled.State, late.State);
-        Assert.Equal(TurnStatus.Cancelled, Assert.Single(late.State.Turns).Status);
-    }
-
-    [Fact]
     public void Cancel_of_a_finished_or_unknown_turn_changes_nothing()
     {
         var state = Enqueued("t1").Completed("t1");

@@ -86,9 +86,15 @@ public sealed class HttpHarness
     /// <summary>Applies signals to <see cref="State"/> the way the entity would, when set.</summary>
     public bool EntityApplies { get; set; }
 
+    /// <summary>The orchestration instances the functions terminated, in order.</summary>
+    public List<string> Terminated { get; } = [];
+
     public HttpHarness()
     {
         Client.SetupGet(c => c.Entities).Returns(Entities.Object);
+        Client.Setup(c => c.TerminateInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Callback<string, CancellationToken>((id, _) => Terminated.Add(id))
+            .Returns(Task.CompletedTask);
         Entities.Setup(e => e.GetEntityAsync<ChatSessionState>(It.IsAny<EntityInstanceId>(), true, It.IsAny<CancellationToken>()))
             .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) =>
             {
@@ -125,7 +131,7 @@ public sealed class HttpHarness
 
     public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock, Archive), Clock);
 
-    public TurnFunctions Turns => new(Callers, Archive);
+    public TurnFunctions Turns => new(Callers, Archive, new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Microsoft.Extensions.Logging.Abstractions.NullLogger<TurnFunctions>.Instance);
 
     public InMemoryArchive Archive { get; } = new();
 

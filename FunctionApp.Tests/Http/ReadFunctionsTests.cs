@@ -131,6 +131,10 @@ public class ReadFunctionsTests
 
         Assert.Equal($"/Chat/session123/turns/{turnId}", Assert.IsType<AcceptedResult>(result).Location);
         Assert.Equal([(Session, "Cancel", (object?)new TurnCancellation(turnId))], http.Signals);
+        // A running turn's orchestration is terminated by its known instance id once the cancel is answered; a queued
+        // turn has none.
+        var state = HttpHarness.BusySession();
+        Assert.Equal(turnId == "t2" ? [SessionIds.TurnInstanceId(HttpHarness.Key(), "t2", SessionQueries.RunOf(state, state.Active!.Turn.Sequence))] : [], http.Terminated);
     }
 
     [Fact]

@@ -60,6 +60,31 @@ public sealed class LoopbackModelServer : IAsyncDisposable
             usage = new { prompt_tokens = 57, completion_tokens = 12, total_tokens = 69 },
         });
 
+    /// <summary>
+    /// A model that goes on speaking, a word every 50 ms for a minute, until its caller closes the request: then
+    /// <paramref name="closed"/> learns how many words were sent.
+    /// </summary>
+    public static async Task Endless(HttpContext context, TaskCompletionSource<int> closed)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        int words = 0;
+        try
+        {
+            for (; words < 1200; words++)
+            {
+                var chunk = new { id = "chatcmpl-1", @object = "chat.completion.chunk", created = 1_700_000_000, model = "gpt-4o-mini", choices = new[] { new { index = 0, delta = new { role = "assistant", content = $"w{words} " }, finish_reason = (string?)null } } };
+                await context.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk)}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(50, context.RequestAborted);
+            }
+        }
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        {
+            closed.TrySetResult(words);
+        }
+    }
+
     /// <summary>The same answer as server-sent chunks, the way the service streams it: the text, the finish, the usage.</summary>
     static async Task Streamed(HttpContext context, string text, string model, string finishReason)
     {

@@ -269,4 +269,47 @@ public sealed class ModelCallOverHttpTests : IAsyncLifetime
         Assert.Equal((ModelFailure.Network, true), (error.Failure.Code, error.Failure.IsTransient));
         server = await LoopbackModelServer.StartAsync();
     }
+
+    [Fact]
+    public async Task A_stop_closes_the_model_request_and_no_chunk_is_appended_after_the_activity_reports()
+    {
+        var closed = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.Respond = context => LoopbackModelServer.Endless(context, closed);
+        var http = new FunctionsChat.Tests.Http.HttpHarness();
+        var session = FunctionsChat.Sessions.SessionEntityIds.For(FunctionsChat.Tests.Http.HttpHarness.Key("s1"));
+        var state = SessionTransitions.Enqueue(ChatSessionState.Empty, new TurnRequest("s1", "t1", "Write a poem", FunctionsChat.Tests.Http.HttpHarness.Start), FunctionsChat.Tests.Http.HttpHarness.Start, SessionLimits.Default).State;
+        http.Store[session] = state;
+        var streams = new FunctionsChat.Tests.Http.InMemoryArchive();
+        var options = Azure();
+        var activity = new GenerateReply(ChatClientFactory.Create(options, Fitter), new ContextAssembler(Fitter, streams, Options.Create(options)), streams, streams, TimeProvider.System, Options.Create(options), FunctionsChat.Tests.Telemetry.TestTelemetry.Create());
+        var request = new ReplyRequest("s1", "t1", [], "Write a poem")
+        {
+            SessionKey = session.Key,
+            AcceptedAt = FunctionsChat.Tests.Http.HttpHarness.Start,
+            Run = SessionQueries.RunOf(state, state.Active!.Turn.Sequence),
+        };
+
+        var running = activity.Run(request, http.Client.Object, CancellationToken.None);
+        while (streams.StreamRows.Count < 3)
+        {
+            Assert.False(running.IsCompleted);
+            await Task.Delay(20);
+        }
+
+        // The session asks the turn to stop (a cancel): the activity sees it at its next read of the session.
+        http.Store[session] = SessionTransitions.Cancel(state, new TurnCancellation("t1"), FunctionsChat.Tests.Http.HttpHarness.Start, SessionLimits.Default).State;
+        var reply = await running.WaitAsync(TimeSpan.FromSeconds(30));
+        int appended = streams.StreamRows.Count;
+        int wordsSent = await closed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(300);
+
+        // The server saw its request closed long before its minute of words was done.
+        Assert.InRange(wordsSent, 1, 1199);
+        Assert.True(reply.Stopped);
+        // The reply is what was appended, the last chunk marks the end, and nothing was appended after the report.
+        Assert.Equal(appended, streams.StreamRows.Count);
+        Assert.True(streams.StreamRows.Values.Last().Last);
+        Assert.Equal(string.Concat(streams.StreamRows.Values.Select(c => c.Text)), await FunctionsChat.Archive.StoredTexts.ReadAsync(streams, session.Key, reply.Text, reply.TextRef, default));
+        Assert.StartsWith("w0 w1 ", string.Concat(streams.StreamRows.Values.Select(c => c.Text)));
+    }
 }

@@ -15,6 +15,20 @@ public sealed partial class DurableSimulation
 {
     static readonly Task<SlotResult> Never = new TaskCompletionSource<SlotResult>().Task;
 
+    /// <summary>As the client does: a running instance ends, terminated; one that is not running cannot be (the host throws).</summary>
+    Task Terminate(string instanceId)
+    {
+        if (!Instances.TryGetValue(instanceId, out var instance) || instance.Status != InstanceStatus.Running)
+        {
+            throw new InvalidOperationException($"Cannot terminate the orchestration instance {instanceId} because instance is not running.");
+        }
+
+        instance.Status = InstanceStatus.Terminated;
+        Count("turn orchestrations terminated by a cancel");
+        Note($"{instanceId} terminated");
+        return Task.CompletedTask;
+    }
+
     void StartOrchestration(StartWork start)
     {
         if (Instances.TryGetValue(start.InstanceId, out var existing) && existing.Status == InstanceStatus.Running)
@@ -78,9 +92,32 @@ public sealed partial class DurableSimulation
         Time.Pump();
         if (!task.IsCompleted)
         {
-            throw new InvalidOperationException($"Activity {activity.Name} did not finish within one step of the simulation.");
+            // It goes on as the clock moves (a model that takes its time); its result is recorded when it ends.
+            running.Add((activity, task));
+            return;
         }
 
+        Finish(activity, task);
+    }
+
+    /// <summary>Activities still running, in the order they began.</summary>
+    readonly List<(ActivityWork Activity, Task Task)> running = [];
+
+    /// <summary>How many activities are running.</summary>
+    public int ActivitiesRunning => running.Count;
+
+    /// <summary>Records the results of the activities that have ended since the last look, in the order they began.</summary>
+    void CollectActivities()
+    {
+        foreach (var ended in running.Where(r => r.Task.IsCompleted).ToList())
+        {
+            running.Remove(ended);
+            Finish(ended.Activity, ended.Task);
+        }
+    }
+
+    void Finish(ActivityWork activity, Task task)
+    {
         Count($"activity {activity.Name}");
         var outcome = task.IsFaulted
             ? new SlotResult(null, Failure(task.Exception!.InnerException!), Now)

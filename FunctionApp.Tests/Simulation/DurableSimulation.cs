@@ -52,7 +52,7 @@ public sealed partial class DurableSimulation
         Time = new SimulatedTime(start ?? Epoch);
         Faults = faults ?? Faults.Platform;
         Session = session ?? new SessionOptions();
-        Model = new SimulatedModel(random, () => Faults);
+        Model = new SimulatedModel(random, () => Faults, Time);
         Services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<TimeProvider>(Time)
@@ -121,6 +121,9 @@ public sealed partial class DurableSimulation
     /// <summary>How long after its turn finished each call was answered.</summary>
     public List<TimeSpan> CallLatencies { get; } = [];
 
+    /// <summary>How long after the session stopped its turn each stopped model call ended.</summary>
+    public List<TimeSpan> StopLatencies { get; } = [];
+
     /// <summary>The message the last step delivered.</summary>
     public Work? LastDelivered { get; private set; }
 
@@ -139,6 +142,7 @@ public sealed partial class DurableSimulation
     /// <summary>Delivers one message (or moves the clock to the next one); false when nothing is left to happen.</summary>
     public bool Step()
     {
+        CollectActivities();
         var ready = work.Where(w => w.DueAt <= Now && Eligible(w)).ToList();
         if (ready.Count == 0)
         {
@@ -154,11 +158,13 @@ public sealed partial class DurableSimulation
             }
 
             Time.AdvanceTo(next.Value > Now ? next.Value : Now.AddMilliseconds(1));
+            CollectActivities();
             return true;
         }
 
         DeliverOne(ready);
         Time.AdvanceTo(Now.AddMilliseconds(random.Next(1, 150)));
+        CollectActivities();
         return true;
     }
 
@@ -169,6 +175,7 @@ public sealed partial class DurableSimulation
     public bool StepLive(DateTimeOffset now)
     {
         Time.AdvanceTo(now);
+        CollectActivities();
         var ready = work.Where(w => w.DueAt <= Now && Eligible(w)).ToList();
         if (ready.Count == 0)
         {
@@ -190,6 +197,7 @@ public sealed partial class DurableSimulation
             Execute(item);
             return 0;
         });
+        CollectActivities();
         AfterStep?.Invoke();
     }
 
@@ -349,11 +357,13 @@ public sealed partial class DurableSimulation
             });
         var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "sim");
         client.SetupGet(c => c.Entities).Returns(entities.Object);
+        client.Setup(c => c.TerminateInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns<string, CancellationToken>((id, _) => Terminate(id));
         client.Setup(c => c.PurgeInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .Returns<string, CancellationToken>((id, _) =>
             {
                 // As the backends do: only a finished instance is purged; an unknown or running one counts 0.
-                if (Instances.TryGetValue(id, out var instance) && instance.Status is InstanceStatus.Completed or InstanceStatus.Failed)
+                if (Instances.TryGetValue(id, out var instance) && instance.Status is InstanceStatus.Completed or InstanceStatus.Failed or InstanceStatus.Terminated)
                 {
                     Instances.Remove(id);
                     Count("instances purged");

@@ -29,12 +29,14 @@ public class SimulationTests(ITestOutputHelper output)
         var watch = Stopwatch.StartNew();
         var totals = new Dictionary<string, int>();
         var latencies = new List<double>();
+        var stops = new List<double>();
         int largest = 0;
         for (int seed = first; seed < first + seeds; seed++)
         {
             var sim = History(seed);
             largest = Math.Max(largest, sim.LargestPayload.Bytes);
             latencies.AddRange(sim.CallLatencies.Select(l => l.TotalMilliseconds));
+            stops.AddRange(sim.StopLatencies.Select(l => l.TotalMilliseconds));
             foreach (var (what, count) in sim.Counts)
             {
                 totals[what] = totals.GetValueOrDefault(what) + count;
@@ -43,7 +45,8 @@ public class SimulationTests(ITestOutputHelper output)
 
         string summary = $"simulation: {seeds} seeded histories (seeds {first}..{first + seeds - 1}) in {watch.Elapsed.TotalSeconds:0.0} s; "
             + string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}")) + $"; largest durable payload {largest} bytes"
-            + $"; call answered after its turn finished (simulated time, {latencies.Count} calls): {Percentiles(latencies)}";
+            + $"; call answered after its turn finished (simulated time, {latencies.Count} calls): {Percentiles(latencies)}"
+            + $"; model call ended after the session stopped its turn ({stops.Count} calls): {Percentiles(stops)}";
         output.WriteLine(summary);
         if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_SUMMARY") is { Length: > 0 } path)
         {
@@ -84,10 +87,16 @@ public class SimulationTests(ITestOutputHelper output)
         // the serializer escapes six-fold, and turn ids of the longest allowed length.
         bool worst = seed % 16 == 0;
         sim.Model.LongAnswers = worst;
+        // The model takes its time, so a message, a cancel or a delete lands while it speaks.
+        sim.Model.FirstPieceLatency = TimeSpan.FromSeconds(2);
+        sim.Model.PieceLatency = TimeSpan.FromMilliseconds(worst ? 5 : 120);
+        sim.Model.PieceChars = worst ? 50 : 4;
         var world = new World(sim, worst);
         try
         {
             sim.AfterStep = world.CheckAlways;
+            sim.Model.OnBegin = world.ModelCallBegan;
+            sim.Model.OnEnd = world.ModelCallEnded;
             sim.OnOrchestrationDone = world.CheckVerdict;
             int actions = 4 + sim.Next(12);
             for (int a = 0; a < actions; a++)
@@ -156,12 +165,17 @@ public class SimulationTests(ITestOutputHelper output)
             if (roll < 55 || mine.Count == 0)
             {
                 string id = NewKey();
-                Record(session, id, Text(), roll % 5 == 0);
+                Record(session, id, Text(), roll % 5 == 0, Strategy());
                 if (roll % 4 == 1)
                 {
                     // Another client races the same key with another message.
                     fresh++;
                     Record(session, id, Text(), call: false);
+                }
+                else if (roll % 4 == 2)
+                {
+                    // Another client sends its own message at the same moment, with a strategy of its own.
+                    Record(session, NewKey(), Text(), call: sim.Next(2) == 0, Strategy());
                 }
             }
             else if (roll < 68)
@@ -193,26 +207,97 @@ public class SimulationTests(ITestOutputHelper output)
             }
         }
 
-        void Record(string session, string id, string message, bool call)
+        /// <summary>The app's default (enqueue) half the time; reject, interrupt or rollback the other half.</summary>
+        string? Strategy() => sim.Next(6) switch { 3 => "reject", 4 => "interrupt", 5 => "rollback", _ => null };
+
+        void Record(string session, string id, string message, bool call, string? strategy = null)
         {
             var at = sim.Now;
-            var response = call ? sim.Call(session, id, message) : sim.Send(session, id, message);
-            sent.Add(new Sent(session, id, message, at, response));
+            var response = call ? sim.Call(session, id, message, strategy) : sim.Send(session, id, message, strategy);
+            sent.Add(new Sent(session, id, message, at, response) { Strategy = strategy });
             if (call)
             {
                 calls.Add((session, id, at, response, response.ContinueWith(_ => sim.Now, TaskContinuationOptions.ExecuteSynchronously)));
             }
         }
 
+        /// <summary>Promises a model call broke: the model's own failure would be taken for the model's, so they are raised after the step.</summary>
+        readonly List<string> broken = [];
+
+        void Expect(bool condition, string promise)
+        {
+            if (!condition)
+            {
+                broken.Add(promise);
+            }
+        }
+
+        /// <summary>Model calls still open, with the moment the session stopped letting their turn run (null: it still does).</summary>
+        readonly Dictionary<ModelCall, DateTimeOffset?> open = [];
+
+        /// <summary>Chunks each stopped turn's stream had when the session finished the turn: none is added after.</summary>
+        readonly Dictionary<(string Session, string Stream), int> sealedStreams = [];
+
+        /// <summary>The session and turn a message was sent for (every message text is unique to one send, or its repeats).</summary>
+        (string Session, string TurnId)? TurnOf(string message) =>
+            sent.FirstOrDefault(s => s.Message == message) is { } of ? (of.SessionId, of.TurnId) : null;
+
+        /// <summary>
+        /// A model call begins only while its turn runs, and the session's other calls have all been stopped: at most
+        /// one call per session is in flight beyond the stop grace.
+        /// </summary>
+        public void ModelCallBegan(ModelCall call)
+        {
+            if (TurnOf(call.Message) is not { } turn)
+            {
+                return;
+            }
+
+            foreach (var (other, stoppedAt) in open)
+            {
+                if (TurnOf(other.Message)?.Session == turn.Session)
+                {
+                    Expect(stoppedAt is not null, $"a model call for {turn.TurnId} of {turn.Session} begins while the call for {TurnOf(other.Message)?.TurnId} still runs unstopped");
+                }
+            }
+
+            Expect(Runs(turn.Session, turn.TurnId), $"a model call for {turn.TurnId} of {turn.Session} begins only while the session runs that turn");
+            open[call] = null;
+            sim.Count("model calls");
+        }
+
+        bool Runs(string session, string turnId) => sim.State(Entity(session))?.Active is { Stop: null } running && running.Turn.TurnId == turnId;
+
+        /// <summary>A call whose turn was stopped is closed within the grace: one read of the session by the model activity.</summary>
+        public void ModelCallEnded(ModelCall call)
+        {
+            if (open.Remove(call, out var stoppedAt) && stoppedAt is { } at)
+            {
+                var late = call.EndedAt!.Value - at;
+                sim.StopLatencies.Add(late);
+                Expect(late <= TurnWatch.StopCheck, $"the model call for '{call.Message}' was closed {late.TotalMilliseconds:0} ms after the session stopped its turn");
+                sim.Count(call.Closed ? "model calls closed by a stop" : "model calls that ended within the grace of a stop");
+            }
+        }
+
         /// <summary>After every step.</summary>
         public void CheckAlways()
         {
+            Check(broken.Count == 0, string.Join("; ", broken));
+            foreach (var call in open.Keys.ToList())
+            {
+                if (open[call] is null && TurnOf(call.Message) is { } turn && !Runs(turn.Session, turn.TurnId))
+                {
+                    open[call] = sim.Now;
+                }
+            }
+
             foreach (var session in SessionNames)
             {
                 var id = Entity(session);
                 var state = sim.State(id);
                 int held = sim.Pending.Count(w => w is SignalWork { Delayed: true } s && s.Target == id);
-                Check(held <= 2, $"delayed signals held for one session stay O(1): {held} for {session}");
+                Check(held <= 3, $"delayed signals held for one session stay O(1) (expiry, stop check, retention): {held} for {session}");
                 if (sim.LastDelivered is CallWork call && call.Target == id && sim.Answers.ContainsKey((call.Caller, call.Incarnation, call.Slot))
                     && sim.Pending.All(w => w.Id != call.Id))
                 {
@@ -241,6 +326,21 @@ public class SimulationTests(ITestOutputHelper output)
                     {
                         Check(turn.Answer == sim.Model.Answer(turn.Message), $"the answer of {turn.TurnId} answers its own message");
                     }
+                    else if (turn.Answer is { } partial)
+                    {
+                        Check(turn.Status is TurnStatus.Cancelled or TurnStatus.Interrupted or TurnStatus.RolledBack && sim.Model.Answer(turn.Message).StartsWith(partial, StringComparison.Ordinal),
+                            $"the partial answer of stopped turn {turn.TurnId} ({turn.Status}) is the start of the answer to its own message");
+                    }
+                }
+
+                // A stopped turn's stream is final once the session has finished the turn: no chunk is appended after.
+                string key = HttpHarness.Key(session);
+                foreach (var stopped in state.Turns.Where(t => t.Status is TurnStatus.Cancelled or TurnStatus.Interrupted or TurnStatus.RolledBack))
+                {
+                    string stream = StreamKeys.Of(stopped.AcceptedAt, stopped.TurnId);
+                    int chunks = sim.Archive.StreamRows.Keys.Count(k => k.Session == key && k.Row.StartsWith(stream, StringComparison.Ordinal));
+                    Check(sealedStreams.TryAdd((key, stream), chunks) || sealedStreams[(key, stream)] >= chunks,
+                        $"no chunk is appended to stopped turn {stopped.TurnId}'s stream after the session finished it");
                 }
 
                 if (state.Active is { } active)
@@ -328,7 +428,9 @@ public class SimulationTests(ITestOutputHelper output)
                 sim.Count($"answered {answer.Key}", answer.Count());
             }
 
-            Check(sim.Pending.Count == 0, "nothing is left to deliver");
+            Check(broken.Count == 0, string.Join("; ", broken));
+            Check(sim.Pending.Count == 0 && sim.ActivitiesRunning == 0 && open.Count == 0, "nothing is left to deliver, no activity and no model call is running");
+            CheckContexts();
             Check(sim.LargestPayload.Bytes <= PayloadBudget.MaxBytes,
                 $"every durable payload stays within {PayloadBudget.MaxBytes} serialized bytes (largest: {sim.LargestPayload.What}, {sim.LargestPayload.Bytes})");
             foreach (var session in SessionNames)
@@ -368,7 +470,8 @@ public class SimulationTests(ITestOutputHelper output)
                 var stored = state is null ? [] : Stored(session, state);
                 Check(state is null || (state.Active is null && state.Pending.Count == 0), $"{session} is not wedged: nothing running or queued at quiescence");
                 Check(stored.All(t => t.AcceptedAt > lastDeleteRequested), $"nothing accepted before the last delete of {session} came back");
-                Check(stored.All(t => t.Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled), $"every turn of {session} finished");
+                Check(stored.All(t => t.Status is not (TurnStatus.Queued or TurnStatus.Running)), $"every turn of {session} finished");
+                CheckStrategies(session, state, stored);
 
                 // A 202 or 200 names the message the session kept under that key: the loser of a race learns 422.
                 foreach (var answered in sent.Where(s => s.SessionId == session && s.Status is 200 or 202 && AfterEveryDelete(s, myDeletes)))
@@ -405,11 +508,91 @@ public class SimulationTests(ITestOutputHelper output)
 
                     var outcome = SessionQueries.FindOutcome(state, accepted.TurnId);
                     var kept = stored.Where(t => t.TurnId == accepted.TurnId).ToList();
-                    Check(kept.Count == 1 || outcome?.Finished?.ErrorCode == ErrorCodes.QueueFull || state.ArchivedIds.Any(k => k.TurnId == accepted.TurnId),
+                    Check(kept.Count == 1 || outcome?.Finished?.ErrorCode is ErrorCodes.QueueFull or ErrorCodes.TurnInProgress || state.ArchivedIds.Any(k => k.TurnId == accepted.TurnId),
                         $"accepted turn {accepted.TurnId} of {session} is stored exactly once (found {kept.Count})");
                 }
             }
         }
+
+        /// <summary>
+        /// What each strategy promises, over the turns the session holds: a rejected message (409) is never stored; a
+        /// message sent with interrupt or rollback cancelled every turn queued before it, and the turn running when it
+        /// came finished stopped (interrupted, rolled back, or cancelled by an earlier stop), never completed or failed.
+        /// </summary>
+        void CheckStrategies(string session, ChatSessionState? state, List<TranscriptTurn> stored)
+        {
+            foreach (var rejected in sent.Where(s => s.SessionId == session && s.Status == 409 && ProblemType(s) == "urn:functionschat:problem:turn-in-progress"
+                && !sent.Any(o => o != s && o.SessionId == session && o.TurnId == s.TurnId && o.Message == s.Message)))
+            {
+                Check(!stored.Any(t => t.TurnId == rejected.TurnId && t.MessageHash == Fingerprint.Of(rejected.Message)), $"turn {rejected.TurnId} of {session}, rejected 409, was never stored");
+                sim.Count("messages rejected 409");
+            }
+
+            if (state is null)
+            {
+                return;
+            }
+
+            foreach (var taker in state.Turns.Where(t => t.QueuedEvent > 0))
+            {
+                var sends = sent.Where(s => s.SessionId == session && s.TurnId == taker.TurnId && Fingerprint.Of(s.Message) == taker.MessageHash).ToList();
+                if (sends.Count != 1 || sends[0].Strategy is not ("interrupt" or "rollback"))
+                {
+                    continue;
+                }
+
+                sim.Count($"turns taken with {sends[0].Strategy}");
+                foreach (var before in state.Turns.Where(t => t.Sequence < taker.Sequence && t.QueuedEvent > 0 && t.FinishedEvent > taker.QueuedEvent))
+                {
+                    Check(before.Status is TurnStatus.Interrupted or TurnStatus.RolledBack or TurnStatus.Cancelled,
+                        $"turn {before.TurnId} of {session}, running when {taker.TurnId} came with {sends[0].Strategy}, finished stopped, not {before.Status}");
+                    Check(before.StartedEvent > 0, $"turn {before.TurnId} of {session}, queued when {taker.TurnId} came with {sends[0].Strategy}, was cancelled then");
+                    sim.Count($"turns stopped by {sends[0].Strategy}");
+                }
+            }
+        }
+
+        /// <summary>
+        /// What the model was shown: before each call's own message, only turns that completed or were interrupted
+        /// after the model had begun (each followed by its answer, partial or whole) — never a failed, cancelled or
+        /// rolled-back one.
+        /// </summary>
+        void CheckContexts()
+        {
+            var finished = new Dictionary<string, TranscriptTurn>();
+            foreach (var session in SessionNames)
+            {
+                if (sim.State(Entity(session)) is { } state)
+                {
+                    foreach (var turn in Stored(session, state))
+                    {
+                        finished.TryAdd(turn.Message, turn);
+                    }
+                }
+            }
+
+            foreach (var call in sim.Model.Streamed)
+            {
+                var prompt = call.Prompt;
+                for (int i = 0; i < prompt.Count - 1; i++)
+                {
+                    if (prompt[i].Role != "user" || !finished.TryGetValue(prompt[i].Text, out var shown))
+                    {
+                        continue;
+                    }
+
+                    Check(SessionQueries.InConversation(shown), $"the model was shown {shown.TurnId}, which ended {shown.Status}");
+                    Check(prompt[i + 1].Role == "assistant" && prompt[i + 1].Text == shown.Answer, $"the model was shown {shown.TurnId} with its answer as it stands");
+                    if (shown.Status == TurnStatus.Interrupted)
+                    {
+                        sim.Count("interrupted turns shown to the model with their partial answer");
+                    }
+                }
+            }
+        }
+
+        static string? ProblemType(Sent s) =>
+            s.Response.IsCompletedSuccessfully && s.Response.Result is Microsoft.AspNetCore.Mvc.ObjectResult { Value: Microsoft.AspNetCore.Mvc.ProblemDetails p } ? p.Type : null;
 
         /// <summary>Sent once every delete of its session had happened: a 204 comes within the call timeout of the request.</summary>
         bool AfterEveryDelete(Sent sent, IEnumerable<(DateTimeOffset Requested, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, DateTimeOffset? Answered)> deletes) =>

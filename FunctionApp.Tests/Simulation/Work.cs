@@ -30,6 +30,7 @@ public enum InstanceStatus
     Running,
     Completed,
     Failed,
+    Terminated,
 }
 
 /// <summary>One orchestration instance: its history of durable actions, in the order its code took them.</summary>

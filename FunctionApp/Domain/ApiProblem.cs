@@ -57,6 +57,22 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     public static ApiProblem TurnCancelled(string turnId) => new(409, Base + "turn-cancelled", "The turn was cancelled.",
         $"Turn '{turnId}' was cancelled before it was answered.");
 
+    /// <summary>A call's turn was stopped before it was answered: cancelled, or taken over by a later message.</summary>
+    public static ApiProblem TurnStopped(string turnId, TurnStatus status) => status switch
+    {
+        TurnStatus.Interrupted => new(409, Base + "turn-interrupted", "The turn was interrupted by a later message.",
+            $"Turn '{turnId}' was stopped by a message sent with the interrupt strategy; its partial answer is in the history and the model sees it."),
+        TurnStatus.RolledBack => new(409, Base + "turn-rolled-back", "The turn was rolled back by a later message.",
+            $"Turn '{turnId}' was stopped by a message sent with the rollback strategy; it stays in the history, and the model no longer sees it."),
+        _ => TurnCancelled(turnId),
+    };
+
+    public static ApiProblem TurnInProgress(string turnId) => new(409, Base + "turn-in-progress", "A turn is already in progress.",
+        $"The message for turn '{turnId}' was sent with the reject strategy while a turn was running or queued; nothing was stored. Send it again later, or with another strategy.");
+
+    public static ApiProblem InvalidMultitaskStrategy(string? value) => new(400, Base + "invalid-multitask-strategy", "The multitask strategy is not valid.",
+        $"'multitask_strategy' must be one of {string.Join(", ", MultitaskStrategies.Names)}; got {Shorten(value) ?? "a value that is not a string"}.");
+
     public static ApiProblem Unauthorized(string detail) => new(401, Base + "unauthorized", "The caller is not authenticated.", detail);
 
     public static ApiProblem InvalidQuery(string name, string reason) => new(400, Base + "invalid-query", $"The query parameter '{name}' is not valid.", reason);
@@ -66,6 +82,7 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     {
         ErrorCodes.TurnExpired => new(504, Base + "turn-expired", "The turn did not finish in time.", Describe(turnId, code, message)),
         ErrorCodes.QueueFull => new(429, Base + "session-busy", "The session has too many turns waiting.", Describe(turnId, code, message)),
+        ErrorCodes.TurnInProgress => TurnInProgress(turnId),
         _ => new(502, Base + "turn-failed", "The model could not answer this turn.", Describe(turnId, code, message)),
     };
 

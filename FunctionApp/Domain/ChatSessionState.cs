@@ -101,6 +101,14 @@ public sealed record ChatSessionState
     [JsonPropertyName("expiryCheckAt")]
     public DateTimeOffset? ExpiryCheckAt { get; init; }
 
+    /// <summary>
+    /// When the session's one stop check (an Expire signal of its own) is due: a turn asked to stop that has not
+    /// reported by then is finished without its partial answer. Null when none is on its way.
+    /// </summary>
+    [JsonPropertyName("stopCheckAt")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? StopCheckAt { get; init; }
+
     /// <summary>When the one pending retention signal is due; null while none is pending.</summary>
     [JsonPropertyName("retentionCheckAt")]
     public DateTimeOffset? RetentionCheckAt { get; init; }
@@ -123,5 +131,5 @@ public sealed record ChatSessionState
 
     /// <summary>Nothing worth storing at all: no words, no tombstone and no signal on its way.</summary>
     [JsonIgnore]
-    public bool IsVoid => IsEmpty && DeletedAt is null && ExpiryCheckAt is null && RetentionCheckAt is null && Refused.Count == 0;
+    public bool IsVoid => IsEmpty && DeletedAt is null && ExpiryCheckAt is null && StopCheckAt is null && RetentionCheckAt is null && Refused.Count == 0;
 }

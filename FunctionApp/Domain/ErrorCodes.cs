@@ -4,6 +4,9 @@ namespace FunctionsChat.Domain;
 public static class ErrorCodes
 {
     public const string QueueFull = "session.queue_full";
+
+    /// <summary>Refused by the <c>reject</c> strategy: a turn was running or queued when the message arrived.</summary>
+    public const string TurnInProgress = "session.turn_in_progress";
     public const string TurnExpired = "turn.expired";
     public const string ActivityFailed = "turn.activity_failed";
 

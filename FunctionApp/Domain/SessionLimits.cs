@@ -29,6 +29,12 @@ public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
     /// </summary>
     public TimeSpan SignalEarlyTolerance { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a turn asked to stop has to report its stopped model call (the activity notices within
+    /// <c>TurnWatch.StopCheck</c>); past it the session finishes the turn without it and starts the next.
+    /// </summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Refused requests the session remembers (ids only), so their callers learn why.</summary>
     public int RefusedWindow { get; init; } = 16;
 

@@ -6,7 +6,7 @@ public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, s
     /// <summary>When the API accepted the turn: where its stream is kept (<see cref="StreamKeys"/>).</summary>
     public DateTimeOffset AcceptedAt { get; init; }
 
-    public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled;
+    public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled or TurnStatus.Interrupted or TurnStatus.RolledBack;
 }
 
 /// <summary>What became of a request; <see cref="Turn"/> is the turn as a client sees it, when the session still holds it.</summary>
@@ -94,8 +94,10 @@ public static class SessionQueries
 
         var failed = new TranscriptTurn(turnId, 0, TurnStatus.Failed, "", refused.MessageHash, default, default)
         {
-            ErrorCode = ErrorCodes.QueueFull,
-            ErrorMessage = "The session's queue was full; nothing was stored. Try again later with the same Idempotency-Key.",
+            ErrorCode = refused.Busy ? ErrorCodes.TurnInProgress : ErrorCodes.QueueFull,
+            ErrorMessage = refused.Busy
+                ? "A turn was running or queued and the message was sent with the reject strategy; nothing was stored."
+                : "The session's queue was full; nothing was stored. Try again later with the same Idempotency-Key.",
         };
         return new(turnId, 0, TurnStatus.Failed, refused.MessageHash, null, failed);
     }
@@ -126,13 +128,29 @@ public static class SessionQueries
         return new(state.DeletedAt >= request.AcceptedAt ? ReceiptStatus.Dropped : ReceiptStatus.Unseen, null);
     }
 
-    /// <summary>The conversation the model is shown: completed turns only, each a user message and its reply.</summary>
+    /// <summary>
+    /// Whether the model is shown a finished turn: a completed one, or one interrupted after the model had begun to
+    /// answer (its partial answer as it stood). Failed, cancelled and rolled-back turns, and an interrupted one the
+    /// model had said nothing of yet, are left out.
+    /// </summary>
+    public static bool InConversation(TranscriptTurn turn) => turn switch
+    {
+        { Status: TurnStatus.Completed, Answer: not null } => true,
+        { Status: TurnStatus.Interrupted, Answer: { } partial } => partial.Length > 0 || turn.AnswerRef is not null,
+        _ => false,
+    };
+
+    /// <summary>Whether the running turn is this incarnation and the session has not asked it to stop: its model call may go on.</summary>
+    public static bool Runs(ChatSessionState? state, string turnId, string? run) =>
+        state?.Active is { Stop: null } active && active.Turn.TurnId == turnId && (run is null || run == RunOf(state, active.Turn.Sequence));
+
+    /// <summary>The conversation the model is shown: the turns <see cref="InConversation"/>, each a user message and its reply.</summary>
     public static IReadOnlyList<ConversationMessage> Conversation(ChatSessionState state)
     {
         var messages = new List<ConversationMessage>(state.Turns.Count * 2);
         foreach (var turn in state.Turns)
         {
-            if (turn is { Status: TurnStatus.Completed, Answer: { } answer })
+            if (InConversation(turn) && turn.Answer is { } answer)
             {
                 messages.Add(new(ConversationMessage.User, turn.Message) { Ref = turn.MessageRef });
                 messages.Add(new(ConversationMessage.Assistant, answer) { Ref = turn.AnswerRef });

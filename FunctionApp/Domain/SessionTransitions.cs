@@ -35,6 +35,19 @@ public static class SessionTransitions
             return new(state, TransitionNote.QueueFull);
         }
 
+        bool inProgress = state.Active is not null || state.Pending.Count > 0;
+        if (request.Strategy == MultitaskStrategy.Reject && inProgress)
+        {
+            return Done(Refuse(state, request, busy: true, limits), now, limits);
+        }
+
+        var before = state;
+        if (request.Strategy is MultitaskStrategy.Interrupt or MultitaskStrategy.Rollback)
+        {
+            // The message takes over: what was queued is cancelled, and the running turn is asked to stop.
+            state = StopRunning(CancelQueued(state, now), request.Strategy == MultitaskStrategy.Interrupt ? TurnStatus.Interrupted : TurnStatus.RolledBack, now, limits);
+        }
+
         var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
         long sequence = state.NextSequence;
         var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now)
@@ -53,16 +66,49 @@ public static class SessionTransitions
         };
         if (state.Pending.Count >= limits.MaxPendingTurns || !StateBudget.HasRoom(taken, limits))
         {
-            // Only the id and fingerprint are kept, so the caller learns why (a rival message under the same key keeps its
-            // own entry); a retry with the same key may be taken once there is room. A state out of room (long ids,
-            // an archive that is behind) asks the archive to catch up.
-            var remembered = state.Refused.Where(r => r.TurnId != request.TurnId || r.MessageHash != request.MessageHash).Append(new ArchivedTurnKey(request.TurnId, request.MessageHash) { AcceptedAt = request.AcceptedAt }).TakeLast(limits.RefusedWindow).ToArray();
-            return Done(new(state with { Refused = remembered }, TransitionNote.QueueFull), now, limits);
+            // A state out of room (long ids, an archive that is behind) asks the archive to catch up; nothing the
+            // message would have stopped is stopped.
+            return Done(Refuse(before, request, busy: false, limits), now, limits);
         }
 
         // Admission has just found room in this very state: the start need not measure it again.
         return Done(StartNextIfIdle(taken, now, limits, roomKnown: true), now, limits);
     }
+
+    /// <summary>
+    /// Refuses a request, remembering only its id and fingerprint so its caller learns why (a rival message under the
+    /// same key keeps its own entry); a retry with the same key is judged afresh.
+    /// </summary>
+    static Transition Refuse(ChatSessionState state, TurnRequest request, bool busy, SessionLimits limits)
+    {
+        var refusal = new ArchivedTurnKey(request.TurnId, request.MessageHash) { AcceptedAt = request.AcceptedAt, Busy = busy };
+        var remembered = state.Refused.Where(r => r.TurnId != request.TurnId || r.MessageHash != request.MessageHash).Append(refusal).TakeLast(limits.RefusedWindow).ToArray();
+        return new(state with { Refused = remembered }, busy ? TransitionNote.Busy : TransitionNote.QueueFull);
+    }
+
+    /// <summary>Every queued turn is cancelled (an event each).</summary>
+    static ChatSessionState CancelQueued(ChatSessionState state, DateTimeOffset now)
+    {
+        if (state.Pending.Count == 0)
+        {
+            return state;
+        }
+
+        foreach (var queued in state.Pending)
+        {
+            state = WithFinished(state with { Pending = state.Pending.Skip(1).ToArray(), Events = state.Events + 1 }, Finished(queued, now, TurnStatus.Cancelled) with { FinishedEvent = state.Events + 1 });
+        }
+
+        return Touch(state, state.SessionId, now);
+    }
+
+    /// <summary>
+    /// Asks the running turn to stop: it stays running until its model call has stopped and reported (the model
+    /// activity watches for this), then finishes as <paramref name="status"/>;     /// turn that cannot report (its orchestration terminated, or waiting out a retry) does not hold the session up: the
+    /// session's stop check finishes it when the stop grace has passed.
+    /// </summary>
+    static ChatSessionState StopRunning(ChatSessionState state, TurnStatus status, DateTimeOffset now, SessionLimits limits) =>
+        state.Active is { Stop: null } active ? state with { Active = active with { Stop = status, StopBy = now + limits.StopGrace } } : state;
 
     public static Transition Complete(ChatSessionState state, TurnCompletion completion, DateTimeOffset now, SessionLimits limits)
     {
@@ -71,9 +117,12 @@ public static class SessionTransitions
             return new(state, TransitionNote.Stale) { Verdict = VerdictOf(state, completion.TurnId, completion.Run) };
         }
 
-        var finished = Finished(turn, completion.CompletedAt, TurnStatus.Completed) with
+        // A turn asked to stop finishes as the stop says, with what its model had said (all of it, if it was done first).
+        var status = state.Active!.Stop ?? (completion.Stopped ? TurnStatus.Cancelled : TurnStatus.Completed);
+        bool saidNothing = completion.Stopped && completion.Answer.Length == 0 && completion.AnswerRef is null;
+        var finished = Finished(turn, completion.CompletedAt, status) with
         {
-            Answer = completion.Answer,
+            Answer = saidNothing ? null : completion.Answer,
             AnswerRef = completion.AnswerRef,
             Attempt = completion.Attempt,
             Model = PayloadBudget.Clip(completion.Model, PayloadBudget.NoteBytes),
@@ -81,7 +130,7 @@ public static class SessionTransitions
             Truncated = completion.Truncated,
             Warning = completion.Warning,
         };
-        return FinishActive(WithSummary(state, completion.SummaryThrough), finished, now, limits) with { Verdict = new(turn.TurnId, TurnStatus.Completed) };
+        return FinishActive(WithSummary(state, completion.SummaryThrough), finished, now, limits) with { Verdict = new(turn.TurnId, status) };
     }
 
     public static Transition Fail(ChatSessionState state, TurnFailure failure, DateTimeOffset now, SessionLimits limits)
@@ -89,6 +138,12 @@ public static class SessionTransitions
         if (RunningTurn(state, failure.TurnId, failure.Run) is not { } turn)
         {
             return new(state, TransitionNote.Stale) { Verdict = VerdictOf(state, failure.TurnId, failure.Run) };
+        }
+
+        if (state.Active!.Stop is { } stop)
+        {
+            // Stopped before the model said anything it could keep.
+            return FinishActive(WithSummary(state, failure.SummaryThrough), Finished(turn, failure.FailedAt, stop), now, limits) with { Verdict = new(turn.TurnId, stop) };
         }
 
         var finished = Finished(turn, failure.FailedAt, TurnStatus.Failed) with
@@ -105,6 +160,15 @@ public static class SessionTransitions
     /// </summary>
     public static Transition Expire(ChatSessionState state, TurnExpiry expiry, DateTimeOffset now, SessionLimits limits)
     {
+        if (expiry.At is not null && expiry.At == state.StopCheckAt)
+        {
+            // The stop check: a turn asked to stop that has not reported within the grace stops without it.
+            state = state with { StopCheckAt = null };
+            return state.Active is { Stop: { } asked, StopBy: { } by } stopping && now >= by - limits.SignalEarlyTolerance
+                ? FinishActive(state, Finished(stopping.Turn, now, asked), now, limits)
+                : Done(new(state, TransitionNote.Rearmed), now, limits);
+        }
+
         if (expiry.At != state.ExpiryCheckAt)
         {
             return new(state, TransitionNote.Stale);
@@ -116,6 +180,12 @@ public static class SessionTransitions
             return Done(new(state, TransitionNote.Rearmed), now, limits);
         }
 
+        if (active.Stop is { } stop)
+        {
+            // Asked to stop and out of time before it reported: it stops without its partial answer.
+            return FinishActive(state, Finished(active.Turn, now, stop), now, limits);
+        }
+
         var finished = Finished(active.Turn, now, TurnStatus.Failed) with
         {
             ErrorCode = ErrorCodes.TurnExpired,
@@ -124,12 +194,17 @@ public static class SessionTransitions
         return FinishActive(state, finished, now, limits);
     }
 
-    /// <summary>Cancels a queued turn (removed from the queue) or the running one (its late result is ignored).</summary>
+    /// <summary>
+    /// Cancels a queued turn (removed from the queue) or asks the running one to stop (it finishes as cancelled once
+    /// its model call has stopped, or when the stop grace passes).
+    /// </summary>
     public static Transition Cancel(ChatSessionState state, TurnCancellation cancellation, DateTimeOffset now, SessionLimits limits)
     {
-        if (state.Active?.Turn is { } running && running.TurnId == cancellation.TurnId)
+        if (state.Active is { } running && running.Turn.TurnId == cancellation.TurnId)
         {
-            return FinishActive(state, Finished(running, now, TurnStatus.Cancelled), now, limits);
+            return running.Stop is null
+                ? Done(new(StopRunning(state, TurnStatus.Cancelled, now, limits), TransitionNote.Applied), now, limits)
+                : new(state, TransitionNote.Duplicate);
         }
 
         if (state.Pending.FirstOrDefault(t => t.TurnId == cancellation.TurnId) is { } queued)
@@ -203,7 +278,7 @@ public static class SessionTransitions
         {
             // The tombstone has outlived any late signal: store nothing (but a pending expiry signal's due time), and
             // let no stored words of a request that raced the delete outlive it.
-            return new(ChatSessionState.Empty with { ExpiryCheckAt = state.ExpiryCheckAt }, TransitionNote.Deleted)
+            return new(ChatSessionState.Empty with { ExpiryCheckAt = state.ExpiryCheckAt, StopCheckAt = state.StopCheckAt }, TransitionNote.Deleted)
             {
                 DeleteArchive = true,
                 Erase = Erasure.Of(state),
@@ -237,6 +312,7 @@ public static class SessionTransitions
             Generation = state.Generation,
             DeletedAt = state.DeletedAt > erasedThrough ? state.DeletedAt : erasedThrough,
             ExpiryCheckAt = state.ExpiryCheckAt,
+            StopCheckAt = state.StopCheckAt,
             RetentionCheckAt = state.RetentionCheckAt,
         };
         var purge = new SessionPurge(
@@ -272,7 +348,7 @@ public static class SessionTransitions
         return idleSince + limits.IdleRetention;
     }
 
-    /// <summary>Arms the session's expiry and retention signals where one is needed and none is on its way: one of each at most.</summary>
+    /// <summary>Arms the session's expiry, stop-check and retention signals where one is needed and none is on its way: one of each at most.</summary>
     static Transition Arm(Transition transition, DateTimeOffset now, SessionLimits limits)
     {
         var state = transition.State;
@@ -284,15 +360,22 @@ public static class SessionTransitions
             state = state with { ExpiryCheckAt = expiry };
         }
 
+        DateTimeOffset? stopCheck = null;
+        if (state.Active is { StopBy: { } by } && state.StopCheckAt is null)
+        {
+            stopCheck = by;
+            state = state with { StopCheckAt = by };
+        }
+
         if (state.RetentionCheckAt is null && RetentionDeadline(state, now, limits) is { } deadline)
         {
             retention = deadline > now ? deadline : now;
             state = state with { RetentionCheckAt = retention };
         }
 
-        return expiry is null && retention is null
+        return expiry is null && retention is null && stopCheck is null
             ? transition
-            : transition with { State = state, ExpiryCheckAt = expiry, RetentionCheckAt = retention };
+            : transition with { State = state, ExpiryCheckAt = expiry, StopCheckAt = stopCheck, RetentionCheckAt = retention };
     }
 
     static Transition Done(Transition transition, DateTimeOffset now, SessionLimits limits)
@@ -319,6 +402,7 @@ public static class SessionTransitions
         Generation = tombstone.Generation + 1,
         DeletedAt = tombstone.DeletedAt,
         ExpiryCheckAt = tombstone.ExpiryCheckAt,
+        StopCheckAt = tombstone.StopCheckAt,
         RetentionCheckAt = tombstone.RetentionCheckAt,
     };
 

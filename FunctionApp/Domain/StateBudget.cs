@@ -52,7 +52,7 @@ public static class StateBudget
 
     /// <summary>The most one remembered refusal takes, with its comma.</summary>
     static readonly int RefusalBytes = 1 + PayloadBudget.Bytes(
-        new ArchivedTurnKey(new string('x', SessionIds.MaxLength), new string('0', Fingerprint.Length)) { AcceptedAt = DateTimeOffset.MaxValue });
+        new ArchivedTurnKey(new string('x', SessionIds.MaxLength), new string('0', Fingerprint.Length)) { AcceptedAt = DateTimeOffset.MaxValue, Busy = true });
 
     /// <summary>
     /// Leaves inline words to their copies until about <paramref name="excess"/> bytes are gone: the oldest finished

@@ -9,6 +9,7 @@ public enum TransitionNote
     Duplicate,
     Conflict,
     QueueFull,
+    Busy,
     Stale,
     NotFound,
     AlreadyFinished,
@@ -124,6 +125,9 @@ public sealed record Transition(ChatSessionState State, TransitionNote Note, Tur
 
     /// <summary>Arm the session's one expiry signal for then (it is not armed yet).</summary>
     public DateTimeOffset? ExpiryCheckAt { get; init; }
+
+    /// <summary>Arm the session's one stop check for then (it is not armed yet).</summary>
+    public DateTimeOffset? StopCheckAt { get; init; }
 
     /// <summary>What the session recorded for the turn a Complete or Fail reported on.</summary>
     public TurnVerdict? Verdict { get; init; }

@@ -10,6 +10,12 @@ public enum TurnStatus
     [JsonStringEnumMemberName("completed")] Completed,
     [JsonStringEnumMemberName("failed")] Failed,
     [JsonStringEnumMemberName("cancelled")] Cancelled,
+
+    /// <summary>Stopped by a message sent with the <c>interrupt</c> strategy: its partial answer stays in the conversation.</summary>
+    [JsonStringEnumMemberName("interrupted")] Interrupted,
+
+    /// <summary>Stopped by a message sent with the <c>rollback</c> strategy: kept in the history, left out of the conversation.</summary>
+    [JsonStringEnumMemberName("rolledBack")] RolledBack,
 }
 
 public sealed record TokenUsage(
@@ -38,6 +44,11 @@ public sealed record TurnRequest(
     [JsonPropertyName("messageRef")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? MessageRef { get; init; }
+
+    /// <summary>What the session does with the message if a turn is running or queued when it arrives.</summary>
+    [JsonPropertyName("strategy")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public MultitaskStrategy Strategy { get; init; }
 
     /// <summary>
     /// A request for <paramref name="text"/>, whose words the API stores under <see cref="MessageRef"/> before it
@@ -81,6 +92,19 @@ public sealed record ActiveTurn(
     [JsonPropertyName("startedEvent")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long StartedEvent { get; init; }
+
+    /// <summary>
+    /// Set once the session has asked the turn to stop: the status it finishes with when its model call has stopped
+    /// and reported (or when the stop grace, <see cref="StopBy"/>, passes first).
+    /// </summary>
+    [JsonPropertyName("stop")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TurnStatus? Stop { get; init; }
+
+    /// <summary>With <see cref="Stop"/>: when the stop grace ends.</summary>
+    [JsonPropertyName("stopBy")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? StopBy { get; init; }
 }
 
 /// <summary>A finished turn: the user's message and, when it completed, the reply.</summary>
@@ -170,6 +194,11 @@ public sealed record TurnCompletion(
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Truncated { get; init; }
+
+    /// <summary>The model call was stopped because the session asked the turn to stop: the answer is what came before.</summary>
+    [JsonPropertyName("stopped")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Stopped { get; init; }
 
     /// <summary>Where the model activity stored the answer whole; <see cref="Answer"/> is empty when it was too long to carry.</summary>
     [JsonPropertyName("answerRef")]
@@ -272,4 +301,9 @@ public sealed record ArchivedTurnKey(
     [JsonPropertyName("a")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? AcceptedAt { get; init; }
+
+    /// <summary>For a refusal: it was refused because a turn was in progress (the <c>reject</c> strategy), not for a full queue.</summary>
+    [JsonPropertyName("b")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Busy { get; init; }
 }

@@ -30,6 +30,16 @@ public sealed class ApiOptions
     [Range(1, 1000)]
     public int MaxPageSize { get; set; } = 100;
 
+    /// <summary>
+    /// What a message does when it arrives while a turn is running or queued, unless its body names a
+    /// <c>multitask_strategy</c>: enqueue (the default), reject, interrupt or rollback.
+    /// </summary>
+    public Domain.MultitaskStrategy MultitaskStrategy { get; set; } = Domain.MultitaskStrategy.Enqueue;
+
+    /// <summary>How long a cancel waits for the running turn's model call to stop and report, before it answers anyway.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:03:40")]
+    public TimeSpan CancelTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Event streams (a turn's, a session's, or a streamed call) one caller may have open on one instance; past it, 429.</summary>
     [Range(1, 10_000)]
     public int MaxStreamsPerCaller { get; set; } = 8;

@@ -76,10 +76,11 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
 
         var cancellation = request.HttpContext.RequestAborted;
         string? message;
+        MultitaskStrategy? strategy;
         ApiProblem? problem;
         try
         {
-            (message, problem) = await ReadMessageAsync(request, options.Value.MaxMessageBytes);
+            (message, strategy, problem) = await ReadMessageAsync(request, options.Value.MaxMessageBytes);
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException or BadHttpRequestException)
         {
@@ -95,6 +96,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         var turn = TurnRequest.For(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow()) with
         {
             TraceParent = ChatTelemetry.CurrentTraceParent(),
+            Strategy = strategy ?? options.Value.MultitaskStrategy,
         };
         System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
 
@@ -173,7 +175,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             case ReceiptStatus.Dropped:
                 return ApiProblem.SessionDeleted(sessionId, turn.TurnId).ToResult(request);
             case ReceiptStatus.Refused:
-                return ApiProblem.TurnFailed(turn.TurnId, ErrorCodes.QueueFull, receipt.Turn?.Finished?.ErrorMessage).ToResult(request);
+                return ApiProblem.TurnFailed(turn.TurnId, receipt.Turn?.Finished?.ErrorCode ?? ErrorCodes.QueueFull, receipt.Turn?.Finished?.ErrorMessage).ToResult(request);
         }
 
         return (call ? receipt.Turn : null) switch
@@ -182,7 +184,7 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
                 new OkObjectResult(new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage) { Truncated = done.Truncated, Warning = done.Warning }),
             { Status: TurnStatus.Failed, Finished: { } failed } =>
                 ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage).ToResult(request),
-            { Status: TurnStatus.Cancelled } => ApiProblem.TurnCancelled(turn.TurnId).ToResult(request),
+            { Status: TurnStatus.Cancelled or TurnStatus.Interrupted or TurnStatus.RolledBack } stopped => ApiProblem.TurnStopped(turn.TurnId, stopped.Status).ToResult(request),
             _ => Accepted(sessionId, turn.TurnId),
         };
     }
@@ -193,12 +195,12 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         return new AcceptedResult(url, new AcceptedView(sessionId, turnId, url));
     }
 
-    static async Task<(string? Message, ApiProblem? Problem)> ReadMessageAsync(HttpRequest request, int maxMessageBytes)
+    static async Task<(string? Message, MultitaskStrategy? Strategy, ApiProblem? Problem)> ReadMessageAsync(HttpRequest request, int maxMessageBytes)
     {
         int maxBody = MessageInput.MaxBodyBytes(maxMessageBytes);
         if (request.ContentLength > maxBody)
         {
-            return (null, ApiProblem.MessageTooLarge(maxMessageBytes));
+            return (null, null, ApiProblem.MessageTooLarge(maxMessageBytes));
         }
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(maxBody + 1);

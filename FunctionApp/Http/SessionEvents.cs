@@ -14,7 +14,7 @@ namespace FunctionsChat.Http;
 /// One order for every window: turn events carry the numbers the session gave them (<see cref="SessionEventLog"/>),
 /// and each chunk of an answer the number of the newest event its writer had seen, so a chunk goes after that event
 /// and before the next. A turn event that happens while an answer streams waits until the answer's stream has moved
-/// past it (its next chunk, within <see cref="Turns.TurnStreamWriter.EventsRefresh"/> of a flush) or ended.
+/// past it (its next chunk, within <see cref="Turns.TurnWatch.StopCheck"/> of a flush) or ended.
 /// </para>
 /// <para>
 /// Every event's id names the reader's place (<c>life.event[.attempt.chunk]</c>); given the last one seen, the events go

@@ -102,9 +102,13 @@ public sealed class TurnEvents(ITurnStreams streams, TimeProvider clock)
     {
         { Status: TurnStatus.Completed, Finished: { } done } => Event("completed", new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage) { Truncated = done.Truncated, Warning = done.Warning }, id),
         { Status: TurnStatus.Failed, Finished: { } failed } => Problem(ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage), sessionId, turn.TurnId, id),
-        { Status: TurnStatus.Cancelled } => Event("cancelled", new { turnId = turn.TurnId }, id),
+        { Status: TurnStatus.Cancelled or TurnStatus.Interrupted or TurnStatus.RolledBack } stopped =>
+            Event(StoppedEvent(stopped.Status), new StoppedView(turn.TurnId, stopped.Finished?.Answer, stopped.Finished is { } f && SessionQueries.InConversation(f)), id),
         _ => null,
     };
+
+    /// <summary>The event a stopped turn ends with: <c>cancelled</c>, <c>interrupted</c> or <c>rolledBack</c>, as its status is named.</summary>
+    static string StoppedEvent(TurnStatus status) => JsonSerializer.Serialize(status).Trim('"');
 
     /// <summary>A problem event: the RFC 9457 body the same failure gets as an HTTP answer.</summary>
     static SseItem<string> Problem(ApiProblem problem, string sessionId, string turnId, string id) => Event("failed", new

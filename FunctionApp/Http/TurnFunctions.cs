@@ -7,11 +7,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FunctionsChat.Http;
 
 /// <summary>A turn's status (attach to it later), and cancelling it.</summary>
-public sealed class TurnFunctions(CallerResolver callers, ITranscriptArchive archive)
+public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArchive archive, TurnWaiter waiter, IOptions<ApiOptions> options, ILogger<TurnFunctions> logger)
 {
     [Function(nameof(GetTurn))]
     public Task<IActionResult> GetTurn(
@@ -56,10 +58,48 @@ public sealed class TurnFunctions(CallerResolver callers, ITranscriptArchive arc
             return ApiProblem.TurnAlreadyFinished(turnId, turn.Status).ToResult(request);
         }
 
-        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Cancel), new TurnCancellation(turnId), request.HttpContext.RequestAborted);
+        var cancellation = request.HttpContext.RequestAborted;
+        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Cancel), new TurnCancellation(turnId), cancellation);
+        if (turn.Status == TurnStatus.Running)
+        {
+            // The session finishes a running turn once its model call has stopped and reported what it had said (or
+            // when the stop grace passes); then its orchestration is terminated, so none of it goes on: a retry it was
+            // waiting to make, or an orchestration that never reported.
+            try
+            {
+                var state = await waiter.UntilAsync(
+                    c => SessionStore.ReadAsync(client, sessionKey!, c),
+                    s => s is null || SessionQueries.FindTurn(s, turnId) is not { IsFinished: false },
+                    options.Value.CancelTimeout,
+                    cancellation);
+                await TerminateAsync(client, SessionIds.TurnInstanceId(sessionKey!, turnId, SessionQueries.RunOf(state ?? ChatSessionState.Empty, turn.Sequence)), cancellation);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                return new EmptyResult();
+            }
+        }
+
         string url = ChatRoutes.TurnUrl(sessionId, turnId);
         return new AcceptedResult(url, new AcceptedView(sessionId, turnId, url));
     }
+
+    /// <summary>Terminates a turn's orchestration; one that has already finished cannot be, and is left as it is.</summary>
+    async Task TerminateAsync(DurableTaskClient client, string instanceId, CancellationToken cancellation)
+    {
+        try
+        {
+            await client.TerminateInstanceAsync(instanceId, cancellation);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The host refuses to terminate an instance that is not running (it has reported and finished).
+            NotTerminated(logger, instanceId, exception.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "Turn orchestration {InstanceId} was not terminated: {Reason}")]
+    static partial void NotTerminated(ILogger logger, string instanceId, string reason);
 
     Task<(TurnView? Turn, string? SessionKey, ApiProblem? Problem)> FindAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId) =>
         TurnLookup.FindAsync(request, client, callers, archive, sessionId, turnId);

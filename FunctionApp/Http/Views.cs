@@ -34,6 +34,10 @@ public sealed record MessageView(
     [property: JsonPropertyName("at")] DateTimeOffset At,
     [property: JsonPropertyName("status")] TurnStatus Status)
 {
+    /// <summary>Whether the model is shown this message in later turns (completed and interrupted turns; as budget allows).</summary>
+    [JsonPropertyName("shownToModel")]
+    public bool ShownToModel { get; init; }
+
     /// <summary>An answer the model cut at its output limit.</summary>
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -63,7 +67,13 @@ public sealed record ActiveView(
     [property: JsonPropertyName("sequence")] long Sequence,
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
-    [property: JsonPropertyName("expiresAt")] DateTimeOffset ExpiresAt);
+    [property: JsonPropertyName("expiresAt")] DateTimeOffset ExpiresAt)
+{
+    /// <summary>Set while the turn is being stopped: the status it will finish with.</summary>
+    [JsonPropertyName("stopping")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TurnStatus? Stopping { get; init; }
+}
 
 public sealed record HistoryView(
     [property: JsonPropertyName("sessionId")] string SessionId,
@@ -91,15 +101,16 @@ public sealed record HistoryView(
         var messages = new List<MessageView>(page.Count * 2);
         foreach (var turn in page)
         {
-            messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status));
+            bool shown = SessionQueries.InConversation(turn);
+            messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status) { ShownToModel = shown });
             if (turn.Answer is { } answer)
             {
-                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status) { Truncated = turn.Truncated, Warning = turn.Warning });
+                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status) { ShownToModel = shown, Truncated = turn.Truncated, Warning = turn.Warning });
             }
         }
 
         var pending = state.Pending.Select((t, i) => new PendingView(t.TurnId, t.Sequence, i + 1, t.Message, t.AcceptedAt)).ToArray();
-        var active = state.Active is { } a ? new ActiveView(a.Turn.TurnId, a.Turn.Sequence, a.Turn.Message, a.StartedAt, a.ExpiresAt) : null;
+        var active = state.Active is { } a ? new ActiveView(a.Turn.TurnId, a.Turn.Sequence, a.Turn.Message, a.StartedAt, a.ExpiresAt) { Stopping = a.Stop } : null;
         return new(sessionId, messages, pending, active, state.CreatedAt, state.LastActivityAt)
         {
             Before = before,
@@ -107,6 +118,12 @@ public sealed record HistoryView(
         };
     }
 }
+
+/// <summary>How a stopped turn ends: what its model had said (its partial answer), and whether later turns see it.</summary>
+public sealed record StoppedView(
+    [property: JsonPropertyName("turnId")] string TurnId,
+    [property: JsonPropertyName("answer")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Answer,
+    [property: JsonPropertyName("shownToModel")] bool ShownToModel);
 
 public sealed record TurnErrorView(
     [property: JsonPropertyName("code")] string? Code,

@@ -79,7 +79,7 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
 
                     for (int i = page.Count - 1; i >= 0 && !full && page[i].Sequence > floor; i--)
                     {
-                        if (page[i] is not { Status: TurnStatus.Completed, Answer: { } answer } turn)
+                        if (page[i] is not { Answer: { } answer } turn || !SessionQueries.InConversation(turn))
                         {
                             continue;
                         }

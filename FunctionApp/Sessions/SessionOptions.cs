@@ -34,8 +34,16 @@ public sealed class SessionOptions
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
     public TimeSpan IdleRetention { get; set; } = SessionLimits.Default.IdleRetention;
 
+    /// <summary>
+    /// How long a stopped turn (cancel, interrupt, rollback) has to report its stopped model call before the session
+    /// finishes it anyway and goes on.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StopGrace { get; set; } = SessionLimits.Default.StopGrace;
+
     public SessionLimits Limits => new(MaxPendingTurns, TurnTimeout)
     {
+        StopGrace = StopGrace,
         MaxWorkingTurns = MaxWorkingTurns,
         MaxWorkingBytes = MaxWorkingBytes,
         IdleRetention = IdleRetention,

@@ -52,6 +52,9 @@ public static partial class SessionStep
                 telemetry.QueueLength(transition.State.Pending.Count);
                 telemetry.TurnFailed(ErrorCodes.QueueFull);
                 break;
+            case (nameof(ChatSession.Enqueue), TransitionNote.Busy):
+                telemetry.TurnFailed(ErrorCodes.TurnInProgress);
+                break;
             case (nameof(ChatSession.Complete), TransitionNote.Applied):
                 telemetry.TurnCompleted();
                 break;
@@ -88,6 +91,12 @@ public static partial class SessionStep
                 nameof(ChatSession.Expire),
                 new TurnExpiry(transition.State.Active?.Turn.TurnId ?? "") { At = expiresAt },
                 new SignalEntityOptions { SignalTime = expiresAt });
+        }
+
+        if (transition.StopCheckAt is { } stopBy)
+        {
+            // If a turn asked to stop never reports its stopped model call, this signal finishes it after the grace.
+            context.SignalEntity(context.Id, nameof(ChatSession.Expire), new TurnExpiry(transition.State.Active?.Turn.TurnId ?? "") { At = stopBy }, new SignalEntityOptions { SignalTime = stopBy });
         }
 
         if (transition.Archive is { } archive)

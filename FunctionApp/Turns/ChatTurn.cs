@@ -48,6 +48,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
             {
                 Run = turn.Run,
                 Truncated = reply.FinishReason == ModelReply.CutShort,
+                Stopped = reply.Stopped,
                 AnswerRef = reply.TextRef,
                 Attempt = reply.Attempt,
                 SummaryThrough = request.SummaryThrough,

@@ -28,6 +28,13 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         span?.SetTag("gen_ai.provider.name", ProviderName(llm.Provider));
         span?.SetTag("gen_ai.request.model", requestModel);
         var watch = Stopwatch.StartNew();
+        await using var session = WatchOf(client, request);
+        if (session is not null && !await session.BeginAsync(cancellation))
+        {
+            // The session stopped the turn (or gave it up) before its model call began: none begins.
+            span?.SetTag("chat.stopped", true);
+            return new ModelReply("", requestModel, new TokenUsage(0, 0), null) { Stopped = true };
+        }
 
         IReadOnlyList<ChatMessage> prompt;
         ChatResponse response;
@@ -50,9 +57,18 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
                 span?.SetTag("gen_ai.input.messages", JsonSerializer.Serialize(prompt.Select(m => new { role = m.Role.Value, content = m.Text })));
             }
 
-            var writer = request.SessionKey is { } key ? new TurnStreamWriter(streams, clock, key, StreamKeys.Of(request.AcceptedAt, request.TurnId), SessionEventsOf(client, key)) : null;
-            response = await StreamAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, writer, cancellation);
+            var writer = request.SessionKey is { } key ? new TurnStreamWriter(streams, clock, key, StreamKeys.Of(request.AcceptedAt, request.TurnId), session is null ? null : () => session.Events) : null;
+            var streamed = await StreamAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, writer, session?.Stopped ?? CancellationToken.None, cancellation);
             span?.SetTag("chat.stream.chunks", writer?.Chunks);
+            if (streamed is not { } whole)
+            {
+                // Stopped by the session: the answer is what this attempt had streamed, every chunk of it appended.
+                span?.SetTag("chat.stopped", true);
+                telemetry.ModelCall(watch.Elapsed, requestModel, null, 0, 0, null);
+                return await StoreAsync(request, new ModelReply(writer?.Text ?? "", requestModel, new TokenUsage(0, 0), null) { Attempt = writer?.Attempt, Stopped = true }, cancellation);
+            }
+
+            response = whole;
             if (response.FinishReason == ChatFinishReason.ContentFilter)
             {
                 // Azure's output filter answers 200 with the answer withheld: a refusal, not an (empty) answer.
@@ -86,25 +102,42 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         return reply;
     }
 
-    /// <summary>How the stream's writer learns the session's newest event: from its committed state.</summary>
-    static Func<CancellationToken, Task<long>>? SessionEventsOf(DurableTaskClient? client, string sessionKey) =>
-        client is null ? null : async cancellation => (await SessionStore.ReadAsync(client, sessionKey, cancellation))?.Events ?? 0;
+    /// <summary>The session's committed state, read while the model speaks (<see cref="TurnWatch"/>); none without a client.</summary>
+    TurnWatch? WatchOf(DurableTaskClient? client, ReplyRequest request) =>
+        client is null || request.SessionKey is not { } key
+            ? null
+            : new TurnWatch(cancellation => SessionStore.ReadAsync(client, key, cancellation), clock, request.TurnId, request.Run);
 
     /// <summary>
     /// Asks the model with streaming on, appending the answer to the turn's stream as it comes (batched by the
-    /// writer), and returns the whole response. A failure leaves this attempt's stream unfinished; a retried attempt
-    /// writes a stream of its own.
+    /// writer), and returns the whole response; null when <paramref name="stop"/> fired first: the model request is
+    /// closed there and then (its enumeration cancelled, and left at the next piece at the latest), and what came
+    /// before is appended as the attempt's last chunk. A failure leaves this attempt's stream unfinished; a retried
+    /// attempt writes a stream of its own.
     /// </summary>
-    async Task<ChatResponse> StreamAsync(IReadOnlyList<ChatMessage> prompt, ChatOptions chatOptions, TurnStreamWriter? writer, CancellationToken cancellation)
+    async Task<ChatResponse?> StreamAsync(IReadOnlyList<ChatMessage> prompt, ChatOptions chatOptions, TurnStreamWriter? writer, CancellationToken stop, CancellationToken cancellation)
     {
         var updates = new List<ChatResponseUpdate>();
-        await foreach (var update in chat.GetStreamingResponseAsync(prompt, chatOptions, cancellation))
+        using var model = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stop);
+        try
         {
-            updates.Add(update);
-            if (writer is not null)
+            await foreach (var update in chat.GetStreamingResponseAsync(prompt, chatOptions, model.Token))
             {
-                await writer.AddAsync(update.Text, cancellation);
+                updates.Add(update);
+                if (writer is not null)
+                {
+                    await writer.AddAsync(update.Text, cancellation);
+                }
+
+                if (stop.IsCancellationRequested)
+                {
+                    break;
+                }
             }
+        }
+        catch (Exception) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            // The request was closed because the session stopped the turn, not because it failed.
         }
 
         if (writer is not null)
@@ -112,7 +145,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
             await writer.CompleteAsync(cancellation);
         }
 
-        return updates.ToChatResponse();
+        return stop.IsCancellationRequested ? null : updates.ToChatResponse();
     }
 
     /// <summary>
@@ -121,7 +154,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
     /// </summary>
     async Task<ModelReply> StoreAsync(ReplyRequest request, ModelReply reply, CancellationToken cancellation)
     {
-        if (request.SessionKey is not { } key)
+        if (request.SessionKey is not { } key || (reply.Stopped && reply.Text.Length == 0))
         {
             return reply;
         }

@@ -86,7 +86,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
             var page = await archive.ReadBeforeAsync(key, Math.Min(start + ContextAssembler.PageSize, leftOutThrough + 1), ContextAssembler.PageSize, cancellation);
             foreach (var turn in page.Where(t => t.Sequence >= start))
             {
-                if (turn is not { Status: TurnStatus.Completed, Answer: not null })
+                if (turn.Answer is null || !SessionQueries.InConversation(turn))
                 {
                     through = turn.Sequence;
                     continue;

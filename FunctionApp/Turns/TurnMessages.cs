@@ -78,6 +78,7 @@ public sealed record ReplyRequest(
         Generation = turn.Generation,
         MessageRef = turn.MessageRef,
         AcceptedAt = turn.AcceptedAt,
+        Run = turn.Run,
     };
 
     [JsonPropertyName("traceParent")]
@@ -106,6 +107,11 @@ public sealed record ReplyRequest(
     /// <summary>When the API accepted the turn: the answer is stored under a key of the same moment.</summary>
     [JsonPropertyName("acceptedAt")]
     public DateTimeOffset AcceptedAt { get; init; }
+
+    /// <summary>The turn incarnation asking: the model call goes on only while the session runs this one.</summary>
+    [JsonPropertyName("run")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Run { get; init; }
 }
 
 /// <summary>The model activity's output.</summary>
@@ -127,6 +133,11 @@ public sealed record ModelReply(
     [JsonPropertyName("textRef")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? TextRef { get; init; }
+
+    /// <summary>The session stopped the turn: <see cref="Text"/> is what the model had said by then.</summary>
+    [JsonPropertyName("stopped")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Stopped { get; init; }
 }
 
 /// <summary>The turn orchestration's output: the session's verdict on the turn (null status: the session no longer has it).</summary>

@@ -7,14 +7,13 @@ namespace FunctionsChat.Turns;
 /// <summary>
 /// One attempt's writer of a turn's stream: text is batched and appended as a chunk every <see cref="FlushInterval"/>
 /// or <see cref="FlushChars"/> characters, whichever comes first, and once more, marked last, when the model is done.
-/// Each chunk carries the number of the session's newest event its writer had seen (read at most every
-/// <see cref="EventsRefresh"/>), which places it among the session's events for every window alike (<c>SessionEvents</c>).
+/// Each chunk carries the number of the session's newest event its writer had seen (<see cref="TurnWatch.Events"/>,
+/// read every <see cref="TurnWatch.StopCheck"/>), which places it among the session's events for every window alike
+/// (<c>SessionEvents</c>).
 /// </summary>
-public sealed class TurnStreamWriter(ITurnStreams streams, TimeProvider clock, string sessionKey, string stream, Func<CancellationToken, Task<long>>? sessionEvents = null)
+public sealed class TurnStreamWriter(ITurnStreams streams, TimeProvider clock, string sessionKey, string stream, Func<long>? sessionEvents = null)
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
-
-    public static readonly TimeSpan EventsRefresh = TimeSpan.FromMilliseconds(250);
 
     public const int FlushChars = 1_000;
 
@@ -24,8 +23,6 @@ public sealed class TurnStreamWriter(ITurnStreams streams, TimeProvider clock, s
     readonly StringBuilder pending = new();
     readonly StringBuilder written = new();
     DateTimeOffset lastFlush = clock.GetUtcNow();
-    DateTimeOffset? eventsReadAt;
-    long events;
     int seq;
 
     /// <summary>This attempt's name: when it began.</summary>
@@ -59,7 +56,7 @@ public sealed class TurnStreamWriter(ITurnStreams streams, TimeProvider clock, s
         string text = pending.ToString();
         pending.Clear();
         lastFlush = clock.GetUtcNow();
-        await RefreshEventsAsync(cancellation);
+        long events = sessionEvents?.Invoke() ?? 0;
         int at = 0;
         do
         {
@@ -74,28 +71,5 @@ public sealed class TurnStreamWriter(ITurnStreams streams, TimeProvider clock, s
             at += length;
         }
         while (at < text.Length);
-    }
-
-    /// <summary>
-    /// Learns the session's newest event, unless it was read within <see cref="EventsRefresh"/>. An older number only
-    /// holds a window's later events back a little longer, so a failed read keeps the last one and the answer goes on.
-    /// </summary>
-    async Task RefreshEventsAsync(CancellationToken cancellation)
-    {
-        var now = clock.GetUtcNow();
-        if (sessionEvents is null || now - eventsReadAt < EventsRefresh)
-        {
-            return;
-        }
-
-        try
-        {
-            events = Math.Max(events, await sessionEvents(cancellation));
-            eventsReadAt = now;
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            eventsReadAt = now;
-        }
     }
 }
