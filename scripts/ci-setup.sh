@@ -11,3 +11,6 @@ bash scripts/bicep-check.sh
 
 # Archive tests run against Azurite (npm), started by the tests themselves on loopback.
 bash scripts/install-azurite.sh >/dev/null
+
+# The page's browser tests drive Debian's chromium through Playwright for .NET.
+bash scripts/install-chromium.sh >/dev/null

@@ -117,6 +117,14 @@ public sealed class LiveChatHost : IAsyncDisposable
             });
         var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "live");
         client.SetupGet(c => c.Entities).Returns(entities.Object);
+        client.Setup(c => c.TerminateInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns<string, CancellationToken>((id, c) =>
+            {
+                lock (gate)
+                {
+                    return Sim.Client.TerminateInstanceAsync(id, c);
+                }
+            });
         return client.Object;
     }
 
@@ -147,7 +155,9 @@ public sealed class LiveChatHost : IAsyncDisposable
         stopping = true;
         runtime.Join();
         Http.Dispose();
-        await app.StopAsync();
+        // Streams a client left open (a browser's event stream) are cut rather than waited for.
+        using var shutdown = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await app.StopAsync(shutdown.Token);
         await app.DisposeAsync();
     }
 }

@@ -11,6 +11,9 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults, TimeProvi
 {
     public int Calls { get; private set; }
 
+    /// <summary>Another model whose answers this one gives (streamed as its own are); faults still apply.</summary>
+    public IChatClient? Answerer { get; set; }
+
     /// <summary>The longest wait before a streamed answer's first piece (each call waits a random part of it); none by default.</summary>
     public TimeSpan FirstPieceLatency { get; set; }
 
@@ -53,6 +56,11 @@ public sealed class SimulatedModel(Random random, Func<Faults> faults, TimeProvi
         if (roll < f.ModelTransientFailure + f.ModelPermanentFailure)
         {
             throw new FunctionsChat.Llm.ModelCallException(new ModelFailure(ModelFailure.BadRequest, "The simulated model refused."), null);
+        }
+
+        if (Answerer is not null)
+        {
+            return Answerer.GetResponseAsync(messages, options, cancellationToken);
         }
 
         string last = messages.Last(m => m.Role == ChatRole.User).Text;

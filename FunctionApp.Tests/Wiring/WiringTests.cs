@@ -156,8 +156,12 @@ public class WiringTests
         var triggers = AppFunctions.Http().Select(f => (f.Function.Name, f.Trigger)).ToList();
         var served = triggers.Where(t => !t.Name.StartsWith("MethodNotAllowed", StringComparison.Ordinal))
             .Select(t => (t.Trigger!.Route, Method: Assert.Single(t.Trigger.Methods!), t.Trigger.AuthLevel))
-            .OrderBy(r => r.Route).ThenBy(r => r.Method)
+            .OrderBy(r => r.Route, StringComparer.Ordinal).ThenBy(r => r.Method)
             .ToList();
+
+        // The page (the site's root and its files) holds no data: anyone may load it, and it asks the API with a key.
+        Assert.Equal([("app/{file}", "get", AuthorizationLevel.Anonymous), ("{page:maxlength(0)?}", "get", AuthorizationLevel.Anonymous)], served.Where(s => !s.Route!.StartsWith("Chat", StringComparison.Ordinal)).ToList());
+        served = served.Where(s => s.Route!.StartsWith("Chat", StringComparison.Ordinal)).ToList();
 
         Assert.Equal(
             [

@@ -67,6 +67,9 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
         _ => TurnCancelled(turnId),
     };
 
+    public static ApiProblem AssetNotFound(string name) => new(404, Base + "not-found", "There is no such page.",
+        $"The page has no file '{Shorten(name)}'.");
+
     public static ApiProblem TurnInProgress(string turnId) => new(409, Base + "turn-in-progress", "A turn is already in progress.",
         $"The message for turn '{turnId}' was sent with the reject strategy while a turn was running or queued; nothing was stored. Send it again later, or with another strategy.");
 

@@ -7,7 +7,7 @@ namespace FunctionsChat.Http;
 
 /// <summary>
 /// Server-sent events as an HTTP response: written with <see cref="SseFormatter"/>, which flushes after every event,
-/// with response buffering off so each event leaves at once. A reader that goes away ends the writing.
+/// with response buffering off so each event leaves at once, and the headers sent before the first. A reader that goes away ends the writing.
 /// </summary>
 public sealed class SseResult(Func<CancellationToken, IAsyncEnumerable<SseItem<string>>> events, IDisposable? lease = null) : IActionResult
 {
@@ -21,6 +21,10 @@ public sealed class SseResult(Func<CancellationToken, IAsyncEnumerable<SseItem<s
         var aborted = context.HttpContext.RequestAborted;
         try
         {
+            // The headers leave now: a reader learns the stream is open before its first event (a browser's fetch
+            // resolves only then), even on a session with nothing to tell yet.
+            await response.StartAsync(aborted);
+            await response.Body.FlushAsync(aborted);
             await SseFormatter.WriteAsync(events(aborted), response.Body, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
