@@ -93,6 +93,19 @@ param durableAlwaysReadyInstances int = 1
 @minLength(1)
 param sessionIdleRetention string = '00:00:00'
 
+@description('Durable backend: azureStorage (the default: the task hub in the app\'s storage account) or scheduler (the Durable Task Scheduler, managed).')
+@allowed(['azureStorage', 'scheduler'])
+param durableBackend string = 'azureStorage'
+
+@description('With durableBackend=scheduler: Consumption (pay per action) or Dedicated (capacity units).')
+@allowed(['Consumption', 'Dedicated'])
+param schedulerSku string = 'Consumption'
+
+@description('With schedulerSku=Dedicated: capacity units, 1 to 3.')
+@minValue(1)
+@maxValue(3)
+param schedulerCapacity int = 1
+
 @description('Client id of an existing Microsoft Entra app registration; when given, built-in authentication is on and each user gets their own sessions.')
 param authClientId string = ''
 
@@ -144,6 +157,21 @@ module openAi 'app/openai.bicep' = if (createOpenAi) {
   }
 }
 
+var useScheduler = durableBackend == 'scheduler'
+
+module scheduler 'app/scheduler.bicep' = if (useScheduler) {
+  name: 'scheduler'
+  params: {
+    location: location
+    tags: tags
+    name: 'dts-chat-${token}'
+    taskHubName: 'FunctionsChat'
+    principalId: identity.properties.principalId
+    sku: schedulerSku
+    capacity: schedulerCapacity
+  }
+}
+
 module api 'app/api.bicep' = {
   name: 'api'
   params: {
@@ -166,6 +194,7 @@ module api 'app/api.bicep' = {
     durableAlwaysReadyInstances: durableAlwaysReadyInstances
     dotnetVersion: dotnetVersion
     sessionIdleRetention: sessionIdleRetention
+    schedulerEndpoint: useScheduler ? scheduler!.outputs.endpoint : ''
     authClientId: authClientId
     authTenantId: authTenantId
   }
@@ -191,3 +220,4 @@ output OPENAI_ENDPOINT string = createOpenAi ? openAi!.outputs.endpoint : existi
 output IDENTITY_CLIENT_ID string = identity.properties.clientId
 output IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
 output AUTH_MODE string = api.outputs.authMode
+output DURABLE_TASK_SCHEDULER_ENDPOINT string = useScheduler ? scheduler!.outputs.endpoint : ''

@@ -39,6 +39,21 @@ for step in build lint; do
   (( step_status == 0 )) || status=1
   echo "bicep $step infra/main.bicep: $([[ $step_status == 0 ]] && echo clean || echo 'FAILED')"
 done
+# The template once with each Durable backend: its parameters as a deployment gives them, compiled and linted.
+for params in infra/check/*.bicepparam; do
+  param_status=0
+  for step in build-params lint; do
+    args=("$step" "$params")
+    [[ "$step" == build-params ]] && args+=(--stdout)
+    if ! output="$("$bicep" "${args[@]}" 2>&1 >/dev/null)" || [[ -n "$output" ]]; then
+      [[ -n "$output" ]] && echo "$output" >&2
+      param_status=1
+    fi
+  done
+  (( param_status == 0 )) || status=1
+  echo "bicep build-params and lint $params: $([[ $param_status == 0 ]] && echo clean || echo 'FAILED')"
+done
+
 # No secret may reach an app setting: no key lookups, account keys or SAS tokens anywhere in the templates.
 if grep -rnE 'listKeys\(|AccountKey=|SharedAccessSignature|sig=' infra/; then
   echo "infra/ must not read or hold keys, connection strings with secrets or SAS tokens" >&2

@@ -20,6 +20,9 @@ param durableAlwaysReadyInstances int
 param dotnetVersion string
 param sessionIdleRetention string
 
+@description('The Durable Task Scheduler\'s endpoint when it is the Durable backend; empty for Azure Storage.')
+param schedulerEndpoint string
+
 @description('Service name in azure.yaml; azd deploys to the resource that carries it in the azd-service-name tag.')
 param serviceName string = 'api'
 
@@ -86,7 +89,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: [
+      appSettings: concat([
         { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
@@ -102,7 +105,13 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Llm__ManagedIdentityClientId', value: identityClientId }
         { name: 'Auth__Mode', value: authMode }
         { name: 'Session__IdleRetention', value: sessionIdleRetention }
-      ]
+      ], empty(schedulerEndpoint) ? [] : [
+        // The Durable Task Scheduler instead of the storage account's task hub: host.json's storage provider is
+        // overridden by these settings (AzureFunctionsJobHost__ paths), and the connection is the app's identity.
+        { name: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING', value: 'Endpoint=${schedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}' }
+        { name: 'AzureFunctionsJobHost__extensions__durableTask__storageProvider__type', value: 'azureManaged' }
+        { name: 'AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName', value: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING' }
+      ])
     }
   }
 }
