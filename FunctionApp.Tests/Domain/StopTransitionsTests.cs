@@ -62,7 +62,7 @@ public class StopTransitionsTests
         Assert.Equal(running.Events, refused.State.Events);
         var receipt = SessionQueries.ReceiptOf(refused.State, With("t9", MultitaskStrategy.Reject));
         Assert.Equal((ReceiptStatus.Refused, ErrorCodes.TurnInProgress), (receipt.Status, receipt.Turn?.Finished?.ErrorCode));
-        Assert.Equal(TransitionNote.QueueFull, again.Note);
+        Assert.Equal(TransitionNote.Busy, again.Note);
         Assert.Equal(TransitionNote.Busy, SessionTransitions.Enqueue(queuedOnly, With("t9", MultitaskStrategy.Reject), T0, Limits).Note);
         // With nothing running or waiting, a rejecting message runs like any other.
         Assert.Equal("t9", idle.Start?.TurnId);
@@ -131,5 +131,20 @@ public class StopTransitionsTests
 
         Assert.Equal("t3", taken.Start?.TurnId);
         Assert.Equal([("t2", TurnStatus.Cancelled)], taken.State.Turns.Select(t => (t.TurnId, t.Status)));
+    }
+
+    [Fact]
+    public void A_stop_check_armed_for_an_earlier_stop_does_not_finish_a_later_one()
+    {
+        // t1 is stopped and reports at once; t2 starts and is stopped a moment later, while t1's stop check is on its way.
+        var first = SessionTransitions.Cancel(Enqueued("t1", "t2"), new TurnCancellation("t1"), T0, Limits);
+        var reported = SessionTransitions.Complete(first.State, Stopped("t1", ""), T0.AddMilliseconds(300), Limits).State;
+        var second = SessionTransitions.Cancel(reported, new TurnCancellation("t2"), T0.AddMilliseconds(500), Limits).State;
+
+        var check = SessionTransitions.Expire(second, new TurnExpiry("t1") { At = first.StopCheckAt }, T0 + Limits.StopGrace, Limits);
+
+        Assert.Equal(TransitionNote.Rearmed, check.Note);
+        Assert.Equal("t2", check.State.Active?.Turn.TurnId);
+        Assert.Equal(T0.AddMilliseconds(500) + Limits.StopGrace, check.StopCheckAt);
     }
 }

@@ -125,16 +125,40 @@ public class ReadFunctionsTests
     [InlineData("t3")]
     public async Task CancelTurn_of_a_running_or_queued_turn_signals_Cancel_and_answers_202(string turnId)
     {
-        var http = new HttpHarness { State = HttpHarness.BusySession() };
+        var state = HttpHarness.BusySession();
+        var http = new HttpHarness { State = state };
+        string run = SessionQueries.RunOf(state, state.Active!.Turn.Sequence);
+        // The session takes the cancel; the running turn's activity stops and reports what its model had said.
+        http.AfterRead = reads =>
+        {
+            if (reads == 2)
+            {
+                var stopping = SessionTransitions.Cancel(state, new TurnCancellation(turnId), HttpHarness.Start, SessionLimits.Default).State;
+                http.State = turnId == "t2"
+                    ? SessionTransitions.Complete(stopping, new TurnCompletion("t2", "Once", "gpt-test", new TokenUsage(1, 1), HttpHarness.Start) { Run = run, Stopped = true }, HttpHarness.Start, SessionLimits.Default).State
+                    : stopping;
+            }
+        };
 
         var result = await http.Turns.CancelTurn(HttpHarness.Request("DELETE", $"/Chat/session123/turns/{turnId}"), http.Client.Object, "session123", turnId);
 
         Assert.Equal($"/Chat/session123/turns/{turnId}", Assert.IsType<AcceptedResult>(result).Location);
         Assert.Equal([(Session, "Cancel", (object?)new TurnCancellation(turnId))], http.Signals);
-        // A running turn's orchestration is terminated by its known instance id once the cancel is answered; a queued
-        // turn has none.
-        var state = HttpHarness.BusySession();
-        Assert.Equal(turnId == "t2" ? [SessionIds.TurnInstanceId(HttpHarness.Key(), "t2", SessionQueries.RunOf(state, state.Active!.Turn.Sequence))] : [], http.Terminated);
+        // A running turn's orchestration is terminated by its known instance id once the session has finished the turn;
+        // a queued turn has none.
+        Assert.Equal(turnId == "t2" ? [SessionIds.TurnInstanceId(HttpHarness.Key(), "t2", run)] : [], http.Terminated);
+    }
+
+    [Fact]
+    public async Task CancelTurn_does_not_terminate_a_turn_the_session_has_not_finished_within_the_wait()
+    {
+        // Terminated before it reports, the turn would lose what its model had said: the session's stop check ends it.
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+
+        var result = await http.Turns.CancelTurn(HttpHarness.Request("DELETE", "/Chat/session123/turns/t2"), http.Client.Object, "session123", "t2");
+
+        Assert.IsType<AcceptedResult>(result);
+        Assert.Empty(http.Terminated);
     }
 
     [Fact]

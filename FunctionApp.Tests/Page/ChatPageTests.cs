@@ -9,6 +9,7 @@ namespace FunctionsChat.Tests.Page;
 /// The chat page in a real browser, served with the HTTP functions by Kestrel over the simulation running in real time,
 /// answered by the offline model streaming a piece at a time. Screenshots go to TestResults/page.
 /// </summary>
+[Collection(LiveHosts.Name)]
 public class ChatPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     static readonly LocatorAssertionsToHaveTextOptions Patience = new() { Timeout = 20_000 };

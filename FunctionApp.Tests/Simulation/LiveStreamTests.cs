@@ -7,6 +7,7 @@ using System.Text.Json;
 namespace FunctionsChat.Tests.Simulation;
 
 /// <summary>Server-sent events over a real Kestrel server hosting the HTTP functions, read with a real SSE parser.</summary>
+[Collection(LiveHosts.Name)]
 public class LiveStreamTests
 {
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -147,4 +148,11 @@ public class LiveStreamTests
         Assert.Equal("urn:functionschat:problem:turn-failed", problem.GetProperty("type").GetString());
         Assert.Equal("t1", problem.GetProperty("turnId").GetString());
     }
+}
+
+/// <summary>Tests that run the simulation in real time behind Kestrel: one class at a time, so they share the machine only with the rest.</summary>
+[CollectionDefinition(Name)]
+public sealed class LiveHosts
+{
+    public const string Name = "live hosts";
 }

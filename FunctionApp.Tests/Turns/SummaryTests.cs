@@ -67,7 +67,7 @@ public class SummaryTests
         long through = 0;
         for (int turn = 0; turn < 10; turn++)
         {
-            var outcome = await activity.Run(Request(300, through), CancellationToken.None);
+            var outcome = await activity.Run(Request(300, through), null, CancellationToken.None);
             outcomes.Add(outcome);
             if (!outcome.Written)
             {
@@ -101,7 +101,7 @@ public class SummaryTests
         var (chat, sent) = Summariser();
         var llm = new LlmOptions { SystemPrompt = "Be brief.", ContextTokenBudget = 60_000 };
 
-        var outcome = await Activity(chat, archive, llm).Run(Request(61), CancellationToken.None);
+        var outcome = await Activity(chat, archive, llm).Run(Request(61), null, CancellationToken.None);
 
         Assert.True(outcome.Written);
         Assert.Equal(1, TurnsIn(sent[0]).First());
@@ -161,7 +161,7 @@ public class SummaryTests
         var (chat, sent) = Summariser();
         var llm = Llm();
 
-        var outcome = await Activity(chat, archive, llm).Run(Request(400, summaryThrough: 200), CancellationToken.None);
+        var outcome = await Activity(chat, archive, llm).Run(Request(400, summaryThrough: 200), null, CancellationToken.None);
 
         Assert.Contains($"{SummarizeConversation.SoFar}\nwhat happened in turns 1 to 200", sent[0][^1].Text);
         Assert.Equal(Enumerable.Range(201, (int)outcome.Through - 200).Select(i => (long)i), sent.SelectMany(TurnsIn));
@@ -178,7 +178,7 @@ public class SummaryTests
         var (_, report) = await new ContextAssembler(Fitter, archive, Options.Create(llm)).AssembleAsync("Be brief.", Request(300), 100_000, CancellationToken.None);
         archive.Summaries[Key] = new ConversationSummary(report.LeftOutThrough - 3, "older", At);
 
-        var outcome = await Activity(chat, archive, llm).Run(Request(300, summaryThrough: report.LeftOutThrough - 3), CancellationToken.None);
+        var outcome = await Activity(chat, archive, llm).Run(Request(300, summaryThrough: report.LeftOutThrough - 3), null, CancellationToken.None);
 
         Assert.Equal(new SummaryOutcome(report.LeftOutThrough - 3, false), outcome);
         Assert.Empty(sent);

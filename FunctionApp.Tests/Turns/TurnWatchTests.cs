@@ -125,4 +125,28 @@ public class TurnWatchTests
         Assert.False(await time.Run(() => other.BeginAsync(default)));
         Assert.False(await time.Run(() => cancelled.BeginAsync(default)));
     }
+
+    [Fact]
+    public async Task A_read_cancelled_by_the_transport_is_no_news_and_the_watch_goes_on_and_disposes_quietly()
+    {
+        // The Durable client turns a gRPC call cancelled by the other side into an OperationCanceledException.
+        var time = new SimulatedTime(HttpHarness.Start);
+        var state = Running();
+        int reads = 0;
+        var watch = new TurnWatch(_ => ++reads == 2 ? throw new OperationCanceledException("the call was cancelled") : Task.FromResult<ChatSessionState?>(state), time, "t1", RunOfT1(state));
+        var stopped = watch.Stopped;
+
+        await time.Run(async () =>
+        {
+            Assert.True(await watch.BeginAsync(default));
+            time.AdvanceTo(HttpHarness.Start.AddMilliseconds(600));
+            state = SessionTransitions.Cancel(state, new TurnCancellation("t1"), HttpHarness.Start, Limits).State;
+            time.AdvanceTo(HttpHarness.Start.AddMilliseconds(750));
+            await watch.DisposeAsync();
+            return 0;
+        });
+
+        Assert.True(stopped.IsCancellationRequested);
+        Assert.Equal(4, reads);
+    }
 }

@@ -28,11 +28,11 @@ public static class SessionTransitions
             return new(state, knownHash == request.MessageHash ? TransitionNote.Duplicate : TransitionNote.Conflict);
         }
 
-        if (state.Refused.Any(r => r.TurnId == request.TurnId && r.MessageHash == request.MessageHash && r.AcceptedAt >= request.AcceptedAt))
+        if (state.Refused.FirstOrDefault(r => r.TurnId == request.TurnId && r.MessageHash == request.MessageHash && r.AcceptedAt >= request.AcceptedAt) is { } refusal)
         {
-            // A copy of a request already refused (redelivered, or late behind a retry): its sender was told 429, so it
-            // stays refused. A retry accepted later is a new request and is judged afresh.
-            return new(state, TransitionNote.QueueFull);
+            // A copy of a request already refused (redelivered, or late behind a retry): its sender was told 429 (or
+            // 409), so it stays refused. A retry accepted later is a new request and is judged afresh.
+            return new(state, refusal.Busy ? TransitionNote.Busy : TransitionNote.QueueFull);
         }
 
         bool inProgress = state.Active is not null || state.Pending.Count > 0;
@@ -164,7 +164,8 @@ public static class SessionTransitions
         {
             // The stop check: a turn asked to stop that has not reported within the grace stops without it.
             state = state with { StopCheckAt = null };
-            return state.Active is { Stop: { } asked, StopBy: { } by } stopping && now >= by - limits.SignalEarlyTolerance
+            // Armed for an earlier stop (a turn that reported in time), it arms itself again for this one's grace.
+            return state.Active is { Stop: { } asked, StopBy: { } by } stopping && expiry.At >= by && now >= by - limits.SignalEarlyTolerance
                 ? FinishActive(state, Finished(stopping.Turn, now, asked), now, limits)
                 : Done(new(state, TransitionNote.Rearmed), now, limits);
         }

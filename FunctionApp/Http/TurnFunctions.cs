@@ -72,7 +72,12 @@ public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArc
                     s => s is null || SessionQueries.FindTurn(s, turnId) is not { IsFinished: false },
                     options.Value.CancelTimeout,
                     cancellation);
-                await TerminateAsync(client, SessionIds.TurnInstanceId(sessionKey!, turnId, SessionQueries.RunOf(state ?? ChatSessionState.Empty, turn.Sequence)), cancellation);
+                // Only once the session has finished this very turn (the same life: same sequence): terminating it
+                // sooner would lose the report of what its model had said.
+                if (state is not null && SessionQueries.FindTurn(state, turnId) is { IsFinished: true } finished && finished.Sequence == turn.Sequence)
+                {
+                    await TerminateAsync(client, SessionIds.TurnInstanceId(sessionKey!, turnId, SessionQueries.RunOf(state, turn.Sequence)), cancellation);
+                }
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {

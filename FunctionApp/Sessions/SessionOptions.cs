@@ -38,7 +38,7 @@ public sealed class SessionOptions
     /// How long a stopped turn (cancel, interrupt, rollback) has to report its stopped model call before the session
     /// finishes it anyway and goes on.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
     public TimeSpan StopGrace { get; set; } = SessionLimits.Default.StopGrace;
 
     public SessionLimits Limits => new(MaxPendingTurns, TurnTimeout)

@@ -28,7 +28,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         span?.SetTag("gen_ai.provider.name", ProviderName(llm.Provider));
         span?.SetTag("gen_ai.request.model", requestModel);
         var watch = Stopwatch.StartNew();
-        await using var session = WatchOf(client, request);
+        await using var session = TurnWatch.For(client, request, clock);
         if (session is not null && !await session.BeginAsync(cancellation))
         {
             // The session stopped the turn (or gave it up) before its model call began: none begins.
@@ -101,12 +101,6 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         telemetry.ModelCall(watch.Elapsed, requestModel, reply.Model, usage.InputTokens, usage.OutputTokens, null);
         return reply;
     }
-
-    /// <summary>The session's committed state, read while the model speaks (<see cref="TurnWatch"/>); none without a client.</summary>
-    TurnWatch? WatchOf(DurableTaskClient? client, ReplyRequest request) =>
-        client is null || request.SessionKey is not { } key
-            ? null
-            : new TurnWatch(cancellation => SessionStore.ReadAsync(client, key, cancellation), clock, request.TurnId, request.Run);
 
     /// <summary>
     /// Asks the model with streaming on, appending the answer to the turn's stream as it comes (batched by the

@@ -6,6 +6,7 @@ using FunctionsChat.Domain;
 using FunctionsChat.Llm;
 using FunctionsChat.Telemetry;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -33,7 +34,27 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
     public const string SoFar = "Summary so far:";
 
     [Function(nameof(SummarizeConversation))]
-    public async Task<SummaryOutcome> Run([ActivityTrigger] ReplyRequest request, CancellationToken cancellation)
+    public async Task<SummaryOutcome> Run([ActivityTrigger] ReplyRequest request, [DurableClient] DurableTaskClient? client, CancellationToken cancellation)
+    {
+        // The summary's model call is watched like the answer's: a turn the session stops stops here too.
+        await using var watch = TurnWatch.For(client, request, clock);
+        if (watch is not null && !await watch.BeginAsync(cancellation))
+        {
+            return new(request.SummaryThrough, false);
+        }
+
+        using var model = CancellationTokenSource.CreateLinkedTokenSource(cancellation, watch?.Stopped ?? CancellationToken.None);
+        try
+        {
+            return await SummarizeAsync(request, model.Token);
+        }
+        catch (Exception) when (watch?.Stopped.IsCancellationRequested == true && !cancellation.IsCancellationRequested)
+        {
+            return new(request.SummaryThrough, false);
+        }
+    }
+
+    async Task<SummaryOutcome> SummarizeAsync(ReplyRequest request, CancellationToken cancellation)
     {
         var llm = options.Value;
         if (!llm.Summaries || request.SessionKey is not { } key || request.ArchivedThrough == 0)

@@ -51,6 +51,12 @@ public sealed class TurnWatch(Func<CancellationToken, Task<ChatSessionState?>> r
         }
     }
 
+    /// <summary>The watch of a model activity's turn, over the session's committed state; none without a client or session.</summary>
+    public static TurnWatch? For(Microsoft.DurableTask.Client.DurableTaskClient? client, ReplyRequest request, TimeProvider clock) =>
+        client is null || request.SessionKey is not { } key
+            ? null
+            : new TurnWatch(cancellation => Http.SessionStore.ReadAsync(client, key, cancellation), clock, request.TurnId, request.Run);
+
     async Task CheckAsync(CancellationToken cancellation)
     {
         ChatSessionState? state;
@@ -58,8 +64,9 @@ public sealed class TurnWatch(Func<CancellationToken, Task<ChatSessionState?>> r
         {
             state = await read(cancellation);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception) when (!cancellation.IsCancellationRequested)
         {
+            // A failed read (a cancelled gRPC call included, when it was not this watch that cancelled it) is no news.
             return;
         }
 
@@ -76,7 +83,8 @@ public sealed class TurnWatch(Func<CancellationToken, Task<ChatSessionState?>> r
         done.Cancel();
         if (loop is not null)
         {
-            await loop;
+            // The loop ends on its own cancellation and never throws past it: the answer's outcome is never replaced.
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
 
         stopped.Dispose();
