@@ -266,7 +266,7 @@ public class SimulationTests(ITestOutputHelper output)
             sim.Count("model calls");
         }
 
-        bool Runs(string session, string turnId) => sim.State(Entity(session))?.Active is { Stop: null } running && running.Turn.TurnId == turnId;
+        bool Runs(string session, string turnId) => SessionQueries.Runs(sim.State(Entity(session)), turnId, run: null);
 
         /// <summary>A call whose turn was stopped is closed within the grace: one read of the session by the model activity.</summary>
         public void ModelCallEnded(ModelCall call)

@@ -45,7 +45,7 @@ public static class SessionTransitions
         if (request.Strategy is MultitaskStrategy.Interrupt or MultitaskStrategy.Rollback)
         {
             // The message takes over: what was queued is cancelled, and the running turn is asked to stop.
-            state = StopRunning(CancelQueued(state, now), request.Strategy == MultitaskStrategy.Interrupt ? TurnStatus.Interrupted : TurnStatus.RolledBack, now, limits);
+            state = StopRunning(CancelAllQueued(state, now), request.Strategy == MultitaskStrategy.Interrupt ? TurnStatus.Interrupted : TurnStatus.RolledBack, now, limits);
         }
 
         var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
@@ -87,20 +87,14 @@ public static class SessionTransitions
     }
 
     /// <summary>Every queued turn is cancelled (an event each).</summary>
-    static ChatSessionState CancelQueued(ChatSessionState state, DateTimeOffset now)
-    {
-        if (state.Pending.Count == 0)
-        {
-            return state;
-        }
+    static ChatSessionState CancelAllQueued(ChatSessionState state, DateTimeOffset now) =>
+        state.Pending.Aggregate(state, (s, queued) => CancelQueued(s, queued, now));
 
-        foreach (var queued in state.Pending)
-        {
-            state = WithFinished(state with { Pending = state.Pending.Skip(1).ToArray(), Events = state.Events + 1 }, Finished(queued, now, TurnStatus.Cancelled) with { FinishedEvent = state.Events + 1 });
-        }
-
-        return Touch(state, state.SessionId, now);
-    }
+    /// <summary>One queued turn leaves the queue, cancelled: the session's next event.</summary>
+    static ChatSessionState CancelQueued(ChatSessionState state, QueuedTurn queued, DateTimeOffset now) =>
+        WithFinished(
+            Touch(state, state.SessionId, now) with { Pending = state.Pending.Where(t => t.TurnId != queued.TurnId).ToArray(), Events = state.Events + 1 },
+            Finished(queued, now, TurnStatus.Cancelled) with { FinishedEvent = state.Events + 1 });
 
     /// <summary>
     /// Asks the running turn to stop: it stays running until its model call has stopped and reported (the model
@@ -210,9 +204,7 @@ public static class SessionTransitions
 
         if (state.Pending.FirstOrDefault(t => t.TurnId == cancellation.TurnId) is { } queued)
         {
-            var remaining = state.Pending.Where(t => t.TurnId != cancellation.TurnId).ToArray();
-            var next = WithFinished(Touch(state, state.SessionId, now) with { Pending = remaining, Events = state.Events + 1 }, Finished(queued, now, TurnStatus.Cancelled) with { FinishedEvent = state.Events + 1 });
-            return Done(new(next, TransitionNote.Applied), now, limits);
+            return Done(new(CancelQueued(state, queued, now), TransitionNote.Applied), now, limits);
         }
 
         var known = SessionQueries.FindTurn(state, cancellation.TurnId);
