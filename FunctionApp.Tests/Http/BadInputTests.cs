@@ -12,6 +12,7 @@ public class BadInputTests
     {
         Assert.Empty(http.Signals);
         Assert.Same(before, http.State);
+        Assert.Empty(http.Archive.Texts);
     }
 
     [Theory]
@@ -71,6 +72,9 @@ public class BadInputTests
     [InlineData("{\"message\":null}", "missing-message")]
     [InlineData("\"just a string\"", "missing-message")]
     [InlineData("{\"message\":\"  \\n\\t \"}", "empty-message")]
+    [InlineData("{\"message\":\"hi\",\"multitask_strategy\":\"sometimes\"}", "invalid-multitask-strategy")]
+    [InlineData("{\"message\":\"hi\",\"multitask_strategy\":\"Interrupt\"}", "invalid-multitask-strategy")]
+    [InlineData("{\"message\":\"hi\",\"multitask_strategy\":3}", "invalid-multitask-strategy")]
     public async Task A_body_without_a_usable_message_is_400(string body, string type)
     {
         var before = http.State;
