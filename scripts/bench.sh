@@ -4,5 +4,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-export FunctionsChatUseSurface="${FunctionsChatUseSurface:-true}"
 dotnet run -c Release --project bench/FunctionsChat.Benchmarks -- --filter '*' --exporters github "$@"

@@ -28,7 +28,6 @@ if [[ ! -f local.settings.json ]]; then
   echo "Created local.settings.json from local.settings.sample.json"
 fi
 
-export FunctionsChatUseSurface=false
 dotnet build FunctionApp/FunctionApp.csproj
 cd FunctionApp
 exec func start --port 7071

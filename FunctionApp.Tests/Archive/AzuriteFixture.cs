@@ -2,13 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Azure.Data.Tables;
-using FunctionsChat.Tests.Surface;
 
 namespace FunctionsChat.Tests.Archive;
 
 /// <summary>
-/// Azurite's table service from npm, installed if missing, started on 127.0.0.1 with a free port and a temporary
-/// folder, and stopped when the tests are done.
+/// Azurite from npm (blob, queue and table services), installed if missing, started on 127.0.0.1 with free ports and a
+/// temporary folder, and stopped when the tests are done.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
@@ -27,10 +26,16 @@ public sealed class AzuriteFixture : IAsyncLifetime
         string script = Path.Combine(RepositoryFiles.Root.FullName, "scripts", "install-azurite.sh");
         string bin = (await Run("bash", script)).Trim().Split('\n')[^1];
         folder = Directory.CreateTempSubdirectory("azurite-").FullName;
-        int port = FreePort();
+        int blob = FreePort(), queue = FreePort(), table = FreePort();
         azurite = Process.Start(new ProcessStartInfo(bin)
         {
-            ArgumentList = { "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", folder, "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" },
+            ArgumentList =
+            {
+                "--blobHost", "127.0.0.1", "--blobPort", Port(blob),
+                "--queueHost", "127.0.0.1", "--queuePort", Port(queue),
+                "--tableHost", "127.0.0.1", "--tablePort", Port(table),
+                "--location", folder, "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl",
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -41,18 +46,24 @@ public sealed class AzuriteFixture : IAsyncLifetime
         azurite.BeginErrorReadLine();
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await Accepts(port))
+        foreach (int port in new[] { blob, queue, table })
         {
-            if (azurite.HasExited || DateTime.UtcNow > deadline)
+            while (!await Accepts(port))
             {
-                throw new InvalidOperationException($"Azurite did not listen on 127.0.0.1:{port}.");
-            }
+                if (azurite.HasExited || DateTime.UtcNow > deadline)
+                {
+                    throw new InvalidOperationException($"Azurite did not listen on 127.0.0.1:{port}.");
+                }
 
-            await Task.Delay(100);
+                await Task.Delay(100);
+            }
         }
 
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevelopmentKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + DevelopmentKey
+            + $";BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
     }
+
+    static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public Task DisposeAsync()
     {

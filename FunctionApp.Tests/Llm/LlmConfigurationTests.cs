@@ -42,7 +42,7 @@ public class LlmConfigurationTests
     [Fact]
     public void Every_setting_the_app_reads_is_in_the_sample_settings()
     {
-        var sample = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Surface.RepositoryFiles.Root.FullName, "local.settings.sample.json")));
+        var sample = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryFiles.Root.FullName, "local.settings.sample.json")));
         var names = sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet();
 
         var expected = new[] { typeof(LlmOptions), typeof(FunctionsChat.Sessions.SessionOptions), typeof(FunctionsChat.Http.ApiOptions), typeof(FunctionsChat.Archive.ArchiveOptions), typeof(FunctionsChat.Auth.AuthOptions), typeof(FunctionsChat.Telemetry.TelemetryOptions) }

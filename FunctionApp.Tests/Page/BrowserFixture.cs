@@ -1,4 +1,3 @@
-using FunctionsChat.Tests.Surface;
 using Microsoft.Playwright;
 
 namespace FunctionsChat.Tests.Page;

@@ -230,7 +230,7 @@ public sealed partial class DurableSimulation
                     return Read<T>(result.Json);
                 }
 
-                if (options?.Retry?.Handler is { } handler && await handler(new RetryContext(Context, attempt, result.Failure, TimeSpan.Zero, CancellationToken.None)))
+                if (options?.Retry?.Handler is { } handler && await handler(new Microsoft.DurableTask.RetryContext(Context, attempt, result.Failure, TimeSpan.Zero, CancellationToken.None)))
                 {
                     continue;
                 }

@@ -1,30 +1,20 @@
-using System.Reflection;
 using FunctionsChat.Archive;
 using FunctionsChat.Auth;
 using FunctionsChat.Http;
+using FunctionsChat.Tests.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.Abstractions;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Entities;
 using Microsoft.DurableTask.Entities;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Moq;
 
 namespace FunctionsChat.Tests.Simulation;
 
 /// <summary>
-/// The app's HTTP functions served by a real Kestrel server on 127.0.0.1 over a simulation that runs in real time: every
-/// function with an HTTP trigger is mapped at its route and methods, its arguments bound as the host binds them (the
-/// request, the Durable client, route values), and the <see cref="IActionResult"/> it returns executed against the
-/// request as the isolated worker's ASP.NET Core integration does. The runtime steps on its own thread, its clock
-/// following the wall's; requests reach it through one lock. This is not the Functions host; it is the app's own code
-/// over HTTP.
+/// The app's HTTP functions (<see cref="HttpFunctionsOnKestrel"/>) over a simulation that runs in real time. The runtime
+/// steps on its own thread, its clock following the wall's; requests reach it through one lock.
 /// </summary>
 public sealed class LiveChatHost : IAsyncDisposable
 {
@@ -52,10 +42,7 @@ public sealed class LiveChatHost : IAsyncDisposable
     {
         var sim = new DurableSimulation(seed: 1, faults: Faults.None, start: DateTimeOffset.UtcNow);
         configure?.Invoke(sim);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddMvcCore();
+        var builder = HttpFunctionsOnKestrel.Builder();
         builder.Services
             .AddSingleton(TimeProvider.System)
             .AddSingleton(Options.Create(sim.Api))
@@ -68,29 +55,12 @@ public sealed class LiveChatHost : IAsyncDisposable
             .AddSingleton<CallerResolver>();
         var app = builder.Build();
         var host = new LiveChatHost(sim, app);
-        var client = host.LockedClient();
-        foreach (var (method, _, trigger) in FunctionsChat.Tests.Wiring.AppFunctions.Http())
-        {
-            app.MapMethods("/" + trigger.Route, trigger.Methods!.Select(m => m.ToUpperInvariant()), (HttpContext context) => host.InvokeAsync(context, method, client));
-        }
+        HttpFunctionsOnKestrel.MapFunctions(app, host.LockedClient());
 
         await app.StartAsync();
         host.Http.BaseAddress = new Uri(app.Urls.Single());
         host.runtime.Start();
         return host;
-    }
-
-    async Task InvokeAsync(HttpContext context, MethodInfo method, DurableTaskClient client)
-    {
-        object?[] arguments = method.GetParameters().Select(object? (p) =>
-            p.ParameterType == typeof(HttpRequest) ? context.Request
-            : p.ParameterType == typeof(DurableTaskClient) ? client
-            : p.ParameterType == typeof(string) ? context.Request.RouteValues[p.Name!]?.ToString()
-            : throw new InvalidOperationException($"{method.Name} takes {p.ParameterType}")).ToArray();
-        object? target = method.IsStatic ? null : ActivatorUtilities.CreateInstance(context.RequestServices, method.DeclaringType!);
-        object? returned = method.Invoke(target, arguments);
-        var result = returned is Task<IActionResult> pending ? await pending : (IActionResult)returned!;
-        await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
     }
 
     /// <summary>The simulation's Durable client, one request at a time against the runtime's thread.</summary>
