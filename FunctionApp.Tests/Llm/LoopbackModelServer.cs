@@ -41,6 +41,7 @@ public sealed class LoopbackModelServer : IAsyncDisposable
                 context.Request.QueryString.Value ?? "",
                 context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
                 body.RootElement.Clone()));
+            context.Items["body"] = body.RootElement.Clone();
             context.Items["stream"] = body.RootElement.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
             await server.Respond(context);
         });

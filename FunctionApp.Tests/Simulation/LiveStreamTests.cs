@@ -1,8 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
-using System.Text;
 using System.Text.Json;
+using static FunctionsChat.Tests.Hosting.ChatRequests;
 
 namespace FunctionsChat.Tests.Simulation;
 
@@ -10,56 +9,6 @@ namespace FunctionsChat.Tests.Simulation;
 [Collection(LiveHosts.Name)]
 public class LiveStreamTests
 {
-    static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
-    static HttpRequestMessage Post(string path, string message, string turnId, bool streamed = false)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(JsonSerializer.Serialize(new { message }), Encoding.UTF8, "application/json") };
-        request.Headers.Add("Idempotency-Key", turnId);
-        if (streamed)
-        {
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        }
-
-        return request;
-    }
-
-    /// <summary>Reads events until <paramref name="enough"/> says so (or the stream ends); the connection is then dropped.</summary>
-    static async Task<List<SseItem<string>>> ReadEvents(HttpClient http, HttpRequestMessage request, Func<List<SseItem<string>>, bool>? enough = null)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        var events = new List<SseItem<string>>();
-        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-        await foreach (var item in SseParser.Create(body).EnumerateAsync(timeout.Token))
-        {
-            events.Add(item);
-            if (enough?.Invoke(events) == true)
-            {
-                break;
-            }
-        }
-
-        return events;
-    }
-
-    static HttpRequestMessage Get(string path, string? lastEventId = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (lastEventId is not null)
-        {
-            request.Headers.Add("Last-Event-ID", lastEventId);
-        }
-
-        return request;
-    }
-
-    static string Field(SseItem<string> item, string name) => JsonDocument.Parse(item.Data).RootElement.GetProperty(name).ToString();
-
-    static string Deltas(IEnumerable<SseItem<string>> events) => string.Concat(events.Where(e => e.EventType == "delta").Select(e => Field(e, "text")));
-
     [Fact]
     public async Task A_streamed_call_answers_with_its_turns_events_and_the_deltas_join_to_the_answer()
     {
