@@ -1,0 +1,168 @@
+using System.Net;
+using System.Text.Json;
+using FunctionsChat.Domain;
+using FunctionsChat.Sessions;
+using FunctionsChat.Tests.Llm;
+using static FunctionsChat.Tests.Hosting.ChatRequests;
+
+namespace FunctionsChat.Tests.Runtime;
+
+/// <summary>
+/// A session's life over HTTP on the real Durable runtime: archive and paging, delete, listing, resumable streams,
+/// worst-case text and retention.
+/// </summary>
+[Collection(DurableRuntimeCollection.Name)]
+public class RuntimeSessionTests(DurableRuntimeFixture runtime)
+{
+    static readonly TimeSpan Patient = TimeSpan.FromSeconds(30);
+
+    static async Task<List<string>> AllMessages(DurableRuntimeHost host, string session)
+    {
+        var pages = new List<List<string>>();
+        string? next = $"/Chat/{session}/getHistory";
+        while (next is not null)
+        {
+            var page = await Expect(HttpStatusCode.OK, await host.Http.GetAsync(next));
+            pages.Insert(0, page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()!).ToList());
+            next = page.GetProperty("previousPage").ValueKind == JsonValueKind.String ? page.GetProperty("previousPage").GetString() : null;
+        }
+
+        return pages.SelectMany(p => p).ToList();
+    }
+
+    [Fact]
+    public async Task Forty_turns_are_archived_out_of_the_session_and_paged_back_exactly()
+    {
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, "answer");
+        await using var host = await runtime.StartAsync(("Session:MaxWorkingTurns", "4"));
+
+        for (int i = 1; i <= 40; i++)
+        {
+            await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-archive/message", $"m{i}", $"t{i}")));
+        }
+
+        var state = await Until(
+            async () => (await host.Client.Entities.GetEntityAsync<ChatSessionState>(SessionEntityIds.For(SessionKeys.For(FunctionsChat.Auth.CallerResolver.AnonymousCaller, "rt-archive"))))?.State,
+            s => s is { Turns.Count: <= 4 },
+            Patient,
+            "archiving down to the working set");
+
+        Assert.Equal(Enumerable.Range(1, 40).SelectMany(i => new[] { $"m{i}", "answer" }), await AllMessages(host, "rt-archive"));
+        Assert.True(state!.ArchivedThrough >= 36, $"archived through {state.ArchivedThrough}");
+    }
+
+    [Fact]
+    public async Task A_session_deleted_with_turns_queued_is_gone_and_nothing_of_it_comes_back()
+    {
+        var closed = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var probe = new ModelProbe();
+        runtime.Model.Respond = probe.Around(c => LoopbackModelServer.Endless(c, closed));
+        await using var host = await runtime.StartAsync();
+
+        foreach (int i in new[] { 1, 2, 3 })
+        {
+            await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/rt-delete/message/send", $"m{i}", $"t{i}")));
+        }
+
+        await Until(() => Task.FromResult(probe.MostAtOnce), n => n == 1, Patient, "the first turn's model call");
+        var deleted = await host.Http.DeleteAsync("/Chat/rt-delete");
+        Assert.True(deleted.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.Accepted, deleted.StatusCode.ToString());
+
+        await closed.Task.WaitAsync(Patient);
+        await Until(async () => (await host.Http.GetAsync("/Chat/rt-delete/getHistory")).StatusCode, s => s == HttpStatusCode.NotFound, Patient, "the session going");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync("/Chat/rt-delete/getHistory")).StatusCode);
+        foreach (int i in new[] { 1, 2, 3 })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync($"/Chat/rt-delete/turns/t{i}")).StatusCode);
+        }
+
+        Assert.Single(probe.Calls);
+    }
+
+    [Fact]
+    public async Task Listing_pages_through_the_callers_sessions()
+    {
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, "hi");
+        await using var host = await runtime.StartAsync();
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-list-a/message", "one", "t1")));
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-list-b/message", "one", "t1")));
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-list-b/message", "two", "t2")));
+
+        var page = await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat?pageSize=1")),
+            p => p.GetProperty("sessions").GetArrayLength() == 1,
+            Patient,
+            "a first page of sessions");
+        var sessions = page.GetProperty("sessions").EnumerateArray().ToList();
+        string token = page.GetProperty("continuationToken").GetString()!;
+        var second = await Expect(HttpStatusCode.OK, await host.Http.GetAsync($"/Chat?pageSize=1&continuationToken={Uri.EscapeDataString(token)}"));
+        sessions.AddRange(second.GetProperty("sessions").EnumerateArray());
+
+        Assert.Equal(
+            [("rt-list-a", 1), ("rt-list-b", 2)],
+            sessions.Select(s => (s.GetProperty("id").GetString(), s.GetProperty("messageCount").GetInt32())).Order());
+    }
+
+    [Fact]
+    public async Task A_turns_stream_and_the_sessions_events_resume_exactly_after_Last_Event_ID()
+    {
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, "A durable answer in two halves.");
+        await using var host = await runtime.StartAsync();
+
+        // A window on the session opens first: it follows what happens from then on.
+        static bool BothDone(List<System.Net.ServerSentEvents.SseItem<string>> seen) => seen.Count(e => e.EventType == "completed") == 2;
+        var window = ReadEvents(host.Http, Get("/Chat/rt-sse/events"), BothDone);
+        await Task.Delay(300);
+        var whole = await ReadEvents(host.Http, Post("/Chat/rt-sse/message", "Tell me a story!", "t1", streamed: true));
+        Assert.Equal("completed", whole[^1].EventType);
+        Assert.Equal("A durable answer in two halves.", Deltas(whole));
+        for (int cut = 1; cut < whole.Count; cut++)
+        {
+            var first = await ReadEvents(host.Http, Get("/Chat/rt-sse/turns/t1/stream"), seen => seen.Count == cut);
+            var rest = await ReadEvents(host.Http, Get("/Chat/rt-sse/turns/t1/stream", first[^1].EventId));
+            Assert.Equal(whole.Select(e => (e.EventType, e.EventId, e.Data)), first.Concat(rest).Select(e => (e.EventType, e.EventId, e.Data)));
+        }
+
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-sse/message", "Another!", "t2")));
+        var session = await window;
+        int middle = session.Count / 2;
+        var resumed = await ReadEvents(host.Http, Get("/Chat/rt-sse/events", session[middle].EventId), seen => seen[^1].EventId == session[^1].EventId);
+        Assert.Equal(session.Skip(middle + 1).Select(e => (e.EventType, e.EventId, e.Data)), resumed.Select(e => (e.EventType, e.EventId, e.Data)));
+    }
+
+    [Fact]
+    public async Task Worst_case_text_is_answered_and_the_stored_sizes_are_printed()
+    {
+        // Characters System.Text.Json writes as six bytes each, the longest message allowed, ids of 128 characters.
+        string worst = new('<', 32_768);
+        string session = new string('s', 124) + "-w~1";
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, worst);
+        await using var host = await runtime.StartAsync();
+
+        for (int i = 1; i <= 3; i++)
+        {
+            string turn = new string('t', 127) + i;
+            var answer = await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post($"/Chat/{session}/message", worst, turn)));
+            Assert.Equal(worst.Length, answer.GetProperty("answer").GetString()!.Length);
+        }
+
+        var sizes = await StoredSizes.ReadAsync(runtime.Storage, host.TaskHub, SessionEntityIds.For(SessionKeys.For(FunctionsChat.Auth.CallerResolver.AnonymousCaller, session)).ToString());
+        RuntimeReport.Line($"worst-case text, 3 turns: {sizes}");
+        Assert.True(sizes.EntityStateBytes > 0 || sizes.LargeMessageBlobs > 0, sizes.ToString());
+    }
+
+    [Fact]
+    public async Task An_idle_session_deletes_itself_after_a_short_retention()
+    {
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, "bye");
+        await using var host = await runtime.StartAsync(("Session:IdleRetention", "00:00:03"));
+
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-idle/message", "hello", "t1")));
+        var started = DateTime.UtcNow;
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/Chat/rt-idle/getHistory")).StatusCode);
+
+        await Until(async () => (await host.Http.GetAsync("/Chat/rt-idle/getHistory")).StatusCode, s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(40), "retention deleting the session");
+        RuntimeReport.Line($"retention 3 s: the session was gone {(DateTime.UtcNow - started).TotalSeconds:F1} s after its last turn");
+    }
+}
