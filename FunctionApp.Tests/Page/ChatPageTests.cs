@@ -1,6 +1,7 @@
 using FunctionsChat.Llm;
 using FunctionsChat.Tests.Simulation;
 using Microsoft.Playwright;
+using static FunctionsChat.Tests.Page.PageSteps;
 using static Microsoft.Playwright.Assertions;
 
 namespace FunctionsChat.Tests.Page;
@@ -12,10 +13,6 @@ namespace FunctionsChat.Tests.Page;
 [Collection(LiveHosts.Name)]
 public class ChatPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    static readonly LocatorAssertionsToHaveTextOptions Patience = new() { Timeout = 20_000 };
-
-    static readonly LocatorAssertionsToContainTextOptions Contains = new() { Timeout = 20_000 };
-
     /// <summary>A host whose model is the offline one, speaking a few characters every <paramref name="pieceMs"/> ms after <paramref name="firstMs"/>.</summary>
     static Task<LiveChatHost> Host(int pieceMs = 40, int firstMs = 0) => LiveChatHost.StartAsync(sim =>
     {
@@ -25,30 +22,7 @@ public class ChatPageTests(BrowserFixture browser) : IClassFixture<BrowserFixtur
         sim.Model.FirstPieceLatency = TimeSpan.FromMilliseconds(firstMs);
     });
 
-    async Task<IPage> Open(LiveChatHost host, string session, int width = 1000)
-    {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = 800 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync($"{host.Http.BaseAddress}?session={session}");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = session })).ToBeVisibleAsync();
-        await Expect(page.Locator("#live")).ToHaveTextAsync("live", Patience);
-        return page;
-    }
-
-    static Task Shot(IPage page, string name) => page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, name + ".png"), FullPage = true });
-
-    static ILocator Turn(IPage page, int index) => page.Locator("#messages > li").Nth(index);
-
-    static async Task Send(IPage page, string message, string? strategy = null)
-    {
-        await page.GetByLabel("Message").FillAsync(message);
-        if (strategy is not null)
-        {
-            await page.GetByLabel("If a turn is running").SelectOptionAsync(strategy);
-        }
-
-        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
-    }
+    Task<IPage> Open(LiveChatHost host, string session, int width = 1000) => PageSteps.Open(browser, host.Http.BaseAddress!, session, width);
 
     [Fact]
     public async Task A_sent_message_is_answered_token_by_token_in_a_polite_live_region()
@@ -90,6 +64,7 @@ public class ChatPageTests(BrowserFixture browser) : IClassFixture<BrowserFixtur
         }
 
         Assert.Equal(await first.Locator("#messages").InnerTextAsync(), await second.Locator("#messages").InnerTextAsync());
+        await Shot(first, "two-windows-first");
         await Shot(second, "two-windows");
     }
 
@@ -159,7 +134,7 @@ public class ChatPageTests(BrowserFixture browser) : IClassFixture<BrowserFixtur
         var alert = page.GetByRole(AriaRole.Alert);
         await Expect(alert).ToContainTextAsync("The session id is not valid.", Contains);
         await Expect(alert).ToContainTextAsync("not a valid id!");
-        await Shot(page, "problem");
+        await Shot(page, "problem", askedForAProblem: true);
     }
 
     [Fact]

@@ -355,6 +355,8 @@ public sealed partial class DurableSimulation
                 Note($"client signals {operation} to {id.Key}{(copies > 1 ? " (delivered twice)" : "")}");
                 return Task.CompletedTask;
             });
+        entities.Setup(e => e.GetAllEntitiesAsync<ChatSessionState>(It.IsAny<EntityQuery?>()))
+            .Returns<EntityQuery?>(query => Pageable.Create((string? after, int? size, CancellationToken _) => Task.FromResult(ListPage(query, after, size))));
         var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "sim");
         client.SetupGet(c => c.Entities).Returns(entities.Object);
         client.Setup(c => c.TerminateInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
@@ -374,6 +376,18 @@ public sealed partial class DurableSimulation
                 return Task.FromResult(new PurgeResult(0));
             });
         return client.Object;
+    }
+
+    /// <summary>As the backend's entity query: ids with the prefix in order, a page at a time, resuming after the last id.</summary>
+    Page<EntityMetadata<ChatSessionState>> ListPage(EntityQuery? query, string? after, int? size)
+    {
+        var matching = Entities.Keys
+            .Select(id => (Id: id, Text: id.ToString()))
+            .Where(e => e.Text.StartsWith(query?.InstanceIdStartsWith ?? "@", StringComparison.Ordinal) && string.CompareOrdinal(e.Text, after ?? "") > 0)
+            .OrderBy(e => e.Text, StringComparer.Ordinal)
+            .ToList();
+        var page = matching.Take(size ?? query?.PageSize ?? EntityQuery.DefaultPageSize).ToList();
+        return new(page.Select(e => new EntityMetadata<ChatSessionState>(e.Id, State(e.Id))).ToList(), matching.Count > page.Count ? page[^1].Text : null);
     }
 
     void RunEntity(Work item, EntityInstanceId id, string operation, string? input, CallWork? call)

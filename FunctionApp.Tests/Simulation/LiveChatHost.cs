@@ -85,6 +85,15 @@ public sealed class LiveChatHost : IAsyncDisposable
                     return Task.CompletedTask;
                 }
             });
+        entities.Setup(e => e.GetAllEntitiesAsync<FunctionsChat.Domain.ChatSessionState>(It.IsAny<EntityQuery?>()))
+            .Returns<EntityQuery?>(query => Microsoft.DurableTask.Pageable.Create((string? after, int? size, CancellationToken c) =>
+            {
+                lock (gate)
+                {
+                    var pages = inner.GetAllEntitiesAsync<FunctionsChat.Domain.ChatSessionState>(query).AsPages(after, size).GetAsyncEnumerator(c);
+                    return Task.FromResult(pages.MoveNextAsync().AsTask().Result ? pages.Current : new Microsoft.DurableTask.Page<EntityMetadata<FunctionsChat.Domain.ChatSessionState>>([]));
+                }
+            }));
         var client = new Mock<DurableTaskClient>(MockBehavior.Strict, "live");
         client.SetupGet(c => c.Entities).Returns(entities.Object);
         client.Setup(c => c.TerminateInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
