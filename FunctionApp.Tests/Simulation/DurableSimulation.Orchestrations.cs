@@ -198,7 +198,7 @@ public sealed partial class DurableSimulation
             context.Setup(c => c.CallActivityAsync<It.IsAnyType>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).Returns(new InvocationFunc(call =>
                 Typed(call.Method.GetGenericArguments()[0], nameof(CallActivity), call.Arguments[0], call.Arguments[1], call.Arguments[2])));
             context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns<DateTime, CancellationToken>((at, _) =>
-                Take($"timer {at:O}", slot => new ResultWork(instance.Id, instance.Incarnation, slot, new SlotResult(null, null, at)) { DueAt = at }));
+                Take($"timer {at:O}", slot => new ResultWork(instance.Id, instance.Incarnation, slot, new SlotResult(null, null, at)) { DueAt = sim.TimerFires(at) }));
             entities.Setup(e => e.CallEntityAsync<It.IsAnyType>(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CallEntityOptions?>())).Returns(new InvocationFunc(call =>
                 Typed(call.Method.GetGenericArguments()[0], nameof(CallEntity), call.Arguments[0], call.Arguments[1], call.Arguments[2])));
             entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>()))

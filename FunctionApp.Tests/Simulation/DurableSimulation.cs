@@ -307,6 +307,19 @@ public sealed partial class DurableSimulation
         return json;
     }
 
+    /// <summary>When a durable timer due at <paramref name="at"/> fires: on time, or up to a second early.</summary>
+    public DateTimeOffset TimerFires(DateTime at)
+    {
+        Count("timers");
+        if (Chance(Faults.EarlyTimer))
+        {
+            Count("timers fired early");
+            return at - TimeSpan.FromMilliseconds(random.Next(1, 1000));
+        }
+
+        return at;
+    }
+
     DateTimeOffset Deliver(DateTimeOffset at)
     {
         if (at <= Now)

@@ -18,6 +18,8 @@ public sealed record Faults
         // A scheduled signal becomes visible on a queue of whole-second visibility, and the dispatcher runs a signal up
         // to 100 ms before its time: up to a second early. Backlogs make it late, by seconds to minutes.
         EarlySignal = 0.4,
+        // A durable timer's message is on the same queues: seen on Azurite firing up to about a second early.
+        EarlyTimer = 0.4,
         LateSignal = 0.2,
         MaxLate = TimeSpan.FromMinutes(3),
         // A worker may crash between any two durable steps: the work item's effects are lost and it runs again.
@@ -37,6 +39,8 @@ public sealed record Faults
     public TimeSpan ClientSignalSpread { get; init; } = TimeSpan.FromMilliseconds(50);
 
     public double EarlySignal { get; init; }
+
+    public double EarlyTimer { get; init; }
 
     public double LateSignal { get; init; }
 

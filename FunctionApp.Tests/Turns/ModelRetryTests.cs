@@ -33,6 +33,18 @@ public class ModelRetryTests
         Assert.Equal([TurnHarness.Now.AddSeconds(7)], turn.Timers);
     }
 
+    [Fact]
+    public async Task A_timer_that_fires_early_is_armed_again_so_the_wait_is_never_shorter_than_asked()
+    {
+        var turn = new TurnHarness { FirstTimerEarly = TimeSpan.FromMilliseconds(810) };
+
+        bool retry = await turn.Retry(ModelRetry.Options(RetrySchedule.Default), 1, Details("[llm.rate_limited retry-after-ms=2000] 429"));
+
+        Assert.True(retry);
+        Assert.Equal([TurnHarness.Now.AddSeconds(2), TurnHarness.Now.AddSeconds(2)], turn.Timers);
+        Assert.Equal(TurnHarness.Now.AddSeconds(2), turn.Clock);
+    }
+
     [Theory]
     [InlineData("[llm.bad_request] 400")]
     [InlineData("[llm.content_filtered] refused")]

@@ -23,6 +23,12 @@ public sealed class TurnHarness
 
     public List<DateTime> Timers { get; } = [];
 
+    /// <summary>How early the first timer fires, as the Azure Storage backend's can; later ones fire on time.</summary>
+    public TimeSpan FirstTimerEarly { get; set; }
+
+    /// <summary>The orchestration's clock: where the last timer left it.</summary>
+    public DateTime Clock { get; private set; } = Now;
+
     /// <summary>Every entity call the orchestration made: target, operation, input.</summary>
     public List<(EntityInstanceId Id, string Operation, object? Input)> Calls { get; } = [];
 
@@ -32,12 +38,16 @@ public sealed class TurnHarness
     public TurnHarness()
     {
         Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(Input);
-        Context.SetupGet(c => c.CurrentUtcDateTime).Returns(Now);
+        Context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Clock);
         Context.SetupGet(c => c.IsReplaying).Returns(false);
         Context.SetupGet(c => c.Entities).Returns(Entities.Object);
         Context.Setup(c => c.CreateReplaySafeLogger(typeof(ChatTurn))).Returns(NullLogger.Instance);
         Context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
-            .Callback<DateTime, CancellationToken>((at, _) => Timers.Add(at))
+            .Callback<DateTime, CancellationToken>((at, _) =>
+            {
+                Clock = Timers.Count == 0 ? at - FirstTimerEarly : at;
+                Timers.Add(at);
+            })
             .Returns(Task.CompletedTask);
         Entities.Setup(e => e.CallEntityAsync<TurnVerdict>(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CallEntityOptions?>()))
             .Returns<EntityInstanceId, string, object?, CallEntityOptions?>((id, operation, input, _) =>

@@ -35,7 +35,7 @@ public static class ModelRetry
         }
 
         var orchestration = retry.OrchestrationContext;
-        await orchestration.CreateTimer(orchestration.CurrentUtcDateTime + delay, retry.CancellationToken);
+        await DurableWait.UntilAsync(orchestration, orchestration.CurrentUtcDateTime + delay, retry.CancellationToken);
         return true;
     }));
 
