@@ -114,6 +114,16 @@ public class MessageInputTests
     [Fact]
     public void An_object_with_a_message_string_is_read() => Assert.Equal("Hello", Parse("{\"message\":\"Hello\"}").Message);
 
+    [Fact]
+    public void A_body_that_starts_with_a_UTF8_byte_order_mark_is_read_as_without_it()
+    {
+        byte[] body = [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes("{\"message\":\"Hello\"}")];
+
+        var (message, _, problem) = MessageInput.Parse(body, 32);
+
+        Assert.Equal(("Hello", null), (message, problem));
+    }
+
     [Theory]
     [InlineData("not json", "invalid-json")]
     [InlineData("{\"message\":", "invalid-json")]

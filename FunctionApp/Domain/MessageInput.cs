@@ -35,6 +35,12 @@ public static class MessageInput
             return (null, null, ApiProblem.MessageTooLarge(maxMessageBytes));
         }
 
+        // Some clients (PowerShell's, Windows editors) start a UTF-8 body with its byte order mark.
+        if (body.StartsWith("\uFEFF"u8))
+        {
+            body = body[3..];
+        }
+
         try
         {
             var reader = new Utf8JsonReader(body);
