@@ -20,7 +20,7 @@ static class HostSettings
         MaxConcurrentTaskActivityWorkItems = 10 * Environment.ProcessorCount,
         MaxConcurrentTaskEntityWorkItems = 10 * Environment.ProcessorCount,
         MaxEntityOperationBatchSize = 5000,
-        EntityMessageReorderWindowInMinutes = 30,
+        EntityMessageReorderWindowInMinutes = ReorderWindowMinutes(),
         // Isolated apps dispatch entities on work items of their own.
         UseSeparateQueueForEntityWorkItems = true,
         // A client start that names a running instance is refused.
@@ -31,12 +31,18 @@ static class HostSettings
     };
 
     /// <summary>extensions.durableTask.storageProvider.maxQueuePollingInterval in host.json (30 s when it says nothing).</summary>
-    static TimeSpan PollingInterval()
-    {
-        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryFiles.Root.FullName, "host.json")));
-        return host.RootElement.GetProperty("extensions").GetProperty("durableTask").TryGetProperty("storageProvider", out var provider)
-            && provider.TryGetProperty("maxQueuePollingInterval", out var interval)
+    static TimeSpan PollingInterval() =>
+        DurableTask().TryGetProperty("storageProvider", out var provider) && provider.TryGetProperty("maxQueuePollingInterval", out var interval)
             ? TimeSpan.Parse(interval.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
             : TimeSpan.FromSeconds(30);
+
+    /// <summary>extensions.durableTask.entityMessageReorderWindowInMinutes in host.json (30 when it says nothing).</summary>
+    static int ReorderWindowMinutes() =>
+        DurableTask().TryGetProperty("entityMessageReorderWindowInMinutes", out var minutes) ? minutes.GetInt32() : 30;
+
+    static JsonElement DurableTask()
+    {
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryFiles.Root.FullName, "host.json")));
+        return host.RootElement.GetProperty("extensions").GetProperty("durableTask").Clone();
     }
 }

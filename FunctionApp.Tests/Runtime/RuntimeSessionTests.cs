@@ -147,9 +147,45 @@ public class RuntimeSessionTests(DurableRuntimeFixture runtime)
             Assert.Equal(worst.Length, answer.GetProperty("answer").GetString()!.Length);
         }
 
-        var sizes = await StoredSizes.ReadAsync(runtime.Storage, host.TaskHub, SessionEntityIds.For(SessionKeys.For(FunctionsChat.Auth.CallerResolver.AnonymousCaller, session)).ToString());
-        RuntimeReport.Line($"worst-case text, 3 turns: {sizes}");
-        Assert.True(sizes.EntityStateBytes > 0 || sizes.LargeMessageBlobs > 0, sizes.ToString());
+        var id = SessionEntityIds.For(SessionKeys.For(FunctionsChat.Auth.CallerResolver.AnonymousCaller, session));
+        var sizes = await StoredSizes.ReadAsync(runtime.Storage, host.TaskHub, id.ToString());
+        var state = (await host.Client.Entities.GetEntityAsync<ChatSessionState>(id))!.State;
+        RuntimeReport.Line($"worst-case text, 3 turns: {sizes}; the state measures {PayloadBudget.Bytes(state):N0} B");
+        Assert.Equal(0, sizes.LargeMessageBlobs);
+        AssertMeasured(state, sizes);
+    }
+
+    /// <summary>What the backend stored for the entity is within the app's measure of its state and the backend's wrapper.</summary>
+    static void AssertMeasured(ChatSessionState state, StoredSizes sizes)
+    {
+        Assert.InRange(sizes.EntityStateBytes, 1, PayloadBudget.Bytes(state) + (61_440 - PayloadBudget.MaxBytes));
+    }
+
+    [Fact]
+    public async Task Four_hundred_turns_of_3_KB_answers_never_put_a_payload_in_the_large_message_blobs()
+    {
+        string answer = string.Concat(Enumerable.Repeat("A durable answer, \"quoted\" now and then, that goes on for a while. ", 50))[..3_000];
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, answer);
+        await using var host = await runtime.StartAsync();
+        var id = SessionEntityIds.For(SessionKeys.For(FunctionsChat.Auth.CallerResolver.AnonymousCaller, "rt-400"));
+
+        int largestState = 0;
+        for (int i = 1; i <= 400; i++)
+        {
+            await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-400/message", $"Question {i}: tell me more about durable sessions, please.", $"t{i}")));
+            if (i % 50 == 0)
+            {
+                var sizes = await StoredSizes.ReadAsync(runtime.Storage, host.TaskHub, id.ToString());
+                largestState = Math.Max(largestState, sizes.EntityStateBytes);
+                Assert.True(sizes.LargeMessageBlobs == 0, $"after turn {i}: {sizes}");
+            }
+        }
+
+        var last = await StoredSizes.ReadAsync(runtime.Storage, host.TaskHub, id.ToString());
+        var state = (await host.Client.Entities.GetEntityAsync<ChatSessionState>(id))!.State;
+        RuntimeReport.Line($"400 turns of 3 KB answers: largest entity state seen {largestState:N0} B; at the end {last}");
+        Assert.Equal(0, last.LargeMessageBlobs);
+        AssertMeasured(state, last);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace FunctionsChat.Tests.Runtime;
 /// value in the unit the backend measures (UTF-16 bytes; over 60 KiB goes to blobs), an entity's scheduler state, and
 /// how many payloads went to the large-message container.
 /// </summary>
-public sealed record StoredSizes(int EntityStateBytes, int LargestTableValueBytes, string LargestTableValue, int LargeMessageBlobs)
+public sealed record StoredSizes(int EntityStateBytes, int LargestTableValueBytes, string LargestTableValue, IReadOnlyList<string> Blobs)
 {
     public static async Task<StoredSizes> ReadAsync(string storage, string hub, string entityInstanceId)
     {
@@ -42,18 +42,20 @@ public sealed record StoredSizes(int EntityStateBytes, int LargestTableValueByte
         }
 
         var container = new BlobServiceClient(storage).GetBlobContainerClient(hub.ToLowerInvariant() + "-largemessages");
-        int blobs = 0;
+        var blobs = new List<string>();
         if (await container.ExistsAsync())
         {
-            await foreach (var _ in container.GetBlobsAsync())
+            await foreach (var blob in container.GetBlobsAsync())
             {
-                blobs++;
+                blobs.Add($"{blob.Name} ({blob.Properties.ContentLength:N0} B)");
             }
         }
 
         return new StoredSizes(entityState, largest, where, blobs);
     }
 
+    public int LargeMessageBlobs => Blobs.Count;
+
     public override string ToString() =>
-        $"entity scheduler state {EntityStateBytes:N0} B (UTF-16), largest table value {LargestTableValueBytes:N0} B ({LargestTableValue}), large-message blobs {LargeMessageBlobs}";
+        $"entity scheduler state {EntityStateBytes:N0} B (UTF-16), largest table value {LargestTableValueBytes:N0} B ({LargestTableValue}), large-message blobs {LargeMessageBlobs}{(Blobs.Count > 0 ? ": " + string.Join(", ", Blobs) : "")}";
 }

@@ -205,6 +205,13 @@ public sealed partial class DurableSimulation
                 .Returns<EntityInstanceId, string, object?, SignalEntityOptions?>((id, operation, input, _) =>
                 {
                     Take($"signal {id} {operation}", _ => new SignalWork(id, operation, sim.Serialize(input), instance.Id, Delayed: false, FromClient: false) { DueAt = sim.Now }, sent: true);
+                    if (sim.Chance(sim.Faults.DuplicateOrchestrationSignal))
+                    {
+                        // Unsorted, nothing de-duplicates a message the queue delivers again.
+                        sim.Count("orchestration signals delivered twice");
+                        sim.Add(new SignalWork(id, operation, sim.Serialize(input), instance.Id, Delayed: false, FromClient: false) { DueAt = sim.Now.AddSeconds(sim.Next(5)) });
+                    }
+
                     return Task.CompletedTask;
                 });
             Context = context.Object;

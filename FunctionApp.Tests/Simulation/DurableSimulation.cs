@@ -143,7 +143,9 @@ public sealed partial class DurableSimulation
     public bool Step()
     {
         CollectActivities();
-        var ready = work.Where(w => w.DueAt <= Now && Eligible(w)).ToList();
+        // Any due message may go next: host.json sets entityMessageReorderWindowInMinutes to 0, so the runtime sorts no
+        // entity messages (MessageSorter.ReceiveInOrder passes each through) and orchestration senders are as unordered as clients.
+        var ready = work.Where(w => w.DueAt <= Now).ToList();
         if (ready.Count == 0)
         {
             DateTimeOffset? next = work.Count == 0 ? null : work.Min(w => w.DueAt);
@@ -176,7 +178,7 @@ public sealed partial class DurableSimulation
     {
         Time.AdvanceTo(now);
         CollectActivities();
-        var ready = work.Where(w => w.DueAt <= Now && Eligible(w)).ToList();
+        var ready = work.Where(w => w.DueAt <= Now).ToList();
         if (ready.Count == 0)
         {
             return false;
@@ -222,28 +224,6 @@ public sealed partial class DurableSimulation
 
     public int Next(int max) => random.Next(max);
 
-    // Only senders that are orchestrations or entities keep their order, per sender and target.
-    bool Eligible(Work item) => item switch
-    {
-        SignalWork { Delayed: false, FromClient: false } or CallWork => !work.Any(w => w.Id < item.Id && SameLane(w, item)),
-        _ => true,
-    };
-
-    static bool SameLane(Work a, Work b) =>
-        (a, b) switch
-        {
-            (SignalWork { Delayed: false, FromClient: false } x, _) when Lane(b) is { } lane => x.Sender == lane.Sender && x.Target == lane.Target,
-            (CallWork x, _) when Lane(b) is { } lane => x.Caller == lane.Sender && x.Target == lane.Target,
-            _ => false,
-        };
-
-    static (string Sender, EntityInstanceId Target)? Lane(Work w) => w switch
-    {
-        SignalWork s => (s.Sender, s.Target),
-        CallWork c => (c.Caller, c.Target),
-        _ => null,
-    };
-
     void Execute(Work item)
     {
         switch (item)
@@ -280,7 +260,7 @@ public sealed partial class DurableSimulation
         return true;
     }
 
-    void Add(Work item)
+    public void Add(Work item)
     {
         item.Id = nextWorkId++;
         work.Add(item);
@@ -298,7 +278,7 @@ public sealed partial class DurableSimulation
         }
 
         string json = JsonSerializer.Serialize(value, value.GetType(), Serializer);
-        int bytes = System.Text.Encoding.UTF8.GetByteCount(json);
+        int bytes = PayloadBudget.StoredBytes(System.Text.Encoding.UTF8.GetBytes(json));
         if (bytes > LargestPayload.Bytes)
         {
             LargestPayload = (bytes, value.GetType().Name);

@@ -14,6 +14,8 @@ public sealed record Faults
         // Client signals are delivered at least once and in no particular order ("Entity functions", Durable Functions
         // docs: reliable delivery is at-least-once; only messages from one orchestration or entity keep their order).
         DuplicateClientSignal = 0.15,
+        // With no reorder window (host.json), no sorter de-duplicates an orchestration's signal either.
+        DuplicateOrchestrationSignal = 0.1,
         ClientSignalSpread = TimeSpan.FromSeconds(3),
         // A scheduled signal becomes visible on a queue of whole-second visibility, and the dispatcher runs a signal up
         // to 100 ms before its time: up to a second early. Backlogs make it late, by seconds to minutes.
@@ -35,6 +37,8 @@ public sealed record Faults
     public double TerminatedTurn { get; init; }
 
     public double DuplicateClientSignal { get; init; }
+
+    public double DuplicateOrchestrationSignal { get; init; }
 
     public TimeSpan ClientSignalSpread { get; init; } = TimeSpan.FromMilliseconds(50);
 

@@ -149,7 +149,7 @@ public class SimulationTests(ITestOutputHelper output)
         {
             string tag = $" #{fresh}";
             string unit = Words[1 + sim.Next(Words.Length - 1)];
-            int inline = PayloadBudget.InlineTextBytes / PayloadBudget.TextBytes(unit);
+            int inline = (PayloadBudget.InlineTextBytes - PayloadBudget.EmptyTextBytes) / (PayloadBudget.TextBytes(unit) - PayloadBudget.EmptyTextBytes);
             int limit = (sim.Api.MaxMessageBytes - System.Text.Encoding.UTF8.GetByteCount(tag)) / System.Text.Encoding.UTF8.GetByteCount(unit);
             int count = sim.Next(3) switch { 0 => limit, 1 => inline - 2, _ => 1 + sim.Next(limit) };
             return string.Concat(Enumerable.Repeat(unit, count)) + tag;

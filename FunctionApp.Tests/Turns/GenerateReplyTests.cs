@@ -120,7 +120,7 @@ public class GenerateReplyTests
         string key = TextKeys.Answer(FunctionsChat.Tests.Domain.Turns.T0, Fingerprint.Of(longAnswer));
         Assert.Equal(("", key), (reply.Text, reply.TextRef));
         Assert.Equal(longAnswer, archive.Texts[("anonymous/s1", key)]);
-        Assert.True(PayloadBudget.Bytes(reply) <= 1_000, $"{PayloadBudget.Bytes(reply)} bytes");
+        Assert.True(PayloadBudget.Bytes(reply) <= 2_000, $"{PayloadBudget.Bytes(reply)} bytes");
 
         var (shortly, _, _) = Activity(archive: archive);
         var short_ = await shortly.Run(request, null, CancellationToken.None);

@@ -163,7 +163,7 @@ public static class SessionQueries
         {
             if (messages[i] is { Ref: not null, Content.Length: > 0 } message)
             {
-                bytes -= PayloadBudget.TextBytes(message.Content) - 2;
+                bytes -= PayloadBudget.TextBytes(message.Content) - PayloadBudget.EmptyTextBytes;
                 messages[i] = message with { Content = "" };
             }
         }

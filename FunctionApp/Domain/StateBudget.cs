@@ -1,7 +1,7 @@
 namespace FunctionsChat.Domain;
 
 /// <summary>
-/// Keeps the session state under <see cref="PayloadBudget.MaxBytes"/> serialized bytes whatever it is sent. Every
+/// Keeps the session state under <see cref="PayloadBudget.MaxBytes"/> stored bytes whatever it is sent. Every
 /// message and answer has a stored copy, so the state's inline words are only a cache: past
 /// <see cref="PayloadBudget.StateTextBytes"/> the oldest are left to their copies. What cannot be left (ids, times,
 /// fingerprints) is bounded by admission: a turn is taken, or started, only while the state without its inline words
@@ -51,7 +51,7 @@ public static class StateBudget
         PayloadBudget.MaxBytes - Squeezed(state with { Refused = [] }) - (limits.RefusedWindow * RefusalBytes);
 
     /// <summary>The most one remembered refusal takes, with its comma.</summary>
-    static readonly int RefusalBytes = 1 + PayloadBudget.Bytes(
+    static readonly int RefusalBytes = 2 + PayloadBudget.Bytes(
         new ArchivedTurnKey(new string('x', SessionIds.MaxLength), new string('0', Fingerprint.Length)) { AcceptedAt = DateTimeOffset.MaxValue, Busy = true });
 
     /// <summary>
@@ -74,7 +74,7 @@ public static class StateBudget
         {
             if (pending[i].MessageRef is not null && pending[i].Message.Length > 0)
             {
-                freed += PayloadBudget.TextBytes(pending[i].Message) - 2;
+                freed += PayloadBudget.TextBytes(pending[i].Message) - PayloadBudget.EmptyTextBytes;
                 pending[i] = pending[i] with { Message = "" };
             }
         }

@@ -89,5 +89,5 @@ public static class Payloads
     }
 
     // Odd turns at the limit, even ones just short of travelling by reference; '<' is written as a six-byte escape.
-    static string Text(int i, int limitBytes) => new('<', i % 2 == 1 ? limitBytes : (PayloadBudget.InlineTextBytes - 2) / 6);
+    static string Text(int i, int limitBytes) => new('<', i % 2 == 1 ? limitBytes : (PayloadBudget.InlineTextBytes - PayloadBudget.EmptyTextBytes) / (PayloadBudget.TextBytes("<") - PayloadBudget.EmptyTextBytes));
 }
