@@ -1,3 +1,4 @@
+using Moq;
 using FunctionsChat.Domain;
 using FunctionsChat.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -260,5 +261,41 @@ public class MessageFunctionsTests
 
         var problem = HttpHarness.Problem(result, status, type);
         Assert.Contains(code, problem.Detail);
+    }
+
+    [Fact]
+    public async Task A_session_that_cannot_be_read_after_the_message_was_sent_answers_503_naming_the_key_to_repeat_it_with()
+    {
+        var http = new HttpHarness();
+        int reads = 0;
+        http.Entities.Setup(e => e.GetEntityAsync<ChatSessionState>(It.IsAny<EntityInstanceId>(), true, It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) => ++reads == 1
+                ? Task.FromResult<Microsoft.DurableTask.Client.Entities.EntityMetadata<ChatSessionState>?>(null)
+                : throw new InvalidOperationException("The Durable client's call timed out."));
+        var request = HttpHarness.Post("/Chat/session123/message/send", "Hello");
+
+        var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 503, "not-confirmed");
+        var sent = (TurnRequest)Assert.Single(http.Signals).Input!;
+        Assert.Equal(sent.TurnId, request.HttpContext.Response.Headers["Idempotency-Key"].ToString());
+        Assert.Equal("1", request.HttpContext.Response.Headers.RetryAfter.ToString());
+    }
+
+    [Fact]
+    public async Task A_streamed_call_past_the_callers_open_streams_is_refused_429_with_nothing_stored_or_sent()
+    {
+        var http = new HttpHarness();
+        http.Api.MaxStreamsPerCaller = 1;
+        using var open = http.Streams.TryEnter(SessionKeys.OwnerOf(HttpHarness.Key()), 1);
+        var request = HttpHarness.Post("/Chat/session123/message", "Write a poem", "turn-1");
+        request.Headers.Accept = "text/event-stream";
+
+        var result = await http.Messages.CallMessage(request, http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 429, "too-many-streams");
+        Assert.Empty(http.Signals);
+        Assert.Empty(http.Archive.Texts);
+        Assert.Empty(http.Reads);
     }
 }

@@ -14,7 +14,18 @@ namespace FunctionsChat.Http;
 /// </summary>
 public sealed class EventResponses(ITurnStreams streams, ITranscriptArchive archive, TimeProvider clock, StreamLimiter limiter, IOptions<ApiOptions> options)
 {
-    public IActionResult OpenTurn(HttpRequest request, DurableTaskClient client, string sessionKey, string sessionId, string turnId, string? lastEventId)
+    /// <summary>A lease on one more event stream for the session's caller, or null when it has all it may hold.</summary>
+    public IDisposable? Reserve(string sessionKey) => limiter.TryEnter(SessionKeys.OwnerOf(sessionKey), options.Value.MaxStreamsPerCaller);
+
+    /// <summary>The answer to a caller past its open streams.</summary>
+    public IActionResult TooManyStreams(HttpRequest request)
+    {
+        request.HttpContext.Response.Headers.RetryAfter = "5";
+        return ApiProblem.TooManyStreams(options.Value.MaxStreamsPerCaller).ToResult(request);
+    }
+
+    /// <param name="reserved">A lease taken with <see cref="Reserve"/> before the turn was sent; without one, one is taken now.</param>
+    public IActionResult OpenTurn(HttpRequest request, DurableTaskClient client, string sessionKey, string sessionId, string turnId, string? lastEventId, IDisposable? reserved = null)
     {
         async Task<TurnView?> Read(CancellationToken cancellation) =>
             await SessionStore.ReadAsync(client, sessionKey, cancellation) is { IsEmpty: false } state
@@ -22,7 +33,7 @@ public sealed class EventResponses(ITurnStreams streams, ITranscriptArchive arch
                 : null;
 
         var events = new TurnEvents(streams, clock);
-        return Open(request, sessionKey, cancellation => events.ReadAsync(Read, sessionKey, sessionId, lastEventId, cancellation));
+        return Open(request, sessionKey, cancellation => events.ReadAsync(Read, sessionKey, sessionId, lastEventId, cancellation), reserved);
     }
 
     public IActionResult OpenSession(HttpRequest request, DurableTaskClient client, string sessionKey, string sessionId, string? lastEventId)
@@ -31,14 +42,6 @@ public sealed class EventResponses(ITurnStreams streams, ITranscriptArchive arch
         return Open(request, sessionKey, cancellation => events.ReadAsync(c => SessionStore.ReadAsync(client, sessionKey, c), sessionKey, sessionId, lastEventId, cancellation));
     }
 
-    IActionResult Open(HttpRequest request, string sessionKey, Func<CancellationToken, IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<string>>> events)
-    {
-        if (limiter.TryEnter(SessionKeys.OwnerOf(sessionKey), options.Value.MaxStreamsPerCaller) is not { } lease)
-        {
-            request.HttpContext.Response.Headers.RetryAfter = "5";
-            return ApiProblem.TooManyStreams(options.Value.MaxStreamsPerCaller).ToResult(request);
-        }
-
-        return new SseResult(events, lease);
-    }
+    IActionResult Open(HttpRequest request, string sessionKey, Func<CancellationToken, IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<string>>> events, IDisposable? reserved = null) =>
+        (reserved ?? Reserve(sessionKey)) is { } lease ? new SseResult(events, lease) : TooManyStreams(request);
 }

@@ -100,9 +100,16 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         };
         System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
 
-        // A streamed call answers with the turn's events once the session holds it, instead of waiting for the end.
+        // A streamed call answers with the turn's events once the session holds it, instead of waiting for the end. Its
+        // stream is reserved first: past the caller's allowance nothing is stored or sent.
         bool streamed = untilFinished && WantsEvents(request);
         untilFinished &= !streamed;
+        IDisposable? stream = null;
+        if (streamed && (stream = events.Reserve(sessionKey!)) is null)
+        {
+            return events.TooManyStreams(request);
+        }
+
         Receipt receipt;
         try
         {
@@ -138,22 +145,24 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
+            stream?.Dispose();
             return new EmptyResult();
         }
-
-        if (streamed && receipt.Status == ReceiptStatus.Taken)
+        catch (Exception)
         {
-            request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
-            var opened = events.OpenTurn(request, client, sessionKey!, sessionId, turn.TurnId, lastEventId: null);
-            if (opened is not SseResult)
-            {
-                // The turn is taken; its events can be followed from its Location once a stream is free.
-                request.HttpContext.Response.Headers.Location = ChatRoutes.TurnUrl(sessionId, turn.TurnId) + "/stream";
-            }
-
-            return opened;
+            // The session could not be read or sent to (the Durable client failed or timed out): the message may be on its
+            // way, so the caller is told the key to repeat it with, which is never taken twice.
+            stream?.Dispose();
+            receipt = new Receipt(ReceiptStatus.Unseen, null);
         }
 
+        if (stream is not null && receipt.Status == ReceiptStatus.Taken)
+        {
+            request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
+            return events.OpenTurn(request, client, sessionKey!, sessionId, turn.TurnId, lastEventId: null, stream);
+        }
+
+        stream?.Dispose();
         return Answer(request, receipt, turn, untilFinished);
     }
 
