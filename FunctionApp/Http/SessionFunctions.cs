@@ -42,7 +42,11 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
         // delete cannot end a later life of the session.
         var deletion = new SessionDeletion(clock.GetUtcNow());
         var cancellation = request.HttpContext.RequestAborted;
-        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Delete), deletion, cancellation);
+        if (!await SessionStore.TrySignalAsync(client, sessionKey!, nameof(ChatSession.Delete), deletion, cancellation))
+        {
+            return cancellation.IsCancellationRequested ? new EmptyResult() : SessionStore.Unavailable(request, sessionId);
+        }
+
         ChatSessionState? state;
         try
         {
@@ -51,6 +55,11 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             return new EmptyResult();
+        }
+        catch (Exception)
+        {
+            // The delete is on its way (a signal is delivered at least once); only its confirmation could not be read.
+            return new AcceptedResult(ChatRoutes.HistoryUrl(sessionId), null);
         }
 
         // 204 once the delete has happened; 202 if it is still on its way when the bound passes (poll getHistory for 404).

@@ -1,6 +1,8 @@
 using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
 
 namespace FunctionsChat.Http;
@@ -42,4 +44,28 @@ public static class SessionStore
 
     public static Task SignalAsync(DurableTaskClient client, string sessionKey, string operation, object? input, CancellationToken cancellation) =>
         client.Entities.SignalEntityAsync(SessionEntityIds.For(sessionKey), operation, input, options: null, cancellation);
+
+    /// <summary>
+    /// Signals the session; false when the Durable client failed, so the signal may or may not be on its way. Only
+    /// operations that are safe to repeat are sent this way (a delete stamped once, a cancel by turn id).
+    /// </summary>
+    public static async Task<bool> TrySignalAsync(DurableTaskClient client, string sessionKey, string operation, object? input, CancellationToken cancellation)
+    {
+        try
+        {
+            await SignalAsync(client, sessionKey, operation, input, cancellation);
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The answer when the session could not be read or sent to: repeat after a second.</summary>
+    public static IActionResult Unavailable(HttpRequest request, string sessionId)
+    {
+        request.HttpContext.Response.Headers.RetryAfter = "1";
+        return ApiProblem.SessionUnavailable(sessionId).ToResult(request);
+    }
 }

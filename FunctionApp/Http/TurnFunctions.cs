@@ -47,7 +47,19 @@ public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArc
         string sessionId,
         string turnId)
     {
-        var (turn, sessionKey, problem) = await FindAsync(request, client, sessionId, turnId);
+        var cancellation = request.HttpContext.RequestAborted;
+        TurnView? turn;
+        string? sessionKey;
+        ApiProblem? problem;
+        try
+        {
+            (turn, sessionKey, problem) = await FindAsync(request, client, sessionId, turnId);
+        }
+        catch (Exception) when (!cancellation.IsCancellationRequested)
+        {
+            return SessionStore.Unavailable(request, sessionId);
+        }
+
         if (problem is not null)
         {
             return problem.ToResult(request);
@@ -58,8 +70,11 @@ public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArc
             return ApiProblem.TurnAlreadyFinished(turnId, turn.Status).ToResult(request);
         }
 
-        var cancellation = request.HttpContext.RequestAborted;
-        await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Cancel), new TurnCancellation(turnId), cancellation);
+        if (!await SessionStore.TrySignalAsync(client, sessionKey!, nameof(ChatSession.Cancel), new TurnCancellation(turnId), cancellation))
+        {
+            return cancellation.IsCancellationRequested ? new EmptyResult() : SessionStore.Unavailable(request, sessionId);
+        }
+
         if (turn.Status == TurnStatus.Running)
         {
             // The session finishes a running turn once its model call has stopped and reported what it had said (or
@@ -82,6 +97,10 @@ public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArc
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
                 return new EmptyResult();
+            }
+            catch (Exception)
+            {
+                // The cancel is on its way (a signal is delivered at least once); only the session's answer could not be read.
             }
         }
 
