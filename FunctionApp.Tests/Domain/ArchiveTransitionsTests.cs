@@ -194,7 +194,8 @@ public class ArchiveTransitionsTests
         var archived = SessionTransitions.ConfirmArchived(started.State, new ArchiveReport(started.Archive!.BatchId, 3), T0.AddSeconds(10), Small).State;
 
         var due = new RetentionDue(archived.RetentionCheckAt!.Value);
-        var early = SessionTransitions.RetentionCheck(archived, due, archived.LastActivityAt + Small.IdleRetention - TimeSpan.FromSeconds(10), Small);
+        // Even 50 ms early (the backend runs a scheduled signal up to 100 ms early) it only arms itself again.
+        var early = SessionTransitions.RetentionCheck(archived, due, archived.LastActivityAt + Small.IdleRetention - TimeSpan.FromMilliseconds(50), Small);
         var expired = SessionTransitions.RetentionCheck(archived, due, archived.LastActivityAt + Small.IdleRetention, Small);
         var forever = SessionTransitions.RetentionCheck(archived, due, archived.LastActivityAt + TimeSpan.FromDays(9999), Small with { IdleRetention = TimeSpan.Zero });
 
@@ -230,10 +231,13 @@ public class ArchiveTransitionsTests
         var firstCheck = state.RetentionCheckAt!.Value;
 
         var check = SessionTransitions.RetentionCheck(state, new RetentionDue(firstCheck), firstCheck, Limits);
-        var second = SessionTransitions.RetentionCheck(check.State, new RetentionDue(check.RetentionCheckAt!.Value), check.RetentionCheckAt!.Value.AddMilliseconds(-900), Limits);
+        var early = SessionTransitions.RetentionCheck(check.State, new RetentionDue(check.RetentionCheckAt!.Value), check.RetentionCheckAt!.Value.AddMilliseconds(-900), Limits);
+        var second = SessionTransitions.RetentionCheck(early.State, new RetentionDue(early.RetentionCheckAt!.Value), early.RetentionCheckAt!.Value, Limits);
 
         Assert.Equal(TransitionNote.Rearmed, check.Note);
         Assert.Equal(T0.AddMinutes(1) + Limits.IdleRetention, check.RetentionCheckAt);
+        // 900 ms early (a whole-second queue's early delivery) is not yet: it arms itself again for the same deadline.
+        Assert.Equal((TransitionNote.Rearmed, check.RetentionCheckAt), (early.Note, early.RetentionCheckAt));
         Assert.Equal(TransitionNote.Deleted, second.Note);
         Assert.True(second.State.IsTombstone);
     }

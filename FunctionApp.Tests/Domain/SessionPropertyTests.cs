@@ -109,7 +109,7 @@ public class SessionPropertyTests
                         now = Later(now, checkAt + TimeSpan.FromMilliseconds((pick % 3000) - 1000));
                         result = SessionTransitions.RetentionCheck(state, new RetentionDue(checkAt), now, Bounded);
                         Check(result.Note != TransitionNote.Deleted || (state.Active is null && state.Pending.Count == 0), "a busy session is never expired");
-                        Check(result.Note != TransitionNote.Deleted || state.IsTombstone || now >= state.LastActivityAt + Bounded.IdleRetention - Bounded.SignalEarlyTolerance, "an idle session is not deleted before its retention");
+                        Check(result.Note != TransitionNote.Deleted || state.IsTombstone || now >= state.LastActivityAt + Bounded.IdleRetention, "an idle session is not deleted before its retention, not even by a second");
                         Check((result.State.IsEmpty && !result.State.IsTombstone) || result.State.RetentionCheckAt is not null, "a session with words, or a tombstone, always has its retention signal on its way");
                         if (result.Note == TransitionNote.Deleted && !state.IsTombstone)
                         {

@@ -152,6 +152,18 @@ public class SessionTransitionsTests
     }
 
     [Fact]
+    public void An_expiry_that_arrives_50_ms_before_the_deadline_arms_itself_again_and_fails_nothing()
+    {
+        var state = Enqueued("t1");
+
+        var early = SessionTransitions.Expire(state, new TurnExpiry("t1") { At = state.ExpiryCheckAt }, T0 + Limits.TurnTimeout - TimeSpan.FromMilliseconds(50), Limits);
+
+        Assert.Equal(TransitionNote.Rearmed, early.Note);
+        Assert.Equal(("t1", T0 + Limits.TurnTimeout), (early.State.Active?.Turn.TurnId, early.State.ExpiryCheckAt));
+        Assert.Empty(early.State.Turns);
+    }
+
+    [Fact]
     public void Expire_before_the_deadline_or_for_another_turn_changes_nothing()
     {
         var state = Enqueued("t1");

@@ -37,7 +37,7 @@ public class StopTransitionsTests
     {
         var cancelled = SessionTransitions.Cancel(Enqueued("t1", "t2"), new TurnCancellation("t1"), T0, Limits).State;
 
-        var early = SessionTransitions.Expire(cancelled, new TurnExpiry("t1") { At = cancelled.StopCheckAt }, T0 + Limits.StopGrace - Limits.SignalEarlyTolerance - TimeSpan.FromSeconds(1), Limits);
+        var early = SessionTransitions.Expire(cancelled, new TurnExpiry("t1") { At = cancelled.StopCheckAt }, T0 + Limits.StopGrace - TimeSpan.FromMilliseconds(50), Limits);
         var due = SessionTransitions.Expire(cancelled, new TurnExpiry("t1") { At = cancelled.StopCheckAt }, T0 + Limits.StopGrace, Limits);
 
         Assert.Equal((TransitionNote.Rearmed, cancelled.StopCheckAt), (early.Note, early.StopCheckAt));

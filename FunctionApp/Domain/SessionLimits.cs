@@ -24,12 +24,6 @@ public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
     public TimeSpan TombstoneTime { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>
-    /// How early a delayed signal may arrive and still count as due: queue visibility is whole seconds, and the
-    /// dispatcher runs a signal a little before its time.
-    /// </summary>
-    public TimeSpan SignalEarlyTolerance { get; init; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>
     /// How long a turn asked to stop has to report its stopped model call (the activity notices within
     /// <c>TurnWatch.StopCheck</c>); past it the session finishes the turn without it and starts the next.
     /// </summary>

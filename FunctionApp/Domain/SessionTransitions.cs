@@ -150,7 +150,8 @@ public static class SessionTransitions
 
     /// <summary>
     /// The session's one expiry signal: fails the running turn if it is past its time (so a turn that never reports
-    /// back cannot wedge the session), or arms itself again for the turn running now. Early delivery is tolerated.
+    /// back cannot wedge the session), or arms itself again for the turn running now. A signal that arrives early (the
+    /// backend runs one up to 100 ms early, and queue visibility is whole seconds) arms itself again: no deadline is cut short.
     /// </summary>
     public static Transition Expire(ChatSessionState state, TurnExpiry expiry, DateTimeOffset now, SessionLimits limits)
     {
@@ -159,7 +160,7 @@ public static class SessionTransitions
             // The stop check: a turn asked to stop that has not reported within the grace stops without it.
             state = state with { StopCheckAt = null };
             // Armed for an earlier stop (a turn that reported in time), it arms itself again for this one's grace.
-            return state.Active is { Stop: { } asked, StopBy: { } by } stopping && expiry.At >= by && now >= by - limits.SignalEarlyTolerance
+            return state.Active is { Stop: { } asked, StopBy: { } by } stopping && expiry.At >= by && now >= by
                 ? FinishActive(state, Finished(stopping.Turn, now, asked), now, limits)
                 : Done(new(state, TransitionNote.Rearmed), now, limits);
         }
@@ -170,7 +171,7 @@ public static class SessionTransitions
         }
 
         state = state with { ExpiryCheckAt = null };
-        if (state.Active is not { } active || now < active.ExpiresAt - limits.SignalEarlyTolerance)
+        if (state.Active is not { } active || now < active.ExpiresAt)
         {
             return Done(new(state, TransitionNote.Rearmed), now, limits);
         }
@@ -252,7 +253,7 @@ public static class SessionTransitions
 
     /// <summary>
     /// The session's one retention signal: deletes a session left idle for the retention time, forgets a tombstone
-    /// past its time, or arms itself again for the deadline as it stands now. Early delivery is tolerated.
+    /// past its time, or arms itself again for the deadline as it stands now, also when it arrives before it.
     /// </summary>
     public static Transition RetentionCheck(ChatSessionState state, RetentionDue? due, DateTimeOffset now, SessionLimits limits)
     {
@@ -262,7 +263,7 @@ public static class SessionTransitions
         }
 
         state = state with { RetentionCheckAt = null };
-        if (RetentionDeadline(state, now, limits) is not { } deadline || now < deadline - limits.SignalEarlyTolerance)
+        if (RetentionDeadline(state, now, limits) is not { } deadline || now < deadline)
         {
             return Done(new(state, TransitionNote.Rearmed), now, limits);
         }
