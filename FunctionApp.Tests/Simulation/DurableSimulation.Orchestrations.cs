@@ -249,7 +249,7 @@ public sealed partial class DurableSimulation
         async Task<T> CallEntity<T>(EntityInstanceId id, string operation, object? input)
         {
             var result = await Take($"call {id} {operation}", s => new CallWork(id, operation, sim.Serialize(input), instance.Id, instance.Incarnation, s) { DueAt = sim.Now });
-            return Read<T>(result.Json);
+            return result.Failure is { } thrown ? throw new EntityOperationFailedException(id, operation, thrown) : Read<T>(result.Json);
         }
 
         static T Read<T>(string? json) => json is null ? default! : JsonSerializer.Deserialize<T>(json, Serializer)!;

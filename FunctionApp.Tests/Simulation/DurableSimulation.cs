@@ -399,6 +399,16 @@ public sealed partial class DurableSimulation
             return;
         }
 
+        if (call is not null && method.Name == nameof(ChatSession.Complete) && Chance(Faults.EntityOperationThrows))
+        {
+            // The operation throws: its state and actions roll back, and the caller gets the failure (TaskEntityShim).
+            Count("entity operations that threw");
+            Note($"{id.Key}.{method.Name} threw");
+            var thrown = new TaskFailureDetails("System.InvalidOperationException", "The session could not take the report.", null, null, null);
+            Add(new ResultWork(call.Caller, call.Incarnation, call.Slot, new SlotResult(null, thrown, Now)) { DueAt = Now });
+            return;
+        }
+
         Count($"entity {method.Name}");
         foreach (var finished in outcome.State?.Turns ?? [])
         {

@@ -16,6 +16,8 @@ public sealed record Faults
         DuplicateClientSignal = 0.15,
         // With no reorder window (host.json), no sorter de-duplicates an orchestration's signal either.
         DuplicateOrchestrationSignal = 0.1,
+        // An entity operation can throw (a bug, a payload it cannot read): rolled back, the failure goes to the caller.
+        EntityOperationThrows = 0.02,
         ClientSignalSpread = TimeSpan.FromSeconds(3),
         // A scheduled signal becomes visible on a queue of whole-second visibility, and the dispatcher runs a signal up
         // to 100 ms before its time: up to a second early. Backlogs make it late, by seconds to minutes.
@@ -39,6 +41,8 @@ public sealed record Faults
     public double DuplicateClientSignal { get; init; }
 
     public double DuplicateOrchestrationSignal { get; init; }
+
+    public double EntityOperationThrows { get; init; }
 
     public TimeSpan ClientSignalSpread { get; init; } = TimeSpan.FromMilliseconds(50);
 

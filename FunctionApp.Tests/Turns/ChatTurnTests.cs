@@ -42,6 +42,23 @@ public class ChatTurnTests
         Assert.Equal(new TurnResult("t1", TurnStatus.Completed), result);
     }
 
+    [Fact]
+    public async Task An_answer_the_session_throws_on_is_reported_as_a_failed_turn_so_the_session_moves_on()
+    {
+        var turn = new TurnHarness();
+        ModelCall(turn).ReturnsAsync(Reply);
+        turn.Entities.Setup(e => e.CallEntityAsync<TurnVerdict>(It.IsAny<EntityInstanceId>(), "Complete", It.IsAny<object?>(), It.IsAny<CallEntityOptions?>()))
+            .ThrowsAsync(new EntityOperationFailedException(Session, "Complete", new TaskFailureDetails("System.Text.Json.JsonException", "The completion could not be read.", null, null, null)));
+
+        var result = await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
+
+        var call = Assert.Single(turn.Calls);
+        Assert.Equal((Session, "Fail"), (call.Id, call.Operation));
+        var failure = Assert.IsType<TurnFailure>(call.Input);
+        Assert.Equal(("t1", ErrorCodes.ReportRefused, "The completion could not be read.", "0.1"), (failure.TurnId, failure.Code, failure.Message, failure.Run));
+        Assert.Equal(new TurnResult("t1", TurnStatus.Failed, ErrorCode: ErrorCodes.ReportRefused), result);
+    }
+
     [Theory]
     [InlineData(TurnStatus.Cancelled, null)]
     [InlineData(TurnStatus.Failed, ErrorCodes.TurnExpired)]

@@ -10,6 +10,9 @@ public static class ErrorCodes
     public const string TurnExpired = "turn.expired";
     public const string ActivityFailed = "turn.activity_failed";
 
+    /// <summary>The session could not take the turn's answer (its operation threw and was rolled back): the turn fails instead.</summary>
+    public const string ReportRefused = "turn.report_refused";
+
     /// <summary>A warning on an answered turn: its summary step failed for good, so the summary was not brought up to date.</summary>
     public const string SummaryFailed = "summary.failed";
 }

@@ -4,6 +4,7 @@ using FunctionsChat.Sessions;
 using FunctionsChat.Telemetry;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Entities;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsChat.Turns;
@@ -54,7 +55,23 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
                 SummaryThrough = request.SummaryThrough,
                 Warning = warning,
             };
-            verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Complete), completion);
+            try
+            {
+                verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Complete), completion);
+            }
+            catch (EntityOperationFailedException refused)
+            {
+                // The session threw on the answer (its state and actions rolled back): it is told the turn failed, so it
+                // moves on now rather than at the turn timeout. Should that throw too, the expiry still settles the turn.
+                ReportRefused(logger, turn.SessionKey, turn.TurnId, refused.FailureDetails.ErrorType);
+                var report = new TurnFailure(turn.TurnId, ErrorCodes.ReportRefused, PayloadBudget.Clip(refused.FailureDetails.ErrorMessage, PayloadBudget.NoteBytes), context.CurrentUtcDateTime)
+                {
+                    Run = turn.Run,
+                    SummaryThrough = request.SummaryThrough,
+                };
+                verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Fail), report);
+            }
+
             if (verdict.Status == TurnStatus.Completed)
             {
                 TurnCompleted(logger, turn.SessionKey, turn.TurnId, reply.Usage.InputTokens, reply.Usage.OutputTokens);
@@ -106,6 +123,9 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         telemetry.TurnDuration(end - turn.StartedAt.UtcDateTime, status);
         return result;
     }
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Turn {TurnId} of session {SessionKey} could not report its answer: the session threw {ErrorType}")]
+    static partial void ReportRefused(ILogger logger, string sessionKey, string turnId, string errorType);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Turn {TurnId} of session {SessionKey} is answered without an up-to-date summary: {Warning}")]
     static partial void SummaryFailed(ILogger logger, string sessionKey, string turnId, string warning);
