@@ -163,13 +163,16 @@ public class ScenarioTests
         // Delivered 900 ms early, as queue visibility allows: it finds t2 not yet due and arms itself for t2.
         var first = SessionTransitions.Expire(state, new TurnExpiry("t1") { At = armed }, armed.AddMilliseconds(-900), limits);
         var rearmed = first.ExpiryCheckAt!.Value;
+        // Early again, it arms itself once more for the same time; at that time t2 expires, never before.
         var second = SessionTransitions.Expire(first.State, new TurnExpiry("t2") { At = rearmed }, rearmed.AddMilliseconds(-900), limits);
+        var third = SessionTransitions.Expire(second.State, new TurnExpiry("t2") { At = second.ExpiryCheckAt }, rearmed, limits);
 
         Assert.Equal(T0.AddMinutes(5), armed);
         Assert.Equal(TransitionNote.Rearmed, first.Note);
         Assert.Equal(T0.AddMinutes(6), rearmed);
-        Assert.Equal(TransitionNote.Applied, second.Note);
-        Assert.Equal(ErrorCodes.TurnExpired, SessionQueries.FindTurn(second.State, "t2")!.Finished!.ErrorCode);
+        Assert.Equal((TransitionNote.Rearmed, rearmed), (second.Note, second.ExpiryCheckAt));
+        Assert.Equal(TransitionNote.Applied, third.Note);
+        Assert.Equal(ErrorCodes.TurnExpired, SessionQueries.FindTurn(third.State, "t2")!.Finished!.ErrorCode);
     }
 
     [Fact]
