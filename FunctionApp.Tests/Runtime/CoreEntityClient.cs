@@ -36,20 +36,13 @@ sealed class CoreEntityClient(AzureStorageOrchestrationService service, DataConv
     }
 
     public override async Task<EntityMetadata?> GetEntityAsync(EntityInstanceId id, bool includeState = true, CancellationToken cancellation = default) =>
-        await Queries.GetEntityAsync(new EntityId(id.Name, id.Key), includeState, includeStateless: false, cancellation) is { } found
-            ? new EntityMetadata(id, includeState && found.SerializedState is { } state ? new SerializedData(state, converter) : null) { LastModifiedTime = found.LastModifiedTime, BacklogQueueSize = found.BacklogQueueSize, LockedBy = found.LockedBy }
-            : null;
+        await Queries.GetEntityAsync(new EntityId(id.Name, id.Key), includeState, includeStateless: false, cancellation) is { } found ? Untyped(found, includeState) : null;
 
     public override async Task<EntityMetadata<T>?> GetEntityAsync<T>(EntityInstanceId id, bool includeState = true, CancellationToken cancellation = default) =>
         await Queries.GetEntityAsync(new EntityId(id.Name, id.Key), includeState, includeStateless: false, cancellation) is { } found ? Typed<T>(found, includeState) : null;
 
     public override AsyncPageable<EntityMetadata> GetAllEntitiesAsync(EntityQuery? filter = null) =>
-        Query(filter, found => new EntityMetadata(IdOf(found), filter?.IncludeState != false && found.SerializedState is { } state ? new SerializedData(state, converter) : null)
-        {
-            LastModifiedTime = found.LastModifiedTime,
-            BacklogQueueSize = found.BacklogQueueSize,
-            LockedBy = found.LockedBy,
-        });
+        Query(filter, found => Untyped(found, filter?.IncludeState != false));
 
     public override AsyncPageable<EntityMetadata<T>> GetAllEntitiesAsync<T>(EntityQuery? filter = null) =>
         Query(filter, found => Typed<T>(found, filter?.IncludeState != false));
@@ -91,6 +84,14 @@ sealed class CoreEntityClient(AzureStorageOrchestrationService service, DataConv
                 cancellation);
             return new Page<TMetadata>(page.Results.Select(map).ToList(), page.ContinuationToken);
         });
+
+    EntityMetadata Untyped(CoreMetadata found, bool includeState) =>
+        new(IdOf(found), includeState && found.SerializedState is { } state ? new SerializedData(state, converter) : null)
+        {
+            LastModifiedTime = found.LastModifiedTime,
+            BacklogQueueSize = found.BacklogQueueSize,
+            LockedBy = found.LockedBy,
+        };
 
     EntityMetadata<T> Typed<T>(CoreMetadata found, bool includeState) =>
         new(IdOf(found), includeState && found.SerializedState is { } state ? converter.Deserialize<T>(state) : default)

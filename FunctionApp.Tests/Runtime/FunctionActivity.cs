@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -11,16 +10,10 @@ namespace FunctionsChat.Tests.Runtime;
 /// </summary>
 sealed class FunctionActivity(MethodInfo method, IServiceProvider services, DurableTaskClient client, CancellationToken shutdown) : ITaskActivity
 {
-    readonly ParameterInfo trigger = method.GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null);
-
-    public Type InputType => trigger.ParameterType;
+    public Type InputType => FunctionInvoker.ActivityTrigger(method).ParameterType;
 
     public Type OutputType => FunctionInvoker.ResultType(method) ?? typeof(object);
 
     public Task<object?> RunAsync(TaskActivityContext context, object? input) =>
-        FunctionInvoker.InvokeAsync(method, services, method.GetParameters().Select(p =>
-            p == trigger ? input
-            : p.ParameterType == typeof(DurableTaskClient) ? client
-            : p.ParameterType == typeof(CancellationToken) ? shutdown
-            : throw new InvalidOperationException($"Activity {method.Name} takes {p.ParameterType}")).ToArray());
+        FunctionInvoker.InvokeAsync(method, services, FunctionInvoker.ActivityArguments(method, input, client, shutdown));
 }

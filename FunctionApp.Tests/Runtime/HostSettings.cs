@@ -14,13 +14,13 @@ static class HostSettings
         StorageAccountClientProvider = new StorageAccountClientProvider(storage),
         TaskHubName = hub,
         PartitionCount = 4,
-        MaxQueuePollingInterval = PollingInterval(),
+        MaxQueuePollingInterval = PollingInterval,
         ControlQueueBufferThreshold = 256,
         MaxConcurrentTaskOrchestrationWorkItems = 10 * Environment.ProcessorCount,
         MaxConcurrentTaskActivityWorkItems = 10 * Environment.ProcessorCount,
         MaxConcurrentTaskEntityWorkItems = 10 * Environment.ProcessorCount,
         MaxEntityOperationBatchSize = 5000,
-        EntityMessageReorderWindowInMinutes = ReorderWindowMinutes(),
+        EntityMessageReorderWindowInMinutes = ReorderWindowMinutes,
         // Isolated apps dispatch entities on work items of their own.
         UseSeparateQueueForEntityWorkItems = true,
         // A client start that names a running instance is refused.
@@ -30,17 +30,20 @@ static class HostSettings
         FetchLargeMessageDataEnabled = true,
     };
 
+    /// <summary>The extensions.durableTask section of this repository's host.json, read once.</summary>
+    static readonly JsonElement DurableTask = ReadDurableTask();
+
     /// <summary>extensions.durableTask.storageProvider.maxQueuePollingInterval in host.json (30 s when it says nothing).</summary>
-    static TimeSpan PollingInterval() =>
-        DurableTask().TryGetProperty("storageProvider", out var provider) && provider.TryGetProperty("maxQueuePollingInterval", out var interval)
+    static readonly TimeSpan PollingInterval =
+        DurableTask.TryGetProperty("storageProvider", out var provider) && provider.TryGetProperty("maxQueuePollingInterval", out var interval)
             ? TimeSpan.Parse(interval.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
             : TimeSpan.FromSeconds(30);
 
     /// <summary>extensions.durableTask.entityMessageReorderWindowInMinutes in host.json (30 when it says nothing).</summary>
-    static int ReorderWindowMinutes() =>
-        DurableTask().TryGetProperty("entityMessageReorderWindowInMinutes", out var minutes) ? minutes.GetInt32() : 30;
+    static readonly int ReorderWindowMinutes =
+        DurableTask.TryGetProperty("entityMessageReorderWindowInMinutes", out var minutes) ? minutes.GetInt32() : 30;
 
-    static JsonElement DurableTask()
+    static JsonElement ReadDurableTask()
     {
         using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryFiles.Root.FullName, "host.json")));
         return host.RootElement.GetProperty("extensions").GetProperty("durableTask").Clone();

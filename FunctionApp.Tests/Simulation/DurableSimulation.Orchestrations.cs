@@ -80,13 +80,9 @@ public sealed partial class DurableSimulation
     void RunActivity(ActivityWork activity)
     {
         var function = Functions[activity.Name];
-        var trigger = function.GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null);
-        object?[] arguments = function.GetParameters()
-            .Select(p => p == trigger ? (activity.Input is null ? null : JsonSerializer.Deserialize(activity.Input, p.ParameterType, Serializer))
-                : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None
-                : p.ParameterType == typeof(DurableTaskClient) ? Client
-                : throw new InvalidOperationException($"Activity {activity.Name} takes {p.ParameterType}"))
-            .ToArray();
+        var trigger = FunctionsChat.Tests.Runtime.FunctionInvoker.ActivityTrigger(function);
+        object? input = activity.Input is null ? null : JsonSerializer.Deserialize(activity.Input, trigger.ParameterType, Serializer);
+        object?[] arguments = FunctionsChat.Tests.Runtime.FunctionInvoker.ActivityArguments(function, input, Client, CancellationToken.None);
         object? target = function.IsStatic ? null : ActivatorUtilities.CreateInstance(Services, function.DeclaringType!);
         var task = (Task)function.Invoke(target, arguments)!;
         Time.Pump();

@@ -290,7 +290,6 @@ public sealed partial class DurableSimulation
     /// <summary>When a durable timer due at <paramref name="at"/> fires: on time, or up to a second early.</summary>
     public DateTimeOffset TimerFires(DateTime at)
     {
-        Count("timers");
         if (Chance(Faults.EarlyTimer))
         {
             Count("timers fired early");

@@ -55,7 +55,7 @@ public static class PurgeSteps
             var left = await context.CallActivityAsync<string[]>(nameof(ArchiveActivities.PurgeInstances), work, ModelRetry.AnyFailure(retry));
             if (left.Length > 0 && work.Linger > TimeSpan.Zero)
             {
-                await DurableWait.UntilAsync(context, context.CurrentUtcDateTime + work.Linger, CancellationToken.None);
+                await DurableWait.ForAsync(context, work.Linger, CancellationToken.None);
                 lingered = true;
                 await context.CallActivityAsync<string[]>(nameof(ArchiveActivities.PurgeInstances), work with { InstanceIds = left, Linger = TimeSpan.Zero }, ModelRetry.AnyFailure(retry));
             }
@@ -86,7 +86,7 @@ public static class DeleteArchive
         await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
         if (!await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry))
         {
-            await DurableWait.UntilAsync(context, context.CurrentUtcDateTime + SweepAgainAfter, CancellationToken.None);
+            await DurableWait.ForAsync(context, SweepAgainAfter, CancellationToken.None);
         }
 
         // What raced the delete is swept once more: a request accepted before it that stored its words just after the

@@ -152,7 +152,6 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         {
             // The session could not be read or sent to (the Durable client failed or timed out): the message may be on its
             // way, so the caller is told the key to repeat it with, which is never taken twice.
-            stream?.Dispose();
             receipt = new Receipt(ReceiptStatus.Unseen, null);
         }
 

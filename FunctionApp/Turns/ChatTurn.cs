@@ -64,12 +64,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
                 // The session threw on the answer (its state and actions rolled back): it is told the turn failed, so it
                 // moves on now rather than at the turn timeout. Should that throw too, the expiry still settles the turn.
                 ReportRefused(logger, turn.SessionKey, turn.TurnId, refused.FailureDetails.ErrorType);
-                var report = new TurnFailure(turn.TurnId, ErrorCodes.ReportRefused, PayloadBudget.Clip(refused.FailureDetails.ErrorMessage, PayloadBudget.NoteBytes), context.CurrentUtcDateTime)
-                {
-                    Run = turn.Run,
-                    SummaryThrough = request.SummaryThrough,
-                };
-                verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Fail), report);
+                verdict = await FailAsync(context, turn, request, new ModelFailure(ErrorCodes.ReportRefused, PayloadBudget.Clip(refused.FailureDetails.ErrorMessage, PayloadBudget.NoteBytes)));
             }
 
             if (verdict.Status == TurnStatus.Completed)
@@ -80,8 +75,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         catch (TaskFailedException failed)
         {
             var failure = ModelRetry.Describe(failed.FailureDetails);
-            var report = new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime) { Run = turn.Run, SummaryThrough = request.SummaryThrough };
-            verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Fail), report);
+            verdict = await FailAsync(context, turn, request, failure);
             if (verdict.Status == TurnStatus.Failed)
             {
                 TurnFailed(logger, turn.SessionKey, turn.TurnId, failure.Code);
@@ -96,6 +90,13 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
 
         return Finish(context, turn, new TurnResult(turn.TurnId, verdict.Status, ErrorCode: verdict.ErrorCode));
     }
+
+    /// <summary>Tells the session the turn failed, and returns what the session recorded.</summary>
+    static Task<TurnVerdict> FailAsync(TaskOrchestrationContext context, ChatTurnInput turn, ReplyRequest request, ModelFailure failure) =>
+        context.Entities.CallEntityAsync<TurnVerdict>(
+            SessionEntityIds.For(turn.SessionKey),
+            nameof(ChatSession.Fail),
+            new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime) { Run = turn.Run, SummaryThrough = request.SummaryThrough });
 
     /// <summary>
     /// Records the turn's span, start to end, once: only when the code runs for real, not when it is replayed.

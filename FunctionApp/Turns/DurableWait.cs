@@ -9,8 +9,10 @@ namespace FunctionsChat.Turns;
 /// </summary>
 public static class DurableWait
 {
-    public static async Task UntilAsync(TaskOrchestrationContext context, DateTime due, CancellationToken cancellation)
+    /// <summary>Waits <paramref name="delay"/> from the orchestration's clock now.</summary>
+    public static async Task ForAsync(TaskOrchestrationContext context, TimeSpan delay, CancellationToken cancellation)
     {
+        var due = context.CurrentUtcDateTime + delay;
         while (context.CurrentUtcDateTime < due)
         {
             await context.CreateTimer(due, cancellation);

@@ -35,7 +35,7 @@ public static class ModelRetry
         }
 
         var orchestration = retry.OrchestrationContext;
-        await DurableWait.UntilAsync(orchestration, orchestration.CurrentUtcDateTime + delay, retry.CancellationToken);
+        await DurableWait.ForAsync(orchestration, delay, retry.CancellationToken);
         return true;
     }));
 
