@@ -49,4 +49,30 @@ public class TableTurnStreamsTests(AzuriteFixture azurite)
         Assert.Empty(await streams.ReadAsync("session123", stream, null, CancellationToken.None));
         Assert.Single(await streams.ReadAsync("session123", StreamKeys.Of(T0.AddSeconds(60), "turn-1"), null, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_turns_model_call_is_claimed_by_its_latest_execution_an_earlier_one_is_refused_and_the_claim_is_not_a_chunk()
+    {
+        var table = azurite.Table("s" + Guid.NewGuid().ToString("N")[..20]);
+        var streams = new TableTurnStreams(table);
+        string stream = StreamKeys.Of(T0, "turn-1");
+        string earlier = "0638000000000000000" + Guid.NewGuid().ToString("N");
+        string later = "0638000000000000001" + Guid.NewGuid().ToString("N");
+
+        Assert.True(await streams.ClaimAsync("session123", stream, earlier, CancellationToken.None));
+        Assert.True(await streams.ClaimAsync("session123", stream, earlier, CancellationToken.None));
+        Assert.True(await streams.ClaimAsync("session123", stream, later, CancellationToken.None));
+        Assert.False(await streams.ClaimAsync("session123", stream, earlier, CancellationToken.None));
+        Assert.Equal(later, await streams.ClaimantAsync("session123", stream, CancellationToken.None));
+
+        // Claimed at once by many executions, the latest holds it.
+        var many = Enumerable.Range(2, 8).Select(i => $"063800000000000000{i}" + Guid.NewGuid().ToString("N")).ToArray();
+        await Task.WhenAll(many.Reverse().Select(e => streams.ClaimAsync("session123", stream, e, CancellationToken.None)));
+        Assert.Equal(many[^1], await streams.ClaimantAsync("session123", stream, CancellationToken.None));
+
+        await streams.AppendAsync("session123", stream, new(StreamKeys.NewAttempt(T0), 0, "Once", true), CancellationToken.None);
+        Assert.Equal(["Once"], (await streams.ReadAsync("session123", stream, null, CancellationToken.None)).Select(c => c.Text));
+        Assert.Equal(1, await streams.DeleteAsync("session123", stream, CancellationToken.None));
+        Assert.Null(await streams.ClaimantAsync("session123", stream, CancellationToken.None));
+    }
 }

@@ -91,4 +91,42 @@ public class ReceiptTests
         Assert.Equal(TransitionNote.Deleted, SessionTransitions.Enqueue(deleted, late, T0.AddSeconds(4), Limits).Note);
         Assert.Equal(ReceiptStatus.Unseen, SessionQueries.ReceiptOf(deleted, Request("t3") with { AcceptedAt = T0.AddSeconds(3) }).Status);
     }
+    [Fact]
+    public void A_late_copy_of_a_refused_request_stays_refused_after_more_refusals_than_the_window_holds_until_the_redelivery_horizon()
+    {
+        // The queue is full; the first refusal is followed by a window's worth more, each a request of its own.
+        var state = Enqueued("a", "b", "c", "d");
+        for (int i = 0; i <= Limits.RefusedWindow; i++)
+        {
+            state = SessionTransitions.Enqueue(state, Request($"r{i}") with { AcceptedAt = T0.AddSeconds(i) }, T0.AddSeconds(i), Limits).State;
+        }
+
+        var roomy = state.Completed("a");
+        var lateCopy = Request("r0");
+        var beforeHorizon = SessionTransitions.Enqueue(roomy, lateCopy, T0 + Limits.RedeliveryHorizon - TimeSpan.FromMinutes(1), Limits);
+        var pastHorizon = SessionTransitions.Enqueue(roomy, lateCopy, T0 + Limits.RedeliveryHorizon + TimeSpan.FromMinutes(1), Limits);
+
+        Assert.DoesNotContain(roomy.Refused, r => r.TurnId == "r0");
+        Assert.Equal(T0, roomy.RefusedThrough);
+        Assert.Equal((ReceiptStatus.Refused, TransitionNote.QueueFull), (SessionQueries.ReceiptOf(roomy, lateCopy).Status, beforeHorizon.Note));
+        Assert.Null(SessionQueries.FindTurn(beforeHorizon.State, "r0"));
+        Assert.Equal(TurnStatus.Queued, SessionQueries.FindTurn(pastHorizon.State, "r0")!.Status);
+        Assert.Null(pastHorizon.State.RefusedThrough);
+        Assert.DoesNotContain(pastHorizon.State.Refused, r => r.AcceptedAt < T0 + TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
+    public void A_retry_accepted_after_the_refusals_remembered_by_time_is_judged_afresh()
+    {
+        var state = Enqueued("a", "b", "c", "d");
+        for (int i = 0; i <= Limits.RefusedWindow; i++)
+        {
+            state = SessionTransitions.Enqueue(state, Request($"r{i}") with { AcceptedAt = T0.AddSeconds(i) }, T0.AddSeconds(i), Limits).State;
+        }
+
+        var retry = Request("r0") with { AcceptedAt = T0.AddSeconds(1) };
+        var taken = SessionTransitions.Enqueue(state.Completed("a"), retry, T0.AddSeconds(30), Limits);
+
+        Assert.Equal(TurnStatus.Queued, SessionQueries.FindTurn(taken.State, "r0")!.Status);
+    }
 }

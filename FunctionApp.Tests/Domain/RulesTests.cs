@@ -37,6 +37,22 @@ public class SessionIdsTests
         Assert.NotEqual(longest, SessionIds.TurnInstanceId(new string('s', 128), new string('u', 128), "0.1"));
         Assert.NotEqual(longest, SessionIds.TurnInstanceId(new string('s', 128), new string('t', 128), "1.1"));
     }
+
+    [Fact]
+    public void Every_turn_and_archive_instance_id_of_a_session_starts_with_its_prefix_even_hashed_and_no_other_sessions_do()
+    {
+        string key = new string('o', 32) + ":" + new string('s', 128);
+        string longestRun = $"{long.MaxValue}.{long.MaxValue}";
+        string hashed = SessionIds.TurnInstanceId(key, new string('t', 128), longestRun);
+
+        Assert.StartsWith(SessionIds.TurnPrefix(key), hashed);
+        Assert.Equal($"{SessionIds.TurnPrefix(key)}#{Fingerprint.Of(new string('t', 128))}:{longestRun}", hashed);
+        Assert.True(hashed.Length <= 256);
+        Assert.StartsWith(SessionIds.TurnRunsPrefix(key, new string('t', 128)), SessionIds.TurnInstanceId(key, new string('t', 128), "0.1"));
+        Assert.StartsWith(SessionIds.ArchivePrefix(key), SessionIds.ArchiveInstanceId(key, new string('b', 128)));
+        Assert.False(SessionIds.TurnInstanceId("owner:s12", "t1", "0.1").StartsWith(SessionIds.TurnPrefix("owner:s1"), StringComparison.Ordinal));
+        Assert.False(SessionIds.TurnInstanceId("owner:s1", "t12", "0.1").StartsWith(SessionIds.TurnRunsPrefix("owner:s1", "t1"), StringComparison.Ordinal));
+    }
 }
 
 public class RetryScheduleTests

@@ -33,6 +33,35 @@ public class StopTransitionsTests
     }
 
     [Fact]
+    public void A_stopped_report_of_a_turn_the_session_never_asked_to_stop_is_not_the_turns_outcome()
+    {
+        // An execution that read a state never saved, or one a later start replaced, stops on its own and reports.
+        var running = Enqueued("t1", "t2");
+
+        var ghost = SessionTransitions.Complete(running, Stopped("t1", ""), T0.AddSeconds(2), Limits);
+        var answered = SessionTransitions.Complete(ghost.State, Completion("t1", "the answer"), T0.AddSeconds(3), Limits);
+
+        Assert.Equal(TransitionNote.Stale, ghost.Note);
+        Assert.Same(running, ghost.State);
+        Assert.Equal(new TurnVerdict("t1", TurnStatus.Running), ghost.Verdict);
+        Assert.Equal((TurnStatus.Completed, "the answer"), (answered.State.Turns.Single().Status, answered.State.Turns.Single().Answer));
+    }
+
+    [Fact]
+    public void A_report_of_an_execution_started_for_another_message_under_the_same_key_is_stale()
+    {
+        var running = Enqueued("t1");
+        string hash = running.Active!.Turn.MessageHash;
+
+        var other = SessionTransitions.Complete(running, Completion("t1", "an answer to another message") with { MessageHash = Fingerprint.Of("another message") }, T0.AddSeconds(2), Limits);
+        var failed = SessionTransitions.Fail(running, new TurnFailure("t1", "llm.server_error", "boom", T0.AddSeconds(2)) { MessageHash = Fingerprint.Of("another message") }, T0.AddSeconds(2), Limits);
+        var own = SessionTransitions.Complete(running, Completion("t1", "the answer") with { MessageHash = hash }, T0.AddSeconds(2), Limits);
+
+        Assert.Equal((TransitionNote.Stale, TransitionNote.Stale), (other.Note, failed.Note));
+        Assert.Equal(TurnStatus.Completed, own.State.Turns.Single().Status);
+    }
+
+    [Fact]
     public void A_stopped_turn_that_never_reports_is_finished_by_its_expiry_at_the_stop_grace()
     {
         var cancelled = SessionTransitions.Cancel(Enqueued("t1", "t2"), new TurnCancellation("t1"), T0, Limits).State;

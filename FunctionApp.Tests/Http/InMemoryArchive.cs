@@ -33,7 +33,34 @@ public sealed class InMemoryArchive : ITranscriptArchive, ITurnStreams
                 StreamRows.Remove(row);
             }
 
+            Claims.Remove((sessionKey, stream));
+
             return Task.FromResult(rows.Length);
+        }
+    }
+
+    /// <summary>Each turn stream's claim: the execution that holds its model call.</summary>
+    public Dictionary<(string Session, string Stream), string> Claims { get; } = [];
+
+    public Task<bool> ClaimAsync(string sessionKey, string stream, string execution, CancellationToken cancellation)
+    {
+        lock (StreamRows)
+        {
+            if (Claims.TryGetValue((sessionKey, stream), out string? claimant) && string.CompareOrdinal(claimant, execution) >= 0)
+            {
+                return Task.FromResult(claimant == execution);
+            }
+
+            Claims[(sessionKey, stream)] = execution;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<string?> ClaimantAsync(string sessionKey, string stream, CancellationToken cancellation)
+    {
+        lock (StreamRows)
+        {
+            return Task.FromResult(Claims.GetValueOrDefault((sessionKey, stream)));
         }
     }
 
@@ -149,6 +176,11 @@ public sealed class InMemoryArchive : ITranscriptArchive, ITurnStreams
             foreach (var key in streams)
             {
                 StreamRows.Remove(key);
+            }
+
+            foreach (var claim in Claims.Keys.Where(k => k.Session == sessionKey && string.CompareOrdinal(k.Stream, streamsAfter) < 0).ToArray())
+            {
+                Claims.Remove(claim);
             }
 
             count += streams.Length;

@@ -181,5 +181,9 @@ public class SessionEventsTests
         public Task<int> DeleteAsync(string sessionKey, string stream, CancellationToken cancellation) => store().DeleteAsync(sessionKey, stream, cancellation);
 
         public Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation) => store().ReadAsync(sessionKey, stream, afterEventId, cancellation);
+
+        public Task<bool> ClaimAsync(string sessionKey, string stream, string execution, CancellationToken cancellation) => store().ClaimAsync(sessionKey, stream, execution, cancellation);
+
+        public Task<string?> ClaimantAsync(string sessionKey, string stream, CancellationToken cancellation) => store().ClaimantAsync(sessionKey, stream, cancellation);
     }
 }

@@ -73,4 +73,44 @@ public class UnreachableSessionTests
         Assert.Equal("Cancel", Assert.Single(http.Signals).Operation);
         Assert.Empty(http.Terminated);
     }
+
+    [Fact]
+    public async Task A_send_whose_session_cannot_be_read_is_still_stored_and_signalled_and_answers_503_with_its_key()
+    {
+        var http = new HttpHarness();
+        ReadsFail(http);
+        var request = HttpHarness.Post("/Chat/session123/message/send", "hi", "k1");
+
+        var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 503, "not-confirmed");
+        Assert.Equal("k1", request.HttpContext.Response.Headers["Idempotency-Key"].ToString());
+        Assert.Equal("Enqueue", Assert.Single(http.Signals).Operation);
+    }
+
+    [Fact]
+    public async Task Reads_of_history_and_turn_that_cannot_reach_the_session_answer_503_to_repeat()
+    {
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+        ReadsFail(http);
+        var history = HttpHarness.Request("GET", "/Chat/session123/getHistory", contentType: null);
+        var turn = HttpHarness.Request("GET", "/Chat/session123/turns/t2", contentType: null);
+
+        HttpHarness.Problem(await http.History.GetHistory(history, http.Client.Object, "session123"), 503, "session-unavailable");
+        HttpHarness.Problem(await http.Turns.GetTurn(turn, http.Client.Object, "session123", "t2"), 503, "session-unavailable");
+        Assert.Equal(("1", "1"), (history.HttpContext.Response.Headers.RetryAfter.ToString(), turn.HttpContext.Response.Headers.RetryAfter.ToString()));
+    }
+
+    [Fact]
+    public async Task A_listing_the_task_hub_cannot_answer_is_503_to_repeat()
+    {
+        var http = new HttpHarness();
+        http.Entities.Setup(e => e.GetAllEntitiesAsync<ChatSessionState>(It.IsAny<EntityQuery?>()))
+            .Returns(Microsoft.DurableTask.Pageable.Create<EntityMetadata<ChatSessionState>>((string? _, int? _, CancellationToken _) =>
+                Task.FromException<Microsoft.DurableTask.Page<EntityMetadata<ChatSessionState>>>(new InvalidOperationException("The query timed out."))));
+        var request = HttpHarness.Request("GET", "/Chat", contentType: null);
+
+        HttpHarness.Problem(await http.Sessions.ListSessions(request, http.Client.Object), 503, "sessions-unavailable");
+        Assert.Equal("1", request.HttpContext.Response.Headers.RetryAfter.ToString());
+    }
 }

@@ -1,4 +1,5 @@
 using DurableTask.AzureStorage;
+using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
 using DurableTask.Core.History;
 using Microsoft.DurableTask;
@@ -38,7 +39,11 @@ public sealed class CoreDurableTaskClient(AzureStorageOrchestrationService servi
     public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
         var state = (await service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: getInputsAndOutputs)).FirstOrDefault();
-        return state is null ? null : new OrchestrationMetadata(state.Name, instanceId)
+        return state is null ? null : Metadata(instanceId, state);
+    }
+
+    OrchestrationMetadata Metadata(string instanceId, OrchestrationState state) =>
+        new(state.Name, instanceId)
         {
             DataConverter = converter,
             RuntimeStatus = (OrchestrationRuntimeStatus)state.OrchestrationStatus,
@@ -49,7 +54,6 @@ public sealed class CoreDurableTaskClient(AzureStorageOrchestrationService servi
             SerializedCustomStatus = state.Status,
             FailureDetails = state.FailureDetails is { } failure ? new TaskFailureDetails(failure.ErrorType, failure.ErrorMessage, failure.StackTrace, null, null) : null,
         };
-    }
 
     public override async Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
         await PollAsync(instanceId, getInputsAndOutputs, s => s != OrchestrationRuntimeStatus.Pending, cancellation);
@@ -84,7 +88,27 @@ public sealed class CoreDurableTaskClient(AzureStorageOrchestrationService servi
 
     public override Task ResumeInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) => throw Unused();
 
-    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) => throw Unused();
+    /// <summary>
+    /// As the backend's instance query: ids with the prefix, created in the range, in the statuses, a page at a time
+    /// (its continuation token resumes); entities left out, as the client's query does.
+    /// </summary>
+    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
+        Pageable.Create(async (string? continuation, int? pageSize, CancellationToken cancellation) =>
+        {
+            var condition = new OrchestrationInstanceStatusQueryCondition
+            {
+                InstanceIdPrefix = filter?.InstanceIdPrefix,
+                CreatedTimeFrom = filter?.CreatedFrom?.UtcDateTime ?? default,
+                CreatedTimeTo = filter?.CreatedTo?.UtcDateTime ?? default,
+                RuntimeStatus = filter?.Statuses?.Select(s => (CoreStatus)s).ToArray(),
+                FetchInput = filter?.FetchInputsAndOutputs ?? false,
+                FetchOutput = filter?.FetchInputsAndOutputs ?? false,
+                ExcludeEntities = true,
+            };
+            var page = await service.GetOrchestrationStateAsync(condition, pageSize ?? filter?.PageSize ?? OrchestrationQuery.DefaultPageSize, continuation, cancellation);
+            var instances = page.OrchestrationState.Select(state => Metadata(state.OrchestrationInstance.InstanceId, state)).ToList();
+            return new Page<OrchestrationMetadata>(instances, string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+        });
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -31,12 +31,20 @@ public sealed partial class DurableSimulation
 
     void StartOrchestration(StartWork start)
     {
-        if (Instances.TryGetValue(start.InstanceId, out var existing) && existing.Status == InstanceStatus.Running)
+        if (Instances.TryGetValue(start.InstanceId, out var existing) && existing.Status == InstanceStatus.Running && start.FromClient)
         {
-            // The backend drops a start whose instance id is still running.
-            Count("orchestration starts dropped (instance running)");
-            Note($"start of {start.InstanceId} dropped: it is running");
+            // A client's start of a running instance is refused (the start's de-duplication statuses).
+            Count("client starts refused (instance running)");
+            Note($"start of {start.InstanceId} refused: it is running");
             return;
+        }
+
+        if (existing?.Status == InstanceStatus.Running)
+        {
+            // On Azure Storage only client starts are de-duplicated: an entity's start of a running instance replaces
+            // it. The replaced execution's activities run on; their results reach no one.
+            Count("running orchestrations replaced by a start");
+            Note($"start of {start.InstanceId} replaces the running execution");
         }
 
         if (Crashes(start))
@@ -56,7 +64,7 @@ public sealed partial class DurableSimulation
         }
 
         Count($"orchestration {start.Name}");
-        Note($"start {start.Name} {start.InstanceId}{(existing is null ? "" : " (replacing a finished one)")}");
+        Note($"start {start.Name} {start.InstanceId}{(existing is null ? "" : " (replacing an earlier execution)")}");
         Replay(instance, trigger: -1);
     }
 
@@ -65,6 +73,13 @@ public sealed partial class DurableSimulation
         if (!Instances.TryGetValue(result.InstanceId, out var instance) || instance.Incarnation != result.Incarnation || instance.Status != InstanceStatus.Running)
         {
             Note($"result for {result.InstanceId} dropped: the instance is gone");
+            return;
+        }
+
+        if (instance.History[result.Slot].Result is not null)
+        {
+            // A second answer to one call (its entity operation ran again after its messages were out): the slot holds the first.
+            Note($"result for {result.InstanceId} slot {result.Slot} dropped: the slot has its result");
             return;
         }
 
@@ -168,6 +183,8 @@ public sealed partial class DurableSimulation
         OnOrchestrationDone?.Invoke(instance);
     }
 
+    static Guid DeterministicGuid(string name) => new(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(name)));
+
     /// <summary>One replay of an orchestration: a context whose every durable action takes the next slot of the history.</summary>
     sealed class Episode
     {
@@ -189,6 +206,10 @@ public sealed partial class DurableSimulation
                 instance.Input is null ? null! : JsonSerializer.Deserialize(instance.Input, call.Method.GetGenericArguments()[0], Serializer)!));
             context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => now);
             context.SetupGet(c => c.IsReplaying).Returns(() => cursor <= trigger);
+            context.SetupGet(c => c.InstanceId).Returns(instance.Id);
+            // As the runtime derives it: from the instance, this execution and a counter, the same in every replay.
+            int guids = 0;
+            context.Setup(c => c.NewGuid()).Returns(() => DeterministicGuid($"{instance.Id}/{instance.Incarnation}/{guids++}"));
             context.SetupGet(c => c.Entities).Returns(entities.Object);
             context.Setup(c => c.CreateReplaySafeLogger(It.IsAny<Type>())).Returns(() => IsReplaying ? NullLogger.Instance : sim.Services.GetRequiredService<ILoggerFactory>().CreateLogger(instance.Name));
             context.Setup(c => c.CallActivityAsync<It.IsAnyType>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).Returns(new InvocationFunc(call =>

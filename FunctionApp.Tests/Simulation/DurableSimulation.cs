@@ -124,6 +124,12 @@ public sealed partial class DurableSimulation
     /// <summary>How long after the session stopped its turn each stopped model call ended.</summary>
     public List<TimeSpan> StopLatencies { get; } = [];
 
+    /// <summary>Client reads of an entity that failed, and when.</summary>
+    public List<(EntityInstanceId Entity, DateTimeOffset At)> FailedReads { get; } = [];
+
+    /// <summary>Requests whose Enqueue ran once with its state not saved: taken only minutes later, when it runs again.</summary>
+    public HashSet<(string Session, string TurnId)> UnsavedRequests { get; } = [];
+
     /// <summary>The message the last step delivered.</summary>
     public Work? LastDelivered { get; private set; }
 
@@ -328,7 +334,16 @@ public sealed partial class DurableSimulation
         var entities = new Mock<DurableEntityClient>(MockBehavior.Strict, "sim");
         entities.Setup(e => e.GetEntityAsync<ChatSessionState>(It.IsAny<EntityInstanceId>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) =>
-                Task.FromResult(State(id) is { } state ? new EntityMetadata<ChatSessionState>(id, state) : null));
+            {
+                if (Chance(Faults.ClientReadFails))
+                {
+                    FailedReads.Add((id, Now));
+                    Count("client reads that failed");
+                    return Task.FromException<EntityMetadata<ChatSessionState>?>(new TimeoutException("The entity read timed out."));
+                }
+
+                return Task.FromResult(State(id) is { } state ? new EntityMetadata<ChatSessionState>(id, state) : null);
+            });
         entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>(), It.IsAny<CancellationToken>()))
             .Returns<EntityInstanceId, string, object?, SignalEntityOptions?, CancellationToken>((id, operation, input, _, _) =>
             {
@@ -338,10 +353,15 @@ public sealed partial class DurableSimulation
                 for (int i = 0; i < copies; i++)
                 {
                     var spread = Faults.ClientSignalSpread * (i + 1);
-                    Add(new SignalWork(id, operation, json, $"client{nextClientSender++}", Delayed: false, FromClient: true)
+                    var due = Now.AddMilliseconds(random.Next(0, (int)spread.TotalMilliseconds + 1));
+                    if (i > 0 && Chance(Faults.LateClientCopy))
                     {
-                        DueAt = Now.AddMilliseconds(random.Next(0, (int)spread.TotalMilliseconds + 1)),
-                    });
+                        // Seen again once its visibility timeout passed: minutes after the first copy.
+                        due = Now + Faults.VisibilityTimeout + TimeSpan.FromMilliseconds(random.Next(0, 60_000));
+                        Count("client signal copies minutes late");
+                    }
+
+                    Add(new SignalWork(id, operation, json, $"client{nextClientSender++}", Delayed: false, FromClient: true) { DueAt = due });
                 }
 
                 Note($"client signals {operation} to {id.Key}{(copies > 1 ? " (delivered twice)" : "")}");
@@ -356,18 +376,58 @@ public sealed partial class DurableSimulation
         client.Setup(c => c.PurgeInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .Returns<string, CancellationToken>((id, _) =>
             {
-                // As the backends do: only a finished instance is purged; an unknown or running one counts 0.
-                if (Instances.TryGetValue(id, out var instance) && instance.Status is InstanceStatus.Completed or InstanceStatus.Failed or InstanceStatus.Terminated)
+                // As the Azure Storage backend does (PurgeInstanceHistoryAsync): the instance goes whatever its status.
+                if (Instances.Remove(id, out var instance))
                 {
-                    Instances.Remove(id);
-                    Count("instances purged");
-                    Note($"purged {id}");
+                    Count(instance.Status == InstanceStatus.Running ? "running instances purged" : "instances purged");
+                    Note($"purged {id} ({instance.Status})");
                     return Task.FromResult(new PurgeResult(1));
                 }
 
                 return Task.FromResult(new PurgeResult(0));
             });
+        client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns<string, bool, CancellationToken>((id, _, _) => Task.FromResult(Instances.TryGetValue(id, out var instance) ? Metadata(instance) : null));
+        client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>()))
+            .Returns<OrchestrationQuery?>(query => Pageable.Create((string? after, int? size, CancellationToken _) => Task.FromResult(InstancePage(query, after, size))));
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns<TaskName, object?, StartOrchestrationOptions?, CancellationToken>((name, input, options, _) =>
+            {
+                string id = options?.InstanceId ?? Guid.NewGuid().ToString("N");
+                if (Instances.TryGetValue(id, out var running) && running.Status == InstanceStatus.Running
+                    || work.Any(w => w is StartWork { FromClient: true } queued && queued.InstanceId == id))
+                {
+                    // The host's start refuses an instance id that is running or about to.
+                    return Task.FromException<string>(new InvalidOperationException($"An instance with ID '{id}' already exists."));
+                }
+
+                Add(new StartWork(name.Name, id, Serialize(input)) { FromClient = true, DueAt = Now });
+                return Task.FromResult(id);
+            });
         return client.Object;
+    }
+
+    static OrchestrationMetadata Metadata(Instance instance) => new(instance.Name, instance.Id)
+    {
+        RuntimeStatus = instance.Status switch
+        {
+            InstanceStatus.Running => OrchestrationRuntimeStatus.Running,
+            InstanceStatus.Completed => OrchestrationRuntimeStatus.Completed,
+            InstanceStatus.Failed => OrchestrationRuntimeStatus.Failed,
+            _ => OrchestrationRuntimeStatus.Terminated,
+        },
+        CreatedAt = instance.StartedAt,
+    };
+
+    /// <summary>As the backend's instance query: ids with the prefix in order, a page at a time, resuming after the last id.</summary>
+    Page<OrchestrationMetadata> InstancePage(OrchestrationQuery? query, string? after, int? size)
+    {
+        var matching = Instances.Values
+            .Where(i => i.Id.StartsWith(query?.InstanceIdPrefix ?? "", StringComparison.Ordinal) && string.CompareOrdinal(i.Id, after ?? "") > 0)
+            .OrderBy(i => i.Id, StringComparer.Ordinal)
+            .ToList();
+        var page = matching.Take(size ?? query?.PageSize ?? OrchestrationQuery.DefaultPageSize).ToList();
+        return new(page.Select(Metadata).ToList(), matching.Count > page.Count ? page[^1].Id : null);
     }
 
     /// <summary>As the backend's entity query: ids with the prefix in order, a page at a time, resuming after the last id.</summary>
@@ -408,13 +468,33 @@ public sealed partial class DurableSimulation
             return;
         }
 
+        bool partial = Chance(Faults.PartialCommit);
+        if (partial)
+        {
+            // The worker is lost after the backend sent the operation's messages and before it saved its state: the
+            // messages are out, and the operation runs again from the old state once its message is visible again.
+            Count("entity operations whose messages went out unsaved");
+            if (method.Name == nameof(ChatSession.Enqueue) && argument is TurnRequest unsaved)
+            {
+                UnsavedRequests.Add((id.Key, unsaved.TurnId));
+            }
+
+            Note($"{id.Key}.{method.Name}: messages sent, state not saved; it runs again");
+            item.DueAt = Now + TimeSpan.FromMilliseconds(random.Next(1_000, (int)Faults.VisibilityTimeout.TotalMilliseconds));
+            work.Add(item);
+        }
+
         Count($"entity {method.Name}");
-        foreach (var finished in outcome.State?.Turns ?? [])
+        foreach (var finished in partial ? [] : outcome.State?.Turns ?? [])
         {
             TurnFinishedAt.TryAdd((id.Key, finished.TurnId, finished.AcceptedAt), Now);
         }
 
-        if (outcome.State is null)
+        if (partial)
+        {
+            // Nothing saved.
+        }
+        else if (outcome.State is null)
         {
             Entities.Remove(id);
         }
@@ -434,6 +514,7 @@ public sealed partial class DurableSimulation
             Add(new SignalWork(target, signalled, Serialize(signalInput), id.ToString(), delayed, FromClient: false)
             {
                 DueAt = delayed ? Deliver(options!.SignalTime!.Value) : Now,
+                Unsaved = partial,
             });
             if (delayed)
             {

@@ -19,6 +19,15 @@ public sealed record Faults
         // An entity operation can throw (a bug, a payload it cannot read): rolled back, the failure goes to the caller.
         EntityOperationThrows = 0.02,
         ClientSignalSpread = TimeSpan.FromSeconds(3),
+        // A copy the queue delivers again after its visibility timeout (a worker took it and was lost, or its delete
+        // failed): minutes after the first (AzureStorageOrchestrationServiceSettings.ControlQueueVisibilityTimeout, 5 min).
+        LateClientCopy = 0.3,
+        // The backend sends a work item's messages before it saves its state
+        // (AzureStorageOrchestrationService.CompleteTaskOrchestrationWorkItemAsync); a worker lost in between leaves the
+        // messages out and the operation runs again from the old state once the message is visible again.
+        PartialCommit = 0.03,
+        // A client's read of an entity fails or times out (a storage error, a throttled table).
+        ClientReadFails = 0.03,
         // A scheduled signal becomes visible on a queue of whole-second visibility, and the dispatcher runs a signal up
         // to 100 ms before its time: up to a second early. Backlogs make it late, by seconds to minutes.
         EarlySignal = 0.4,
@@ -45,6 +54,15 @@ public sealed record Faults
     public double EntityOperationThrows { get; init; }
 
     public TimeSpan ClientSignalSpread { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public double LateClientCopy { get; init; }
+
+    public double PartialCommit { get; init; }
+
+    public double ClientReadFails { get; init; }
+
+    /// <summary>The backend's control-queue visibility timeout: a message taken and not deleted is seen again after it.</summary>
+    public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromMinutes(5);
 
     public double EarlySignal { get; init; }
 

@@ -11,11 +11,19 @@ public abstract record Work
     public DateTimeOffset DueAt { get; set; }
 }
 
-public sealed record SignalWork(EntityInstanceId Target, string Operation, string? Input, string Sender, bool Delayed, bool FromClient) : Work;
+public sealed record SignalWork(EntityInstanceId Target, string Operation, string? Input, string Sender, bool Delayed, bool FromClient) : Work
+{
+    /// <summary>Sent by an entity operation whose state was then not saved.</summary>
+    public bool Unsaved { get; init; }
+}
 
 public sealed record CallWork(EntityInstanceId Target, string Operation, string? Input, string Caller, int Incarnation, int Slot) : Work;
 
-public sealed record StartWork(string Name, string InstanceId, string? Input) : Work;
+public sealed record StartWork(string Name, string InstanceId, string? Input) : Work
+{
+    /// <summary>Started by a client (de-duplicated against a running instance), not by an entity or orchestration.</summary>
+    public bool FromClient { get; init; }
+}
 
 public sealed record ActivityWork(string InstanceId, int Incarnation, int Slot, string Name, string? Input) : Work;
 

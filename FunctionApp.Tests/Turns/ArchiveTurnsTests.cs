@@ -2,6 +2,7 @@ using FunctionsChat.Archive;
 using FunctionsChat.Domain;
 using FunctionsChat.Tests.Http;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Entities;
 using Moq;
 
@@ -57,17 +58,35 @@ public class ArchiveTurnsTests
     }
 
     [Fact]
-    public async Task The_purge_activity_reports_the_instances_it_could_not_purge()
+    public async Task The_purge_activity_purges_only_finished_instances_named_or_found_by_prefix_and_reports_the_rest()
     {
+        // The Azure Storage backend purges an instance whatever its status: the activity looks before it purges.
         var client = new Mock<Microsoft.DurableTask.Client.DurableTaskClient>(MockBehavior.Strict, "test");
-        client.Setup(c => c.PurgeInstanceAsync("done", It.IsAny<CancellationToken>())).ReturnsAsync(new Microsoft.DurableTask.Client.PurgeResult(1));
-        client.Setup(c => c.PurgeInstanceAsync("running", It.IsAny<CancellationToken>())).ReturnsAsync(new Microsoft.DurableTask.Client.PurgeResult(0));
-        client.Setup(c => c.PurgeInstanceAsync("refused", It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("not in a terminal state"));
+        var statuses = new Dictionary<string, OrchestrationRuntimeStatus>
+        {
+            ["done"] = OrchestrationRuntimeStatus.Completed,
+            ["running"] = OrchestrationRuntimeStatus.Running,
+            ["refused"] = OrchestrationRuntimeStatus.Failed,
+            ["chatturn:k:t1:0.1"] = OrchestrationRuntimeStatus.Completed,
+            ["chatturn:k:t1:0.7"] = OrchestrationRuntimeStatus.Terminated,
+            ["chatturn:k:t1:0.9"] = OrchestrationRuntimeStatus.Running,
+        };
+        client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), false, It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string id, bool _, CancellationToken _) => statuses.TryGetValue(id, out var status) ? new OrchestrationMetadata("ChatTurn", id) { RuntimeStatus = status } : null);
+        client.Setup(c => c.GetAllInstancesAsync(It.Is<OrchestrationQuery>(q => q.InstanceIdPrefix == "chatturn:k:t1:" && !q.FetchInputsAndOutputs)))
+            .Returns(Pageable.Create((string? _, int? _, CancellationToken _) => Task.FromResult(new Page<OrchestrationMetadata>(
+                [.. statuses.Where(s => s.Key.StartsWith("chatturn:k:t1:", StringComparison.Ordinal)).Select(s => new OrchestrationMetadata("ChatTurn", s.Key) { RuntimeStatus = s.Value })], null))));
+        var purged = new List<string>();
+        client.Setup(c => c.PurgeInstanceAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Callback<string, CancellationToken>((id, _) => purged.Add(id))
+            .Returns((string id, CancellationToken _) => id == "refused" ? Task.FromException<PurgeResult>(new InvalidOperationException("refused")) : Task.FromResult(new PurgeResult(1)));
 
         var store = new InMemoryArchive();
-        var left = await new ArchiveActivities(store, store).PurgeInstances(new PurgeWork(["done", "running", "refused"], TimeSpan.Zero), client.Object, CancellationToken.None);
+        var work = new PurgeWork(["done", "running", "refused", "missing", "chatturn:k:t1:0.1"], TimeSpan.Zero) { Prefixes = ["chatturn:k:t1:"] };
+        var left = await new ArchiveActivities(store, store).PurgeInstances(work, client.Object, CancellationToken.None);
 
-        Assert.Equal(["running", "refused"], left);
+        Assert.Equal(["done", "refused", "chatturn:k:t1:0.1", "chatturn:k:t1:0.7"], purged);
+        Assert.Equal(["running", "refused", "missing", "chatturn:k:t1:0.9"], left);
     }
 
     [Fact]

@@ -35,12 +35,16 @@ public sealed class TurnHarness
     /// <summary>What the session answers a report with; unset, it records the report as given.</summary>
     public TurnVerdict? Verdict { get; set; }
 
+    /// <summary>The GUID the context derives: the tail of the execution the model activity claims its call for.</summary>
+    public static readonly Guid Execution = new("0f0e0d0c-0b0a-0908-0706-050403020100");
+
     public TurnHarness()
     {
         Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(Input);
         Context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Clock);
         Context.SetupGet(c => c.IsReplaying).Returns(false);
         Context.SetupGet(c => c.Entities).Returns(Entities.Object);
+        Context.Setup(c => c.NewGuid()).Returns(Execution);
         Context.Setup(c => c.CreateReplaySafeLogger(typeof(ChatTurn))).Returns(NullLogger.Instance);
         Context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
             .Callback<DateTime, CancellationToken>((at, _) =>

@@ -48,7 +48,7 @@ public class SummaryTests
     }
 
     static SummarizeConversation Activity(IChatClient chat, InMemoryArchive archive, LlmOptions llm) =>
-        new(chat, new ContextAssembler(Fitter, archive, Options.Create(llm)), Fitter, archive, Options.Create(llm), TimeProvider.System);
+        new(chat, new ContextAssembler(Fitter, archive, Options.Create(llm)), Fitter, archive, archive, Options.Create(llm), TimeProvider.System);
 
     static List<long> TurnsIn(IEnumerable<ChatMessage> request) =>
         [.. request.Last().Text.Split('\n').Where(l => l.StartsWith("User: question ", StringComparison.Ordinal)).Select(l => long.Parse(l["User: question ".Length..], System.Globalization.CultureInfo.InvariantCulture))];

@@ -32,6 +32,13 @@ public sealed record ArchiveDeletion(
     /// <summary>The rows to delete: the deleted lives'.</summary>
     [JsonPropertyName("erase")]
     public Erasure Erase { get; init; } = new(DateTimeOffset.MinValue, 0);
+
+    /// <summary>
+    /// When the words are swept again if nothing was left running: past the 230 s at which Azure's front end ends a
+    /// request, so a request racing the delete has stored its words by then.
+    /// </summary>
+    [JsonPropertyName("sweepAgainAfter")]
+    public TimeSpan SweepAgainAfter { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>Orchestration instances to purge, and how long to wait before trying again those still running.</summary>
@@ -41,11 +48,35 @@ public sealed record PurgeWork(
 {
     public static PurgeWork None { get; } = new([], TimeSpan.Zero);
 
-    public static PurgeWork For(string sessionKey, SessionPurge purge) => new(
-        [.. purge.Turns.Select(t => SessionIds.TurnInstanceId(sessionKey, t.TurnId, t.Run)),
-            .. purge.ArchiveBatches.Select(b => SessionIds.ArchiveInstanceId(sessionKey, b))],
-        purge.Linger);
+    /// <summary>
+    /// Instance id prefixes: every finished instance whose id starts with one is purged too, those a session never
+    /// learned of among them.
+    /// </summary>
+    [JsonPropertyName("prefixes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public IReadOnlyList<string> Prefixes { get; init; } = [];
+
+    public bool IsEmpty => InstanceIds.Count == 0 && Prefixes.Count == 0;
+
+    /// <summary>The turns' orchestrations, every run of each (those the session never learned of too), and the batches'.</summary>
+    public static PurgeWork For(string sessionKey, SessionPurge purge) =>
+        new([.. purge.Turns.Select(t => SessionIds.TurnInstanceId(sessionKey, t.TurnId, t.Run)), .. purge.ArchiveBatches.Select(b => SessionIds.ArchiveInstanceId(sessionKey, b))], purge.Linger)
+        {
+            Prefixes = [.. purge.Turns.Select(t => SessionIds.TurnRunsPrefix(sessionKey, t.TurnId)).Distinct()],
+        };
+
+    /// <summary>A deleted session's: its known orchestrations and whatever else a prefix query on the session finds.</summary>
+    public static PurgeWork ForDeleted(string sessionKey, SessionPurge purge) =>
+        For(sessionKey, purge) with { Prefixes = [SessionIds.TurnPrefix(sessionKey), SessionIds.ArchivePrefix(sessionKey)] };
 }
+
+/// <summary>
+/// The input of the orchestration that purges a finished deletion's own instance (which names the session): its
+/// instance id only, so what stays behind of it holds nothing of the session.
+/// </summary>
+public sealed record InstanceSweep(
+    [property: JsonPropertyName("purge")] PurgeWork Purge,
+    [property: JsonPropertyName("retry")] RetrySchedule Retry);
 
 /// <summary>An archive activity's input: which session, and for a write, which turns.</summary>
 public sealed record ArchiveWork(

@@ -44,7 +44,7 @@ public static class PurgeSteps
     /// <returns>Whether it waited out the linger for instances still running at the first purge.</returns>
     public static async Task<bool> RunAsync(TaskOrchestrationContext context, PurgeWork work, RetrySchedule retry)
     {
-        if (work.InstanceIds.Count == 0)
+        if (work.IsEmpty)
         {
             return false;
         }
@@ -72,12 +72,6 @@ public static class PurgeSteps
 /// <summary>Deletes a deleted or expired session's archive, its summary and its stored words, and purges its orchestrations.</summary>
 public static class DeleteArchive
 {
-    /// <summary>
-    /// When the words are swept again if nothing was left running: past the 230 s at which Azure's front end ends a
-    /// request, so a request racing the delete has stored its words by then.
-    /// </summary>
-    public static readonly TimeSpan SweepAgainAfter = TimeSpan.FromMinutes(5);
-
     [Function(nameof(DeleteArchive))]
     public static async Task Run([OrchestrationTrigger] TaskOrchestrationContext context)
     {
@@ -86,13 +80,21 @@ public static class DeleteArchive
         await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
         if (!await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry))
         {
-            await DurableWait.ForAsync(context, SweepAgainAfter, CancellationToken.None);
+            await DurableWait.ForAsync(context, deletion.SweepAgainAfter, CancellationToken.None);
         }
 
         // What raced the delete is swept once more: a request accepted before it that stored its words just after the
         // first pass, a turn (purged only now) that stored its answer or its summary, a batch that landed late.
         await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
+
+        // This instance's input and history name the session: an orchestration of its own, named only by this
+        // instance's id, purges it once it has finished.
+        var sweep = new InstanceSweep(new PurgeWork([context.InstanceId], SweepLinger), deletion.Retry);
+        await context.CallActivityAsync<string>(nameof(ArchiveActivities.StartSweep), sweep, ModelRetry.AnyFailure(deletion.Retry));
     }
+
+    /// <summary>How long the sweep waits for the deletion to finish before it purges it again (it finishes at once).</summary>
+    public static readonly TimeSpan SweepLinger = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>The archive's I/O, each an activity so the Durable runtime retries it.</summary>
@@ -118,27 +120,80 @@ public sealed class ArchiveActivities(ITranscriptArchive archive, ITurnStreams s
     public Task<int> DeleteArchivedTurns([ActivityTrigger] ArchiveWork work, CancellationToken cancellation) =>
         archive.DeleteAsync(work.SessionKey, work.Erase ?? new Erasure(DateTimeOffset.MaxValue, long.MaxValue), cancellation);
 
-    /// <returns>The instances not purged: not found, not finished yet (a purge only removes finished instances), or refused.</returns>
+    /// <summary>
+    /// Purges the named instances and every instance whose id starts with one of the prefixes, each only once it has
+    /// finished: the Azure Storage backend purges an instance whatever its status, and a running turn purged would
+    /// lose its history under it.
+    /// </summary>
+    /// <returns>The instances not purged: not found (a start still on its way), not finished yet, or refused.</returns>
     [Function(nameof(PurgeInstances))]
     public async Task<string[]> PurgeInstances([ActivityTrigger] PurgeWork work, [DurableClient] DurableTaskClient client, CancellationToken cancellation)
     {
         var left = new List<string>();
         foreach (string instanceId in work.InstanceIds)
         {
-            try
+            var found = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellation);
+            if (found is null || !await PurgeFinishedAsync(client, found, cancellation))
             {
-                if ((await client.PurgeInstanceAsync(instanceId, cancellation)).PurgedInstanceCount == 0)
-                {
-                    left.Add(instanceId);
-                }
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // Some backends refuse to purge an instance that is still running; it is tried again after the linger.
                 left.Add(instanceId);
             }
         }
 
+        foreach (string prefix in work.Prefixes)
+        {
+            var query = new OrchestrationQuery { InstanceIdPrefix = prefix, FetchInputsAndOutputs = false, PageSize = 100 };
+            await foreach (var found in client.GetAllInstancesAsync(query).WithCancellation(cancellation))
+            {
+                if (!work.InstanceIds.Contains(found.InstanceId) && !await PurgeFinishedAsync(client, found, cancellation))
+                {
+                    left.Add(found.InstanceId);
+                }
+            }
+        }
+
         return [.. left];
+    }
+
+    /// <returns>Whether it was finished and is purged now.</returns>
+    static async Task<bool> PurgeFinishedAsync(DurableTaskClient client, OrchestrationMetadata instance, CancellationToken cancellation)
+    {
+        if (instance.RuntimeStatus is not (OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
+        {
+            return false;
+        }
+
+        try
+        {
+            return (await client.PurgeInstanceAsync(instance.InstanceId, cancellation)).PurgedInstanceCount > 0;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Refused or failed: it is tried again after the linger.
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Starts the sweep of a finished deletion's instance, by a client start under an id of its own: a repeated start
+    /// (this activity runs at least once) is refused as a duplicate, and the sweep already under way goes on.
+    /// </summary>
+    [Function(nameof(StartSweep))]
+    public async Task<string> StartSweep([ActivityTrigger] InstanceSweep sweep, [DurableClient] DurableTaskClient client, CancellationToken cancellation)
+    {
+        string instanceId = SweepInstance.InstanceIdFor(sweep.Purge.InstanceIds.Single());
+        try
+        {
+            return await client.ScheduleNewOrchestrationInstanceAsync(nameof(SweepInstance), sweep, new StartOrchestrationOptions(instanceId), cancellation);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Refused as a duplicate: the sweep is there. Anything else fails the activity, which is retried.
+            if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellation) is null)
+            {
+                throw;
+            }
+
+            return instanceId;
+        }
     }
 }

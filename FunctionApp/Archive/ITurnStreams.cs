@@ -16,4 +16,13 @@ public interface ITurnStreams
 
     /// <summary>The stream's chunks after the one with <paramref name="afterEventId"/> (all, when null), every attempt, in order.</summary>
     Task<IReadOnlyList<StreamChunk>> ReadAsync(string sessionKey, string stream, string? afterEventId, CancellationToken cancellation);
+
+    /// <summary>
+    /// Claims the turn's model call for one execution of its orchestration (see <c>ReplyRequest.Execution</c>: later
+    /// executions sort after earlier ones): true unless a later execution holds the claim, which is then kept.
+    /// </summary>
+    Task<bool> ClaimAsync(string sessionKey, string stream, string execution, CancellationToken cancellation);
+
+    /// <summary>The execution that holds the turn's model call; null when none has claimed it (or the stream is gone).</summary>
+    Task<string?> ClaimantAsync(string sessionKey, string stream, CancellationToken cancellation);
 }

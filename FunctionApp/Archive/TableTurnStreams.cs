@@ -55,8 +55,55 @@ public sealed class TableTurnStreams(TableClient table) : ITurnStreams
             await table.SubmitTransactionAsync(chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(sessionKey, k), Azure.ETag.All)), cancellation);
         }
 
-        return keys.Count;
+        // The claim is a row of the stream too, but not a chunk.
+        return keys.Count(k => k != stream);
     }
+
+    /// <summary>
+    /// The claim is the stream's first row (its key is the stream's own, before every chunk), replaced only under its
+    /// ETag, so two executions claiming at once end with the later one holding it.
+    /// </summary>
+    public async Task<bool> ClaimAsync(string sessionKey, string stream, string execution, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        while (true)
+        {
+            var held = await table.GetEntityIfExistsAsync<TableEntity>(sessionKey, stream, cancellationToken: cancellation);
+            string? claimant = held.HasValue ? held.Value!.GetString(ClaimantColumn) : null;
+            if (claimant is not null && string.CompareOrdinal(claimant, execution) >= 0)
+            {
+                return claimant == execution;
+            }
+
+            var claim = new TableEntity(sessionKey, stream) { [ClaimantColumn] = execution };
+            try
+            {
+                if (held.HasValue)
+                {
+                    await table.UpdateEntityAsync(claim, held.Value!.ETag, TableUpdateMode.Replace, cancellation);
+                }
+                else
+                {
+                    await table.AddEntityAsync(claim, cancellation);
+                }
+
+                return true;
+            }
+            catch (Azure.RequestFailedException conflict) when (conflict.Status is 409 or 412)
+            {
+                // Another execution claimed it in between: read it again.
+            }
+        }
+    }
+
+    public async Task<string?> ClaimantAsync(string sessionKey, string stream, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        var held = await table.GetEntityIfExistsAsync<TableEntity>(sessionKey, stream, [ClaimantColumn], cancellation);
+        return held.HasValue ? held.Value!.GetString(ClaimantColumn) : null;
+    }
+
+    const string ClaimantColumn = "Claimant";
 
     Task EnsureTableAsync(CancellationToken cancellation) => creation.EnsureAsync(cancellation);
 }

@@ -117,6 +117,15 @@ public sealed record ChatSessionState
     [JsonPropertyName("refused")]
     public IReadOnlyList<ArchivedTurnKey> Refused { get; init; } = [];
 
+    /// <summary>
+    /// The newest acceptance time among refusals that no longer fit in <see cref="Refused"/>: any request accepted up
+    /// to it that the session has not taken is refused too, so a late copy of one is never taken. Forgotten, as each
+    /// refusal is, once the redelivery horizon has passed.
+    /// </summary>
+    [JsonPropertyName("refusedThrough")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? RefusedThrough { get; init; }
+
     // Fields written by a newer version survive a round trip through this one.
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
@@ -131,5 +140,5 @@ public sealed record ChatSessionState
 
     /// <summary>Nothing worth storing at all: no words, no tombstone and no signal on its way.</summary>
     [JsonIgnore]
-    public bool IsVoid => IsEmpty && DeletedAt is null && ExpiryCheckAt is null && StopCheckAt is null && RetentionCheckAt is null && Refused.Count == 0;
+    public bool IsVoid => IsEmpty && DeletedAt is null && ExpiryCheckAt is null && StopCheckAt is null && RetentionCheckAt is null && Refused.Count == 0 && RefusedThrough is null;
 }

@@ -29,8 +29,18 @@ public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
     /// </summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Refused requests the session remembers (ids only), so their callers learn why.</summary>
+    /// <summary>
+    /// Refused requests the session remembers one by one (ids only), so their callers learn why; past it the oldest
+    /// are remembered together by the newest moment among them (<see cref="ChatSessionState.RefusedThrough"/>).
+    /// </summary>
     public int RefusedWindow { get; init; } = 16;
+
+    /// <summary>
+    /// How late a copy of a client's signal can still arrive: the queue delivers a message again after its visibility
+    /// timeout (5 minutes by default), and again while it is not deleted. A refusal is remembered this long after the
+    /// request was accepted, so no copy of it is ever taken.
+    /// </summary>
+    public TimeSpan RedeliveryHorizon { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Archived turns whose ids the session still recognises, for retried requests.</summary>
     public int ArchivedIdWindow { get; init; } = 64;

@@ -119,13 +119,28 @@ public static class SessionQueries
             return new(taken == request.MessageHash ? ReceiptStatus.Taken : ReceiptStatus.Conflict, turn);
         }
 
-        if (state.Refused.LastOrDefault(r => r.TurnId == request.TurnId && r.MessageHash == request.MessageHash) is { } refused
-            && refused.AcceptedAt >= request.AcceptedAt)
+        if (RefusalOf(state, request) is not null)
         {
             return new(ReceiptStatus.Refused, turn);
         }
 
         return new(state.DeletedAt >= request.AcceptedAt ? ReceiptStatus.Dropped : ReceiptStatus.Unseen, null);
+    }
+
+    /// <summary>
+    /// The refusal a request (or a copy of it) got: its own, remembered by id and fingerprint, or, accepted no later
+    /// than the refusals remembered only by their time, one of those. Null: it was not refused.
+    /// </summary>
+    public static ArchivedTurnKey? RefusalOf(ChatSessionState state, TurnRequest request)
+    {
+        if (state.Refused.LastOrDefault(r => r.TurnId == request.TurnId && r.MessageHash == request.MessageHash && r.AcceptedAt >= request.AcceptedAt) is { } refused)
+        {
+            return refused;
+        }
+
+        return request.AcceptedAt <= state.RefusedThrough
+            ? new ArchivedTurnKey(request.TurnId, request.MessageHash) { AcceptedAt = state.RefusedThrough }
+            : null;
     }
 
     /// <summary>

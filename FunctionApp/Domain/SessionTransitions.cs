@@ -28,7 +28,8 @@ public static class SessionTransitions
             return new(state, knownHash == request.MessageHash ? TransitionNote.Duplicate : TransitionNote.Conflict);
         }
 
-        if (state.Refused.FirstOrDefault(r => r.TurnId == request.TurnId && r.MessageHash == request.MessageHash && r.AcceptedAt >= request.AcceptedAt) is { } refusal)
+        state = ForgetRefusals(state, now, limits);
+        if (SessionQueries.RefusalOf(state, request) is { } refusal)
         {
             // A copy of a request already refused (redelivered, or late behind a retry): its sender was told 429 (or
             // 409), so it stays refused. A retry accepted later is a new request and is judged afresh.
@@ -82,8 +83,31 @@ public static class SessionTransitions
     static Transition Refuse(ChatSessionState state, TurnRequest request, bool busy, SessionLimits limits)
     {
         var refusal = new ArchivedTurnKey(request.TurnId, request.MessageHash) { AcceptedAt = request.AcceptedAt, Busy = busy };
-        var remembered = state.Refused.Where(r => r.TurnId != request.TurnId || r.MessageHash != request.MessageHash).Append(refusal).TakeLast(limits.RefusedWindow).ToArray();
-        return new(state with { Refused = remembered }, busy ? TransitionNote.Busy : TransitionNote.QueueFull);
+        var remembered = state.Refused.Where(r => r.TurnId != request.TurnId || r.MessageHash != request.MessageHash).Append(refusal).ToArray();
+        var through = state.RefusedThrough;
+        foreach (var pushedOut in remembered.SkipLast(limits.RefusedWindow))
+        {
+            // Still within the redelivery horizon: remembered by its time, with the others pushed out.
+            through = through >= pushedOut.AcceptedAt ? through : pushedOut.AcceptedAt;
+        }
+
+        return new(state with { Refused = remembered.TakeLast(limits.RefusedWindow).ToArray(), RefusedThrough = through }, busy ? TransitionNote.Busy : TransitionNote.QueueFull);
+    }
+
+    /// <summary>Refusals accepted longer ago than the redelivery horizon are forgotten: no copy of them can still arrive.</summary>
+    static ChatSessionState ForgetRefusals(ChatSessionState state, DateTimeOffset now, SessionLimits limits)
+    {
+        var horizon = now - limits.RedeliveryHorizon;
+        if (state.Refused.All(r => r.AcceptedAt >= horizon) && !(state.RefusedThrough < horizon))
+        {
+            return state;
+        }
+
+        return state with
+        {
+            Refused = state.Refused.Where(r => r.AcceptedAt >= horizon).ToArray(),
+            RefusedThrough = state.RefusedThrough < horizon ? null : state.RefusedThrough,
+        };
     }
 
     /// <summary>Every queued turn is cancelled (an event each).</summary>
@@ -106,8 +130,16 @@ public static class SessionTransitions
 
     public static Transition Complete(ChatSessionState state, TurnCompletion completion, DateTimeOffset now, SessionLimits limits)
     {
-        if (RunningTurn(state, completion.TurnId, completion.Run) is not { } turn)
+        if (RunningTurn(state, completion.TurnId, completion.Run, completion.MessageHash) is not { } turn)
         {
+            return new(state, TransitionNote.Stale) { Verdict = VerdictOf(state, completion.TurnId, completion.Run) };
+        }
+
+        if (completion.Stopped && state.Active!.Stop is null)
+        {
+            // A call stops on its own only when the session asked it to, or when it was not this session's to make: an
+            // execution that read a state never saved (its start went out, the operation ran again), or one replaced
+            // by a later start of the same instance. Its report is not the turn's; the later execution's will be.
             return new(state, TransitionNote.Stale) { Verdict = VerdictOf(state, completion.TurnId, completion.Run) };
         }
 
@@ -129,7 +161,7 @@ public static class SessionTransitions
 
     public static Transition Fail(ChatSessionState state, TurnFailure failure, DateTimeOffset now, SessionLimits limits)
     {
-        if (RunningTurn(state, failure.TurnId, failure.Run) is not { } turn)
+        if (RunningTurn(state, failure.TurnId, failure.Run, failure.MessageHash) is not { } turn)
         {
             return new(state, TransitionNote.Stale) { Verdict = VerdictOf(state, failure.TurnId, failure.Run) };
         }
@@ -379,8 +411,9 @@ public static class SessionTransitions
     }
 
     /// <summary>The running turn, if it is the incarnation a result names (results of older incarnations are stale).</summary>
-    static QueuedTurn? RunningTurn(ChatSessionState state, string turnId, string? run) =>
-        state.Active?.Turn is { } turn && turn.TurnId == turnId && (run is null || run == SessionQueries.RunOf(state, turn.Sequence)) ? turn : null;
+    static QueuedTurn? RunningTurn(ChatSessionState state, string turnId, string? run, string? messageHash) =>
+        state.Active?.Turn is { } turn && turn.TurnId == turnId && (run is null || run == SessionQueries.RunOf(state, turn.Sequence))
+            && (messageHash is null || messageHash == turn.MessageHash) ? turn : null;
 
     static TurnVerdict VerdictOf(ChatSessionState state, string turnId, string? run) =>
         SessionQueries.FindTurn(state, turnId) is { } turn && (run is null || run == SessionQueries.RunOf(state, turn.Sequence))
@@ -428,6 +461,7 @@ public static class SessionTransitions
             TraceParent = head.TraceParent,
             MessageRef = head.MessageRef,
             AcceptedAt = head.AcceptedAt,
+            MessageHash = head.MessageHash,
             Run = SessionQueries.RunOf(state, head.Sequence),
             ArchivedThrough = state.ArchivedThrough,
             SummaryThrough = state.SummaryThrough,

@@ -40,7 +40,7 @@ public static class StateBudget
 
     /// <summary>
     /// Whether the state has room for a running turn to finish in, and for a full window of refusals (each the longest
-    /// id, a fingerprint and a time), so neither ever needs the other's room.
+    /// id, a fingerprint and a time) with the time of those pushed out of it, so neither ever needs the other's room.
     /// </summary>
     public static bool HasRoom(ChatSessionState state, SessionLimits limits) => Room(state, limits) >= Reserve;
 
@@ -48,7 +48,7 @@ public static class StateBudget
     public static bool IsCramped(ChatSessionState state, SessionLimits limits) => Room(state, limits) < 2 * Reserve;
 
     static int Room(ChatSessionState state, SessionLimits limits) =>
-        PayloadBudget.MaxBytes - Squeezed(state with { Refused = [] }) - (limits.RefusedWindow * RefusalBytes);
+        PayloadBudget.MaxBytes - Squeezed(state with { Refused = [], RefusedThrough = DateTimeOffset.MaxValue }) - (limits.RefusedWindow * RefusalBytes);
 
     /// <summary>The most one remembered refusal takes, with its comma.</summary>
     static readonly int RefusalBytes = 2 + PayloadBudget.Bytes(

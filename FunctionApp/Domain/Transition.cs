@@ -51,6 +51,9 @@ public sealed record TurnStart(
     /// <summary>When the API accepted the turn: its answer is stored under a key of the same moment.</summary>
     public DateTimeOffset AcceptedAt { get; init; }
 
+    /// <summary>The message's fingerprint: the turn's report names it, so a report for another message under the key is stale.</summary>
+    public string? MessageHash { get; init; }
+
     /// <summary>This incarnation of the turn: the session's generation and the turn's sequence, unique across deletes.</summary>
     public string Run { get; init; } = "";
 

@@ -190,6 +190,14 @@ public sealed record TurnCompletion(
     [JsonPropertyName("run")]
     public string? Run { get; init; }
 
+    /// <summary>
+    /// The fingerprint of the message the reporting execution was started for: a report of an execution started for
+    /// another message under the same key (its start went out, its operation was then not saved) is stale.
+    /// </summary>
+    [JsonPropertyName("messageHash")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageHash { get; init; }
+
     /// <summary>The model stopped at its output limit: the answer is cut short.</summary>
     [JsonPropertyName("truncated")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -231,6 +239,14 @@ public sealed record TurnFailure(
     /// <summary>The turn incarnation that failed (<see cref="TurnStart.Run"/>); a result of another one is stale.</summary>
     [JsonPropertyName("run")]
     public string? Run { get; init; }
+
+    /// <summary>
+    /// The fingerprint of the message the reporting execution was started for: a report of an execution started for
+    /// another message under the same key (its start went out, its operation was then not saved) is stale.
+    /// </summary>
+    [JsonPropertyName("messageHash")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageHash { get; init; }
 
     /// <summary>The last turn the session's summary covers after this turn's summary step.</summary>
     [JsonPropertyName("summaryThrough")]

@@ -45,7 +45,12 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
         }
 
         var cancellation = request.HttpContext.RequestAborted;
-        var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
+        var (reached, state) = await SessionStore.TryReadAsync(client, sessionKey!, cancellation);
+        if (!reached)
+        {
+            return SessionStore.Unavailable(request, sessionId);
+        }
+
         if (state is null or { IsEmpty: true })
         {
             return ApiProblem.SessionNotFound(sessionId).ToResult(request);

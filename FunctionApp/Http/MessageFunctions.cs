@@ -115,7 +115,10 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         {
             var read = (CancellationToken c) => SessionStore.ReadAsync(client, sessionKey!, c);
             bool stored = false;
-            if (!SessionQueries.ReceiptOf(await read(cancellation), turn).IsSettled)
+            // A request already settled (a retry) is not sent again; when the session cannot be read, it is sent: the
+            // session takes a key once.
+            var (_, before) = await SessionStore.TryReadAsync(client, sessionKey!, cancellation);
+            if (!SessionQueries.ReceiptOf(before, turn).IsSettled)
             {
                 // The words are stored before the signal, which carries them inline only when short.
                 await archive.WriteTextAsync(sessionKey!, turn.MessageRef!, message!, cancellation);

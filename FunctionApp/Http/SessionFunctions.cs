@@ -110,14 +110,24 @@ public sealed class SessionFunctions(IOptions<ApiOptions> options, CallerResolve
         };
 
         var pages = client.Entities.GetAllEntitiesAsync<ChatSessionState>(query).AsPages(token, pageSize);
-        await foreach (var page in pages.WithCancellation(request.HttpContext.RequestAborted))
+        var cancellation = request.HttpContext.RequestAborted;
+        try
         {
-            var sessions = page.Values
-                .Where(e => e.IncludesState && e.State is { IsEmpty: false })
-                .Select(e => new SessionSummaryView(e.State.SessionId, e.State.Turns.Count, e.State.LastActivityAt))
-                .ToArray();
-            string? next = page.ContinuationToken is { Length: > 0 } more ? ListingCursor.Seal(more, scope) : null;
-            return new OkObjectResult(new SessionPageView(sessions, next));
+            await foreach (var page in pages.WithCancellation(cancellation))
+            {
+                // Deleted (a tombstone) and empty sessions hold no conversation: they are not listed.
+                var sessions = page.Values
+                    .Where(e => e.IncludesState && e.State is { IsEmpty: false })
+                    .Select(e => new SessionSummaryView(e.State.SessionId, e.State.Turns.Count, e.State.LastActivityAt))
+                    .ToArray();
+                string? next = page.ContinuationToken is { Length: > 0 } more ? ListingCursor.Seal(more, scope) : null;
+                return new OkObjectResult(new SessionPageView(sessions, next));
+            }
+        }
+        catch (Exception) when (!cancellation.IsCancellationRequested)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return ApiProblem.SessionsUnavailable().ToResult(request);
         }
 
         return new OkObjectResult(new SessionPageView([], null));

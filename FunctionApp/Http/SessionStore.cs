@@ -16,6 +16,19 @@ public static class SessionStore
         return entity?.State;
     }
 
+    /// <summary>Reads the session; not reached when the Durable client failed or timed out (the caller may try again).</summary>
+    public static async Task<(bool Reached, ChatSessionState? State)> TryReadAsync(DurableTaskClient client, string sessionKey, CancellationToken cancellation)
+    {
+        try
+        {
+            return (true, await ReadAsync(client, sessionKey, cancellation));
+        }
+        catch (Exception) when (!cancellation.IsCancellationRequested)
+        {
+            return (false, null);
+        }
+    }
+
     /// <summary>
     /// A turn as a client sees it: from the committed state or, when it left the working set recently (the archived-id
     /// window), from the archive, so a turn archived right after it finished still answers.

@@ -29,7 +29,13 @@ public static class TurnLookup
         }
 
         var cancellation = request.HttpContext.RequestAborted;
-        var state = await SessionStore.ReadAsync(client, sessionKey!, cancellation);
+        var (reached, state) = await SessionStore.TryReadAsync(client, sessionKey!, cancellation);
+        if (!reached)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return (null, null, ApiProblem.SessionUnavailable(sessionId));
+        }
+
         if (state is null or { IsEmpty: true })
         {
             return (null, null, ApiProblem.SessionNotFound(sessionId));

@@ -49,19 +49,42 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock,
     }
 
     /// <param name="pause">How to wait until the next read is due (the moment it is given); a plain delay when null.</param>
-    /// <returns>The state last read: the one that satisfied <paramref name="reached"/>, or the last when <paramref name="bound"/> passed.</returns>
+    /// <returns>
+    /// The state last read: the one that satisfied <paramref name="reached"/>, or the last when <paramref name="bound"/>
+    /// passed. A read that fails (the Durable client failed or timed out) is no news: the next read is tried as due.
+    /// </returns>
     /// <exception cref="OperationCanceledException">The client went away.</exception>
+    /// <exception cref="Exception">Not one read succeeded within the bound: the last read's failure.</exception>
     public async Task<ChatSessionState?> UntilAsync(Func<CancellationToken, Task<ChatSessionState?>> read, Func<ChatSessionState?, bool> reached, TimeSpan bound, CancellationToken cancellation, Func<DateTimeOffset, CancellationToken, Task>? pause = null)
     {
         var api = options.Value;
         var deadline = clock.GetUtcNow() + bound;
         var delay = api.PollInitialDelay;
+        ChatSessionState? state = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? unread = null;
+        bool everRead = false;
         while (true)
         {
-            var state = await read(cancellation);
-            var remaining = deadline - clock.GetUtcNow();
-            if (reached(state) || remaining <= TimeSpan.Zero)
+            bool fresh;
+            try
             {
+                state = await read(cancellation);
+                fresh = everRead = true;
+            }
+            catch (Exception failure) when (!cancellation.IsCancellationRequested)
+            {
+                unread = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure);
+                fresh = false;
+            }
+
+            var remaining = deadline - clock.GetUtcNow();
+            if ((fresh && reached(state)) || remaining <= TimeSpan.Zero)
+            {
+                if (!everRead)
+                {
+                    unread!.Throw();
+                }
+
                 return state;
             }
 

@@ -112,7 +112,7 @@ public static partial class SessionStep
         {
             context.ScheduleNewOrchestration(nameof(DeleteArchive), new ArchiveDeletion(sessionKey, retry)
             {
-                Purge = PurgeWork.For(sessionKey, transition.Purge),
+                Purge = PurgeWork.ForDeleted(sessionKey, transition.Purge),
                 Erase = transition.Erase ?? Erasure.Of(transition.State),
             });
         }

@@ -22,7 +22,8 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         var session = SessionEntityIds.For(turn.SessionKey);
         var logger = context.CreateReplaySafeLogger(typeof(ChatTurn));
 
-        var request = ReplyRequest.For(turn);
+        // The execution, replay-safe: its first episode's time, then a GUID the context derives deterministically.
+        var request = ReplyRequest.For(turn) with { Execution = ExecutionOf(context) };
         string? warning = null;
         if (turn.SummaryThrough is not null && turn.ArchivedThrough > 0)
         {
@@ -48,6 +49,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
             var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime)
             {
                 Run = turn.Run,
+                MessageHash = turn.MessageHash,
                 Truncated = reply.FinishReason == ModelReply.CutShort,
                 Stopped = reply.Stopped,
                 AnswerRef = reply.TextRef,
@@ -92,11 +94,15 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
     }
 
     /// <summary>Tells the session the turn failed, and returns what the session recorded.</summary>
+    /// <summary>This execution of the orchestration, as <see cref="ReplyRequest.Execution"/> names it.</summary>
+    static string ExecutionOf(TaskOrchestrationContext context) =>
+        $"{context.CurrentUtcDateTime.Ticks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}{context.NewGuid():N}";
+
     static Task<TurnVerdict> FailAsync(TaskOrchestrationContext context, ChatTurnInput turn, ReplyRequest request, ModelFailure failure) =>
         context.Entities.CallEntityAsync<TurnVerdict>(
             SessionEntityIds.For(turn.SessionKey),
             nameof(ChatSession.Fail),
-            new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime) { Run = turn.Run, SummaryThrough = request.SummaryThrough });
+            new TurnFailure(turn.TurnId, failure.Code, failure.Message, context.CurrentUtcDateTime) { Run = turn.Run, MessageHash = turn.MessageHash, SummaryThrough = request.SummaryThrough });
 
     /// <summary>
     /// Records the turn's span, start to end, once: only when the code runs for real, not when it is replayed.

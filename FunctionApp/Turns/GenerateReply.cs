@@ -28,7 +28,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         span?.SetTag("gen_ai.provider.name", ProviderName(llm.Provider));
         span?.SetTag("gen_ai.request.model", requestModel);
         var watch = Stopwatch.StartNew();
-        await using var session = TurnWatch.For(client, request, clock);
+        await using var session = TurnWatch.For(client, streams, request, clock);
         if (session is not null && !await session.BeginAsync(cancellation))
         {
             // The session stopped the turn (or gave it up) before its model call began: none begins.

@@ -24,7 +24,7 @@ public sealed record SummaryOutcome(
 /// summary, covering turns 1..N exactly, replaces the old in the session's archive; a long backlog catches up over
 /// the next turns. Its own activity, retried like any model call; the transcript keeps every word.
 /// </summary>
-public sealed class SummarizeConversation(IChatClient chat, ContextAssembler context, ContextFitter fitter, ITranscriptArchive archive, IOptions<LlmOptions> options, TimeProvider clock)
+public sealed class SummarizeConversation(IChatClient chat, ContextAssembler context, ContextFitter fitter, ITranscriptArchive archive, ITurnStreams streams, IOptions<LlmOptions> options, TimeProvider clock)
 {
     public const string Instructions =
         "You keep the memory of a long conversation between a user and an assistant. Rewrite the summary so far, "
@@ -37,7 +37,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
     public async Task<SummaryOutcome> Run([ActivityTrigger] ReplyRequest request, [DurableClient] DurableTaskClient? client, CancellationToken cancellation)
     {
         // The summary's model call is watched like the answer's: a turn the session stops stops here too.
-        await using var watch = TurnWatch.For(client, request, clock);
+        await using var watch = TurnWatch.For(client, streams, request, clock);
         if (watch is not null && !await watch.BeginAsync(cancellation))
         {
             return new(request.SummaryThrough, false);

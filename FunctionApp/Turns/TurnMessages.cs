@@ -18,6 +18,7 @@ public sealed record ChatTurnInput(
         {
             MessageRef = start.MessageRef,
             AcceptedAt = start.AcceptedAt,
+            MessageHash = start.MessageHash,
             StartedAt = start.StartedAt,
             TraceParent = start.TraceParent,
             Run = start.Run,
@@ -59,6 +60,11 @@ public sealed record ChatTurnInput(
     /// <summary>When the API accepted the turn: the answer is stored under a key of the same moment.</summary>
     [JsonPropertyName("acceptedAt")]
     public DateTimeOffset AcceptedAt { get; init; }
+
+    /// <summary>The fingerprint of the turn's message, which its report names; none in an input written before it was kept.</summary>
+    [JsonPropertyName("messageHash")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageHash { get; init; }
 }
 
 /// <summary>The model activity's input.</summary>
@@ -83,6 +89,14 @@ public sealed record ReplyRequest(
 
     [JsonPropertyName("traceParent")]
     public string? TraceParent { get; init; }
+
+    /// <summary>
+    /// The execution of the turn's orchestration that asks: when it began, then a replay-safe random tail, so a later
+    /// execution (one that replaced this instance) sorts after it and its model call wins the turn's claim.
+    /// </summary>
+    [JsonPropertyName("execution")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Execution { get; init; }
 
     /// <summary>The session's entity key, where its archive is kept; with <see cref="ArchivedThrough"/>, older turns are read from it.</summary>
     [JsonPropertyName("sessionKey")]
