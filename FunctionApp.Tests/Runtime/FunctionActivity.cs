@@ -14,6 +14,9 @@ sealed class FunctionActivity(MethodInfo method, IServiceProvider services, Dura
 
     public Type OutputType => FunctionInvoker.ResultType(method) ?? typeof(object);
 
-    public Task<object?> RunAsync(TaskActivityContext context, object? input) =>
-        FunctionInvoker.InvokeAsync(method, services, FunctionInvoker.ActivityArguments(method, input, client, shutdown));
+    public Task<object?> RunAsync(TaskActivityContext context, object? input)
+    {
+        RuntimeCounters.Count(RuntimeCounters.ActivityRuns);
+        return FunctionInvoker.InvokeAsync(method, services, FunctionInvoker.ActivityArguments(method, input, client, shutdown));
+    }
 }

@@ -15,6 +15,9 @@ sealed class FunctionOrchestrator(MethodInfo method, IServiceProvider services, 
 
     public Type OutputType => FunctionInvoker.ResultType(method) ?? typeof(object);
 
-    public Task<object?> RunAsync(TaskOrchestrationContext context, object? input) =>
-        FunctionInvoker.InvokeAsync(method, services, [new FunctionsOrchestrationContext(context, input, serializer, loggers)]);
+    public Task<object?> RunAsync(TaskOrchestrationContext context, object? input)
+    {
+        RuntimeCounters.Count(RuntimeCounters.OrchestratorEpisodes);
+        return FunctionInvoker.InvokeAsync(method, services, [new FunctionsOrchestrationContext(context, input, serializer, loggers)]);
+    }
 }

@@ -32,6 +32,7 @@ sealed class EntityPerBatch(DurableTaskShimFactory shims, Func<ITaskEntity> crea
     public override Task<EntityBatchResult> ExecuteOperationBatchAsync(EntityBatchRequest operations)
     {
         var id = EntityId.FromString(operations.InstanceId!);
+        RuntimeCounters.Count(RuntimeCounters.EntityBatches);
         return shims.CreateEntity(new TaskName(id.Name), create(), id).ExecuteOperationBatchAsync(operations);
     }
 }

@@ -134,14 +134,21 @@ public class WiringTests
         archive.Context.Setup(c => c.CallActivityAsync<int>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
             .ReturnsAsync(0);
+        archive.Context.SetupGet(c => c.InstanceId).Returns("delete-1");
+        archive.Context.Setup(c => c.CallActivityAsync<string>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
+            .ReturnsAsync("chatsweep:delete-1");
         await FunctionsChat.Archive.ArchiveTurns.Run(archive.Context.Object);
         await FunctionsChat.Archive.DeleteArchive.Run(archive.Context.Object);
 
         var scheduled = entityContext.Scheduled.Select(s => s.Name).ToList();
         Assert.Equal(["ChatTurn", "ArchiveTurns", "DeleteArchive"], scheduled);
-        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns", "DeleteArchivedTurns"], called);
+        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns", "DeleteArchivedTurns", "StartSweep"], called);
         FunctionWithTrigger<OrchestrationTriggerAttribute>("ArchiveTurns");
         FunctionWithTrigger<OrchestrationTriggerAttribute>("DeleteArchive");
+        // The sweep that StartSweep starts by name, with the input it gives it.
+        FunctionWithTrigger<OrchestrationTriggerAttribute>(nameof(FunctionsChat.Archive.SweepInstance));
+        Assert.Equal(typeof(FunctionsChat.Archive.InstanceSweep), FunctionWithTrigger<ActivityTriggerAttribute>("StartSweep").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
         Assert.Equal(typeof(FunctionsChat.Archive.ArchiveWork), FunctionWithTrigger<ActivityTriggerAttribute>("WriteArchive").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
         Assert.Equal(typeof(FunctionsChat.Archive.ArchiveWork), FunctionWithTrigger<ActivityTriggerAttribute>("DeleteArchivedTurns").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
         var orchestrator = FunctionWithTrigger<OrchestrationTriggerAttribute>(scheduled[0]);
