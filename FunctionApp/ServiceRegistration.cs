@@ -28,6 +28,10 @@ public static class ServiceRegistration
         services.AddChatTelemetry(configuration);
         services.AddSingleton(_ => new ContextFitter(ContextFitter.CreateTokenizer()));
         services.AddSingleton<ContextAssembler>();
+        // The model activity runs a turn's summary step before its answer.
+        services.AddSingleton<FunctionsChat.Turns.SummarizeConversation>();
+        // A call waiting in this process wakes when the model activity here has reported its answer.
+        services.AddSingleton<FunctionsChat.Turns.TurnNotices>();
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();
         services.AddSingleton<StreamLimiter>();

@@ -122,7 +122,7 @@ public class SessionPropertyTests
                     case Op.Delete:
                         now = now.AddMilliseconds(1);
                         result = SessionTransitions.Delete(state, new SessionDeletion(now), now, Bounded);
-                        Check(result.DeleteArchive == (result.Note != TransitionNote.Stale && !state.IsVoid), "deleting a session deletes its archive and stored words");
+                        Check(result.DeleteArchive || (result.Note == TransitionNote.Stale && result.State.DeletedAt == state.DeletedAt), "deleting a session (even one with nothing taken yet) sweeps its archive and stored words");
                         Check(result.Purge.Turns.Select(t => t.TurnId).Order().SequenceEqual(state.Turns.Select(t => t.TurnId).Concat(state.Active is { } a ? [a.Turn.TurnId] : []).Order()),
                             "deleting a session purges the orchestration of every turn it still holds");
                         accepted.Clear();

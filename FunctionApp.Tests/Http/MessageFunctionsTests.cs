@@ -165,9 +165,31 @@ public class MessageFunctionsTests
     }
 
     [Fact]
+    public async Task A_send_looks_at_the_session_10_ms_after_signalling_then_backs_off_doubling()
+    {
+        var http = new HttpHarness();
+        var looks = new List<DateTimeOffset>();
+        http.AfterRead = reads =>
+        {
+            looks.Add(http.Clock.GetUtcNow());
+            if (reads == 4)
+            {
+                // The session takes the message between the third and the fourth look after the signal.
+                http.State = SessionTransitions.Enqueue(ChatSessionState.Empty, (TurnRequest)http.Signals.Single().Input!, http.Clock.GetUtcNow(), SessionLimits.Default).State;
+            }
+        };
+
+        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "hi", "k1"), http.Client.Object, "session123");
+
+        Assert.IsType<AcceptedResult>(result);
+        Assert.Equal([0, 0, 10, 30, 70], looks.Select(l => (l - HttpHarness.Start).TotalMilliseconds));
+    }
+
+    [Fact]
     public async Task Call_waits_for_the_answer_backing_off_between_looks_at_the_session_while_it_watches_the_answers_stream()
     {
         var http = new HttpHarness { EntityApplies = true };
+        http.Api.PollInitialDelay = TimeSpan.FromMilliseconds(100); // the schedule below starts at 100 ms
         http.AfterRead = reads =>
         {
             if (reads == 6)
@@ -188,6 +210,7 @@ public class MessageFunctionsTests
     public async Task Call_reads_the_session_every_20_ms_once_its_answers_last_chunk_is_written_and_answers_at_the_first_read_that_has_it()
     {
         var http = new HttpHarness { EntityApplies = true };
+        http.Api.PollInitialDelay = TimeSpan.FromMilliseconds(100); // the schedule below starts at 100 ms
         var looks = new List<DateTimeOffset>();
         http.AfterRead = reads =>
         {

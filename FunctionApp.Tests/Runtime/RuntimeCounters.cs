@@ -5,9 +5,9 @@ namespace FunctionsChat.Tests.Runtime;
 
 /// <summary>
 /// What the real runtime did, counted where it happens: the work items the test host ran (orchestrator episodes, each a
-/// replay of the history so far; activity runs; entity batches), and every Azure Storage operation a client in this
-/// process made, the backend's and the app's alike, by the name Azure.Core gives the operation's diagnostic scope
-/// ("QueueClient.SendMessage", "TableClient.SubmitTransaction", ...). Process-wide: the real-runtime tests run alone.
+/// replay of the history so far; activity runs; entity batches), and every request to Azurite's queue, table and blob
+/// services any client in this process sent, the backend's and the app's alike, seen on the way out of HttpClient and
+/// named by what it does ("queue: send", "table: batch", ...). Process-wide: the real-runtime tests run alone.
 /// </summary>
 public static class RuntimeCounters
 {
@@ -15,16 +15,30 @@ public static class RuntimeCounters
     public const string ActivityRuns = "activity runs";
     public const string EntityBatches = "entity batches";
 
-    static readonly string[] StorageSources = ["Azure.Data.Tables", "Azure.Storage.Queues", "Azure.Storage.Blobs"];
     static readonly ConcurrentDictionary<string, long> Counts = new();
     static readonly List<IDisposable> Subscriptions = [];
+    static Dictionary<int, string> services = [];
     static int listening;
 
-    public static void Count(string what) => Counts.AddOrUpdate(what, 1, (_, n) => n + 1);
+    static readonly ConcurrentQueue<(string What, long At)> Marks = new();
 
-    /// <summary>Starts counting storage operations (once per process); the work items are counted always.</summary>
-    public static void Listen()
+    public static void Count(string what)
     {
+        Counts.AddOrUpdate(what, 1, (_, n) => n + 1);
+        Marks.Enqueue((what, Stopwatch.GetTimestamp()));
+    }
+
+    /// <summary>What was counted from <paramref name="from"/> on, each with its time after it: a turn's timeline.</summary>
+    public static string Timeline(long from) =>
+        string.Join(", ", Marks.Where(m => m.At >= from).Select(m => $"{m.What} +{Stopwatch.GetElapsedTime(from, m.At).TotalMilliseconds:F0}"));
+
+    /// <summary>Starts counting requests to the storage account of <paramref name="connectionString"/> (once per process).</summary>
+    public static void Listen(string connectionString)
+    {
+        services = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(part => part.Split('=', 2))
+            .Where(kv => kv.Length == 2 && kv[0].EndsWith("Endpoint", StringComparison.Ordinal))
+            .ToDictionary(kv => new Uri(kv[1]).Port, kv => kv[0][..^"Endpoint".Length].ToLowerInvariant());
         if (Interlocked.Exchange(ref listening, 1) == 0)
         {
             Subscriptions.Add(DiagnosticListener.AllListeners.Subscribe(new Sources()));
@@ -43,28 +57,46 @@ public static class RuntimeCounters
 
         public long Where(Func<string, bool> matches) => Counts.Where(c => matches(c.Key)).Sum(c => c.Value);
 
-        public long QueueMessagesSent => this["QueueClient.SendMessage"];
+        public long QueueMessagesSent => this["queue: send"];
 
-        public long QueueMessagesDeleted => this["QueueClient.DeleteMessage"];
+        public long QueuePolls => this["queue: receive"];
 
-        public long QueuePolls => this["QueueClient.ReceiveMessages"];
+        public long TableWrites => Where(n => n.StartsWith("table: ", StringComparison.Ordinal) && n != "table: read");
 
-        public long TableWrites => Where(n => n is "TableClient.AddEntity" or "TableClient.UpsertEntity" or "TableClient.UpdateEntity" or "TableClient.DeleteEntity" or "TableClient.SubmitTransaction");
+        public long TableReads => this["table: read"];
 
-        public long TableReads => Where(n => n is "TableClient.GetEntity" or "TableClient.Query");
+        public long BlobOperations => Where(n => n.StartsWith("blob: ", StringComparison.Ordinal));
+    }
 
-        public long BlobOperations => Where(n => n.StartsWith("Blob", StringComparison.Ordinal) || n.StartsWith("BlockBlob", StringComparison.Ordinal));
+    /// <summary>What a request to the storage services does, by service, method and path.</summary>
+    static string? Operation(HttpRequestMessage request)
+    {
+        if (request.RequestUri is not { } uri || !services.TryGetValue(uri.Port, out string? service))
+        {
+            return null;
+        }
+
+        string path = uri.AbsolutePath;
+        string method = request.Method.Method;
+        return service switch
+        {
+            "queue" when path.EndsWith("/messages", StringComparison.Ordinal) => method == "POST" ? "queue: send" : method == "GET" ? "queue: receive" : $"queue: {method}",
+            "queue" when path.Contains("/messages/", StringComparison.Ordinal) => method == "DELETE" ? "queue: delete" : "queue: update",
+            "table" when path.EndsWith("/$batch", StringComparison.Ordinal) => "table: batch",
+            "table" => method == "GET" ? "table: read" : $"table: {method.ToLowerInvariant()}",
+            _ => $"{service}: {method.ToLowerInvariant()}",
+        };
     }
 
     sealed class Sources : IObserver<DiagnosticListener>
     {
         public void OnNext(DiagnosticListener listener)
         {
-            if (StorageSources.Contains(listener.Name))
+            if (listener.Name == "HttpHandlerDiagnosticListener")
             {
                 lock (Subscriptions)
                 {
-                    Subscriptions.Add(listener.Subscribe(new Operations(), (_, _, _) => true));
+                    Subscriptions.Add(listener.Subscribe(new Requests(), (_, _, _) => true));
                 }
             }
         }
@@ -78,13 +110,15 @@ public static class RuntimeCounters
         }
     }
 
-    sealed class Operations : IObserver<KeyValuePair<string, object?>>
+    sealed class Requests : IObserver<KeyValuePair<string, object?>>
     {
         public void OnNext(KeyValuePair<string, object?> value)
         {
-            if (value.Key.EndsWith(".Start", StringComparison.Ordinal))
+            if (value.Key == "System.Net.Http.HttpRequestOut.Start"
+                && value.Value?.GetType().GetProperty("Request")?.GetValue(value.Value) is HttpRequestMessage request
+                && Operation(request) is { } operation)
             {
-                Count(value.Key[..^".Start".Length]);
+                Count(operation);
             }
         }
 

@@ -19,7 +19,7 @@ public class TurnCostBenchmarks(DurableRuntimeFixture runtime)
 
     ModelProbe Model()
     {
-        RuntimeCounters.Listen();
+        RuntimeCounters.Listen(runtime.Storage);
         var probe = new ModelProbe();
         runtime.Model.Respond = probe.Around(async c =>
         {
@@ -50,7 +50,11 @@ public class TurnCostBenchmarks(DurableRuntimeFixture runtime)
         }
 
         var cost = RuntimeCounters.Take().Since(counted);
-        Assert.Equal(21, model.Calls.Count);
+        long traced = Stopwatch.GetTimestamp();
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/cost-call/message", "one more", "t21")));
+        var last = model.InOrder[^1];
+        RuntimeReport.Line($"cost, one warm call's timeline (ms after the request): {RuntimeCounters.Timeline(traced)}; model +{RuntimeReport.Milliseconds(traced, last.BeganAt):F0} to +{RuntimeReport.Milliseconds(traced, last.EndedAt):F0}; answered +{RuntimeReport.Milliseconds(traced, Stopwatch.GetTimestamp()):F0}");
+        Assert.Equal(22, model.Calls.Count);
         RuntimeReport.Line($"cost, warm call (median of 20): {RuntimeReport.Median(before):F0} ms from the request to the model, {RuntimeReport.Median(after):F0} ms from the model to the answer, {RuntimeReport.Median(before) + RuntimeReport.Median(after):F0} ms beyond the model; per turn {PerTurn(cost, 20)}");
     }
 
@@ -107,16 +111,21 @@ public class TurnCostBenchmarks(DurableRuntimeFixture runtime)
             reads.Add(RuntimeReport.Milliseconds(asked, Stopwatch.GetTimestamp()));
         }
 
-        await Until(() => Task.FromResult(model.Calls.Count), n => n == 9, Patience, "the eight sent turns answered");
-        await Until(async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/cost-send/turns/t8")), t => t.GetProperty("status").GetString() != "queued" && t.GetProperty("status").GetString() != "running", Patience, "the last turn finished");
+        await Until(async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/cost-send/turns/t8")), t => t.GetProperty("status").GetString() is not ("queued" or "running"), Patience, "the last turn finished");
+
+        // One send alone, on an idle session: its timeline.
+        long traced = Stopwatch.GetTimestamp();
+        await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/cost-send/message/send", "one more", "t9")));
+        RuntimeReport.Line($"cost, one send's timeline (ms after the request): {RuntimeCounters.Timeline(traced)}; answered 202 +{RuntimeReport.Milliseconds(traced, Stopwatch.GetTimestamp()):F0}");
+        await Until(async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/cost-send/turns/t9")), t => t.GetProperty("status").GetString() is not ("queued" or "running"), Patience, "the ninth turn finished");
         var cost = RuntimeCounters.Take().Since(counted);
-        RuntimeReport.Line($"cost, eight concurrent sends: answered 202 after {RuntimeReport.Median(accepted):F0} ms (median), {accepted.Max():F0} ms at most; history read while turns run {RuntimeReport.Median(reads):F1} ms (median of 20); per turn, sends with their turns and reads {PerTurn(cost, 8)}");
+        RuntimeReport.Line($"cost, eight concurrent sends: answered 202 after {RuntimeReport.Median(accepted):F0} ms (median), {accepted.Max():F0} ms at most; history read while turns run {RuntimeReport.Median(reads):F1} ms (median of 20); per turn, sends with their turns and reads {PerTurn(cost, 9)}");
     }
 
     static string PerTurn(RuntimeCounters.Snapshot cost, int turns)
     {
         string Per(long count) => (count / (double)turns).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
-        var operations = cost.Counts.Where(c => c.Value > 0 && c.Key.Contains('.', StringComparison.Ordinal)).OrderByDescending(c => c.Value).Select(c => $"{c.Key} {Per(c.Value)}");
+        var operations = cost.Counts.Where(c => c.Value > 0 && c.Key.Contains(':', StringComparison.Ordinal)).OrderByDescending(c => c.Value).Select(c => $"{c.Key} {Per(c.Value)}");
         return $"{Per(cost.QueueMessagesSent)} queue messages sent, {Per(cost.QueuePolls)} queue polls, {Per(cost.TableWrites)} table writes, {Per(cost.TableReads)} table reads, {Per(cost.BlobOperations)} blob operations, "
             + $"{Per(cost[RuntimeCounters.OrchestratorEpisodes])} orchestrator episodes, {Per(cost[RuntimeCounters.ActivityRuns])} activity runs, {Per(cost[RuntimeCounters.EntityBatches])} entity batches"
             + $" (operations: {string.Join(", ", operations)})";

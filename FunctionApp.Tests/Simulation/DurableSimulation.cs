@@ -63,6 +63,8 @@ public sealed partial class DurableSimulation
             .AddSingleton(TestTelemetry.Create())
             .AddSingleton(Fitter)
             .AddSingleton<ContextAssembler>()
+            .AddSingleton<FunctionsChat.Turns.SummarizeConversation>()
+            .AddSingleton<FunctionsChat.Turns.TurnNotices>()
             .AddSingleton<IChatClient>(Model)
             .AddSingleton<ITranscriptArchive>(Archive)
             .AddSingleton<ITurnStreams>(Archive)

@@ -50,6 +50,7 @@ public sealed class LiveChatHost : IAsyncDisposable
             .AddSingleton<ITranscriptArchive>(sim.Archive)
             .AddSingleton<ITurnStreams>(sim.Archive)
             .AddSingleton<TurnWaiter>()
+            .AddSingleton(sim.Services.GetRequiredService<FunctionsChat.Turns.TurnNotices>())
             .AddSingleton<StreamLimiter>()
             .AddSingleton<EventResponses>()
             .AddSingleton<CallerResolver>();

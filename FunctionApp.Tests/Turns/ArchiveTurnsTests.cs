@@ -70,6 +70,7 @@ public class ArchiveTurnsTests
             ["chatturn:k:t1:0.1"] = OrchestrationRuntimeStatus.Completed,
             ["chatturn:k:t1:0.7"] = OrchestrationRuntimeStatus.Terminated,
             ["chatturn:k:t1:0.9"] = OrchestrationRuntimeStatus.Running,
+            ["chatturn:k:t1:0.12"] = OrchestrationRuntimeStatus.Completed,
         };
         client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), false, It.IsAny<CancellationToken>()))
             .ReturnsAsync((string id, bool _, CancellationToken _) => statuses.TryGetValue(id, out var status) ? new OrchestrationMetadata("ChatTurn", id) { RuntimeStatus = status } : null);
@@ -82,15 +83,17 @@ public class ArchiveTurnsTests
             .Returns((string id, CancellationToken _) => id == "refused" ? Task.FromException<PurgeResult>(new InvalidOperationException("refused")) : Task.FromResult(new PurgeResult(1)));
 
         var store = new InMemoryArchive();
-        var work = new PurgeWork(["done", "running", "refused", "missing", "chatturn:k:t1:0.1"], TimeSpan.Zero) { Prefixes = ["chatturn:k:t1:"] };
+        var work = new PurgeWork(["done", "running", "refused", "missing", "chatturn:k:t1:0.1"], TimeSpan.Zero) { Prefixes = ["chatturn:k:t1:"], RunsThrough = "0.9" };
         var left = await new ArchiveActivities(store, store).PurgeInstances(work, client.Object, CancellationToken.None);
 
         Assert.Equal(["done", "refused", "chatturn:k:t1:0.1", "chatturn:k:t1:0.7"], purged);
         Assert.Equal(["running", "refused", "missing", "chatturn:k:t1:0.9"], left);
+        // A run after the batch's newest (the working set's) is neither purged nor waited for.
+        Assert.DoesNotContain("chatturn:k:t1:0.12", purged);
     }
 
     [Fact]
-    public void A_deleted_life_purges_the_orchestrations_of_its_turns_and_archive_batches_by_their_exact_instance_ids()
+    public void A_deleted_life_purges_the_orchestrations_of_its_turns_and_archive_batches_by_their_exact_instance_ids_and_the_sessions_prefixes()
     {
         var limits = SessionLimits.Default;
         var state = ChatSessionState.Empty;
@@ -102,11 +105,16 @@ public class ArchiveTurnsTests
         state = SessionTransitions.Complete(state, new TurnCompletion("t1", "a", "m", new TokenUsage(1, 1), TurnHarness.Now) { Run = "0.1" }, TurnHarness.Now, limits).State with { LastArchiveBatchId = "0-9" };
 
         var deleted = SessionTransitions.Delete(state, new SessionDeletion(TurnHarness.Now.AddSeconds(1)), TurnHarness.Now.AddSeconds(1), limits);
-        var work = PurgeWork.For("anonymous/s1", deleted.Purge);
+        var work = PurgeWork.ForDeleted("anonymous/s1", deleted.Purge);
 
         Assert.True(deleted.DeleteArchive);
         Assert.Equal(["chatturn:anonymous/s1:t1:0.1", "chatturn:anonymous/s1:t2:0.2", "chatarchive:anonymous/s1:0-9"], work.InstanceIds);
         Assert.Equal(2 * (limits.TurnTimeout + TimeSpan.FromMinutes(1)), work.Linger);
+        Assert.Equal(["chatturn:anonymous/s1:", "chatarchive:anonymous/s1:"], work.Prefixes);
+        Assert.Null(work.RunsThrough);
+        var batch = PurgeWork.For("anonymous/s1", deleted.Purge);
+        Assert.Equal(["chatturn:anonymous/s1:"], batch.Prefixes);
+        Assert.Equal("0.2", batch.RunsThrough);
     }
 
     [Fact]

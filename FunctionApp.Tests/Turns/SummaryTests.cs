@@ -249,6 +249,39 @@ public class SummaryTests
     }
 
     [Fact]
+    public async Task Inside_the_model_activity_the_summary_step_writes_its_summary_or_on_failure_leaves_a_warning_and_the_summary_it_had()
+    {
+        var archive = await Archived(300);
+        var (chat, _) = Summariser();
+        var failing = new Mock<IChatClient>();
+        failing.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new ModelCallException(new ModelFailure(ModelFailure.ServerError, "The server had an error")));
+
+        var written = await Activity(chat, archive, Llm()).BeforeAnswerAsync(Request(300), CancellationToken.None, CancellationToken.None);
+        var failed = await Activity(failing.Object, archive, Llm()).BeforeAnswerAsync(Request(300, 7), CancellationToken.None, CancellationToken.None);
+
+        Assert.True(written.SummaryThrough > 0);
+        Assert.Null(written.Warning);
+        Assert.Equal((7L, "summary.failed: llm.server_error"), (failed.SummaryThrough, failed.Warning));
+    }
+
+    [Fact]
+    public async Task A_turn_started_with_its_summary_in_the_model_call_schedules_no_summary_activity_and_reports_the_replys_summary()
+    {
+        var turn = new TurnHarness();
+        turn.Context.Setup(c => c.GetInput<ChatTurnInput>()).Returns(TurnHarness.Input with { ArchivedThrough = 40, SummaryThrough = 10, SummaryInModelCall = true });
+        turn.Context.Setup(c => c.CallActivityAsync<ModelReply>(It.Is<TaskName>(n => n.Name == "GenerateReply"), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new ModelReply("A poem.", "m", new TokenUsage(1, 1), "stop") { SummaryThrough = 30, Warning = null });
+
+        await new ChatTurn(FunctionsChat.Tests.Telemetry.TestTelemetry.Create()).Run(turn.Context.Object);
+
+        var completion = (TurnCompletion)Assert.Single(turn.Calls).Input!;
+        Assert.Equal((30L, null), (completion.SummaryThrough, completion.Warning));
+        turn.Context.Verify(c => c.CallActivityAsync<ModelReply>(It.IsAny<TaskName>(), It.Is<ReplyRequest>(r => r.SummarizeFirst && r.SummaryThrough == 10), It.IsAny<TaskOptions?>()), Times.Once);
+        turn.Context.Verify(c => c.CallActivityAsync<SummaryOutcome>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Never);
+    }
+
+    [Fact]
     public void The_session_remembers_how_far_its_summary_reaches_and_the_turn_keeps_its_warning()
     {
         var limits = SessionLimits.Default;

@@ -56,18 +56,30 @@ public sealed record PurgeWork(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public IReadOnlyList<string> Prefixes { get; init; } = [];
 
+    /// <summary>
+    /// With <see cref="Prefixes"/>: only turn instances of this run or earlier ones are purged (a turn instance id ends
+    /// with its run, generation and sequence), so the working set's turns are never among them.
+    /// </summary>
+    [JsonPropertyName("runsThrough")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RunsThrough { get; init; }
+
     public bool IsEmpty => InstanceIds.Count == 0 && Prefixes.Count == 0;
 
-    /// <summary>The turns' orchestrations, every run of each (those the session never learned of too), and the batches'.</summary>
+    /// <summary>
+    /// The turns' orchestrations and the batches', and every finished turn instance of the session up to the batch's
+    /// newest run: those the session never learned of (a start whose operation was not saved) go with them.
+    /// </summary>
     public static PurgeWork For(string sessionKey, SessionPurge purge) =>
         new([.. purge.Turns.Select(t => SessionIds.TurnInstanceId(sessionKey, t.TurnId, t.Run)), .. purge.ArchiveBatches.Select(b => SessionIds.ArchiveInstanceId(sessionKey, b))], purge.Linger)
         {
-            Prefixes = [.. purge.Turns.Select(t => SessionIds.TurnRunsPrefix(sessionKey, t.TurnId)).Distinct()],
+            Prefixes = purge.Turns.Count == 0 ? [] : [SessionIds.TurnPrefix(sessionKey)],
+            RunsThrough = purge.Turns.Select(t => t.Run).MaxBy(SessionIds.RunOrder),
         };
 
     /// <summary>A deleted session's: its known orchestrations and whatever else a prefix query on the session finds.</summary>
     public static PurgeWork ForDeleted(string sessionKey, SessionPurge purge) =>
-        For(sessionKey, purge) with { Prefixes = [SessionIds.TurnPrefix(sessionKey), SessionIds.ArchivePrefix(sessionKey)] };
+        For(sessionKey, purge) with { Prefixes = [SessionIds.TurnPrefix(sessionKey), SessionIds.ArchivePrefix(sessionKey)], RunsThrough = null };
 }
 
 /// <summary>

@@ -144,7 +144,13 @@ public sealed class ArchiveActivities(ITranscriptArchive archive, ITurnStreams s
             var query = new OrchestrationQuery { InstanceIdPrefix = prefix, FetchInputsAndOutputs = false, PageSize = 100 };
             await foreach (var found in client.GetAllInstancesAsync(query).WithCancellation(cancellation))
             {
-                if (!work.InstanceIds.Contains(found.InstanceId) && !await PurgeFinishedAsync(client, found, cancellation))
+                if (work.InstanceIds.Contains(found.InstanceId) || (work.RunsThrough is { } through
+                    && SessionIds.RunOrder(SessionIds.RunOfInstance(found.InstanceId)).CompareTo(SessionIds.RunOrder(through)) > 0))
+                {
+                    continue;
+                }
+
+                if (!await PurgeFinishedAsync(client, found, cancellation))
                 {
                     left.Add(found.InstanceId);
                 }

@@ -32,6 +32,13 @@ public static class SessionIds
         return prefix.Length + turnId.Length + 1 + LongestRun <= 256 ? $"{prefix}{turnId}:" : $"{prefix}#{Fingerprint.Of(turnId)}:";
     }
 
+    /// <summary>A run's place among a session's runs: its generation, then its sequence; (-1, -1) for what is not a run.</summary>
+    public static (long Generation, long Sequence) RunOrder(string? run) =>
+        run?.Split('.') is [var generation, var sequence] && long.TryParse(generation, out long g) && long.TryParse(sequence, out long s) ? (g, s) : (-1, -1);
+
+    /// <summary>The run a turn instance id ends with.</summary>
+    public static string RunOfInstance(string instanceId) => instanceId[(instanceId.LastIndexOf(':') + 1)..];
+
     /// <summary>The instance id of the orchestration that archives one batch of a session's turns.</summary>
     public static string ArchiveInstanceId(string sessionKey, string batchId)
     {

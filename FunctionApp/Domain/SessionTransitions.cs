@@ -351,8 +351,9 @@ public static class SessionTransitions
         };
         return Arm(new(tombstone, TransitionNote.Deleted)
         {
-            // Every request leaves its words in the store, even one the session never took.
-            DeleteArchive = !state.IsVoid,
+            // Every request leaves its words in the store, even one the session never took, and even one whose signal
+            // has not arrived yet (its sender may never learn it was dropped, if its reads fail): the sweep always runs.
+            DeleteArchive = true,
             Purge = purge,
         }, now, limits);
     }

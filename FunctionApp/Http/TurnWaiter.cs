@@ -11,7 +11,7 @@ namespace FunctionsChat.Http;
 /// once the stream's last chunk is written the result is on its way to the session, and the state is read every
 /// <see cref="FinishPoll"/> until it lands, so the answer leaves within about 100 ms of the turn finishing.
 /// </summary>
-public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock, ITurnStreams streams)
+public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock, ITurnStreams streams, Turns.TurnNotices? notices = null)
 {
     /// <summary>How often a running turn's stream is read for its last chunk.</summary>
     public static readonly TimeSpan StreamPoll = TimeSpan.FromMilliseconds(100);
@@ -36,7 +36,7 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock,
         var receipt = new Receipt(ReceiptStatus.Unseen, null);
         // The turn's stream is known before the session has taken it: a fast turn may start and finish between two
         // reads of the state.
-        var answer = new AnswerWatch(streams, clock, sessionKey);
+        var answer = new AnswerWatch(streams, clock, sessionKey, notices);
         Func<DateTimeOffset, CancellationToken, Task>? pause = untilFinished
             ? (until, c) => answer.WaitAsync(receipt.Turn?.AcceptedAt ?? request.AcceptedAt, request.TurnId, until, c)
             : null;
@@ -95,7 +95,7 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock,
     }
 
     /// <summary>A running turn's stream, watched for its last chunk between reads of the state.</summary>
-    sealed class AnswerWatch(ITurnStreams streams, TimeProvider clock, string sessionKey)
+    sealed class AnswerWatch(ITurnStreams streams, TimeProvider clock, string sessionKey, Turns.TurnNotices? notices)
     {
         string? seen;
         DateTimeOffset? lastAt;
@@ -118,7 +118,13 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock,
             while (clock.GetUtcNow() < until)
             {
                 var left = until - clock.GetUtcNow();
-                await Task.Delay(left < StreamPoll ? left : StreamPoll, clock, cancellation);
+                if (await NoticedAsync(turnId, left < StreamPoll ? left : StreamPoll, cancellation))
+                {
+                    // The model activity in this process has reported the answer: the session is about to have it.
+                    lastAt = clock.GetUtcNow();
+                    return;
+                }
+
                 var chunks = await streams.ReadAsync(sessionKey, StreamKeys.Of(acceptedAt, turnId), seen, cancellation);
                 if (chunks.Count > 0)
                 {
@@ -131,6 +137,25 @@ public sealed class TurnWaiter(IOptions<ApiOptions> options, TimeProvider clock,
                     return;
                 }
             }
+        }
+
+        /// <returns>Whether the turn's answer was reported in this process before <paramref name="delay"/> passed.</returns>
+        async Task<bool> NoticedAsync(string turnId, TimeSpan delay, CancellationToken cancellation)
+        {
+            if (notices is null)
+            {
+                await Task.Delay(delay, clock, cancellation);
+                return false;
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            var noticed = notices.WhenAnsweredAsync(sessionKey, turnId, wait.Token);
+            var elapsed = Task.Delay(delay, clock, wait.Token);
+            var first = await Task.WhenAny(noticed, elapsed);
+            wait.Cancel();
+            await Task.WhenAll(noticed, elapsed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellation.ThrowIfCancellationRequested();
+            return first == noticed && noticed.IsCompletedSuccessfully;
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         // The execution, replay-safe: its first episode's time, then a GUID the context derives deterministically.
         var request = ReplyRequest.For(turn) with { Execution = ExecutionOf(context) };
         string? warning = null;
-        if (turn.SummaryThrough is not null && turn.ArchivedThrough > 0)
+        if (turn.SummaryThrough is not null && turn.ArchivedThrough > 0 && !turn.SummaryInModelCall)
         {
             // Only a session with archived turns can have turns that no longer fit: bring its summary up to date first.
             // If that fails for good, the turn is still answered, with the summary it had, and says so.
@@ -46,17 +46,9 @@ public sealed partial class ChatTurn(ChatTelemetry telemetry)
         {
             var reply = await context.CallActivityAsync<ModelReply>(nameof(GenerateReply), request, ModelRetry.Options(turn.Retry));
 
-            var completion = new TurnCompletion(turn.TurnId, reply.Text, reply.Model, reply.Usage, context.CurrentUtcDateTime)
-            {
-                Run = turn.Run,
-                MessageHash = turn.MessageHash,
-                Truncated = reply.FinishReason == ModelReply.CutShort,
-                Stopped = reply.Stopped,
-                AnswerRef = reply.TextRef,
-                Attempt = reply.Attempt,
-                SummaryThrough = request.SummaryThrough,
-                Warning = warning,
-            };
+            // The activity has told the session already (one queue hop sooner); this call makes sure, and gets the verdict.
+            var completion = TurnReports.Completion(request, reply, context.CurrentUtcDateTime, warning);
+            request = request with { SummaryThrough = completion.SummaryThrough };
             try
             {
                 verdict = await context.Entities.CallEntityAsync<TurnVerdict>(session, nameof(ChatSession.Complete), completion);

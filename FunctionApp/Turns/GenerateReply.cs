@@ -16,7 +16,7 @@ namespace FunctionsChat.Turns;
 /// The model call: the only I/O of a turn. Its failures leave as <see cref="ModelCallException"/> so the
 /// orchestration's retry handler sees them; nothing here retries.
 /// </summary>
-public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry)
+public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry, SummarizeConversation? summaries = null, TurnNotices? notices = null)
 {
     [Function(nameof(GenerateReply))]
     public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, [DurableClient] DurableTaskClient? client, CancellationToken cancellation)
@@ -35,6 +35,45 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
             span?.SetTag("chat.stopped", true);
             return new ModelReply("", requestModel, new TokenUsage(0, 0), null) { Stopped = true };
         }
+
+        // The summary step, when the turn asks for it here: its outcome travels with the answer.
+        var summary = request.SummarizeFirst && summaries is not null ? await summaries.BeforeAnswerAsync(request, session?.Stopped ?? CancellationToken.None, cancellation) : null;
+        request = summary?.SummaryThrough is { } through ? request with { SummaryThrough = through } : request;
+        var reply = await AnswerAsync(request, requestModel, session, span, watch, cancellation) with { SummaryThrough = summary?.SummaryThrough, Warning = summary?.Warning };
+        await ReportAsync(client, request, reply, cancellation);
+        if (request.SessionKey is { } reported)
+        {
+            notices?.Answered(reported, request.TurnId);
+        }
+
+        return reply;
+    }
+
+    /// <summary>
+    /// Tells the session the turn's answer straight away, a client signal from here rather than the orchestration's
+    /// call one queue hop later, so a caller waiting on the session sees it sooner. The orchestration's call still
+    /// follows (the session takes the first, the second is a duplicate); a signal that fails changes nothing.
+    /// </summary>
+    async Task ReportAsync(DurableTaskClient? client, ReplyRequest request, ModelReply reply, CancellationToken cancellation)
+    {
+        if (client is null || request.SessionKey is not { } key || request.Run is null || request.MessageHash is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await SessionStore.SignalAsync(client, key, nameof(Sessions.ChatSession.Complete), TurnReports.Completion(request, reply, clock.GetUtcNow(), null), cancellation);
+        }
+        catch (Exception) when (!cancellation.IsCancellationRequested)
+        {
+            // The orchestration's call reports it.
+        }
+    }
+
+    async Task<ModelReply> AnswerAsync(ReplyRequest request, string requestModel, TurnWatch? session, Activity? span, Stopwatch watch, CancellationToken cancellation)
+    {
+        var llm = options.Value;
 
         IReadOnlyList<ChatMessage> prompt;
         ChatResponse response;

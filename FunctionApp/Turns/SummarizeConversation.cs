@@ -54,6 +54,29 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
         }
     }
 
+    /// <summary>
+    /// The summary step inside the model activity, before the answer: its failure does not fail the answer, which goes
+    /// on with the summary it had and says why (as a failed summary activity does); a stop ends it quietly.
+    /// </summary>
+    public async Task<ModelReply> BeforeAnswerAsync(ReplyRequest request, CancellationToken stop, CancellationToken cancellation)
+    {
+        using var model = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stop);
+        try
+        {
+            var outcome = await SummarizeAsync(request, model.Token);
+            return Unanswered(outcome.Through, null);
+        }
+        catch (Exception exception) when (!cancellation.IsCancellationRequested)
+        {
+            string? warning = stop.IsCancellationRequested
+                ? null
+                : $"{ErrorCodes.SummaryFailed}: {(ModelErrorClassifier.Classify(exception, cancellation) ?? new ModelFailure(ErrorCodes.ActivityFailed, exception.Message)).Code}";
+            return Unanswered(request.SummaryThrough, warning);
+        }
+
+        static ModelReply Unanswered(long through, string? warning) => new("", "", new TokenUsage(0, 0), null) { SummaryThrough = through, Warning = warning };
+    }
+
     async Task<SummaryOutcome> SummarizeAsync(ReplyRequest request, CancellationToken cancellation)
     {
         var llm = options.Value;

@@ -24,6 +24,7 @@ public sealed record ChatTurnInput(
             Run = start.Run,
             ArchivedThrough = start.ArchivedThrough,
             SummaryThrough = start.SummaryThrough,
+            SummaryInModelCall = true,
             Generation = start.Generation,
         };
 
@@ -47,6 +48,15 @@ public sealed record ChatTurnInput(
     /// </summary>
     [JsonPropertyName("summaryThrough")]
     public long? SummaryThrough { get; init; }
+
+    /// <summary>
+    /// The summary step runs inside the model activity, before its answer, rather than as an activity of its own (one
+    /// queue round trip and one replay fewer a turn). Absent from the input of a turn started before: such a turn,
+    /// replayed, schedules its summary activity as it did.
+    /// </summary>
+    [JsonPropertyName("summaryInModelCall")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool SummaryInModelCall { get; init; }
 
     /// <summary>The session's life the turn belongs to.</summary>
     [JsonPropertyName("generation")]
@@ -85,6 +95,8 @@ public sealed record ReplyRequest(
         MessageRef = turn.MessageRef,
         AcceptedAt = turn.AcceptedAt,
         Run = turn.Run,
+        MessageHash = turn.MessageHash,
+        SummarizeFirst = turn.SummaryInModelCall && turn.SummaryThrough is not null && turn.ArchivedThrough > 0,
     };
 
     [JsonPropertyName("traceParent")]
@@ -126,6 +138,16 @@ public sealed record ReplyRequest(
     [JsonPropertyName("run")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Run { get; init; }
+
+    /// <summary>The fingerprint of the turn's message, which the activity's own report names.</summary>
+    [JsonPropertyName("messageHash")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageHash { get; init; }
+
+    /// <summary>Bring the session's summary up to date before the answer, in the same activity.</summary>
+    [JsonPropertyName("summarizeFirst")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool SummarizeFirst { get; init; }
 }
 
 /// <summary>The model activity's output.</summary>
@@ -152,6 +174,16 @@ public sealed record ModelReply(
     [JsonPropertyName("stopped")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Stopped { get; init; }
+
+    /// <summary>With <see cref="ReplyRequest.SummarizeFirst"/>: the last turn the summary covers now.</summary>
+    [JsonPropertyName("summaryThrough")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SummaryThrough { get; init; }
+
+    /// <summary>With <see cref="ReplyRequest.SummarizeFirst"/>: why the summary could not be brought up to date.</summary>
+    [JsonPropertyName("warning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Warning { get; init; }
 }
 
 /// <summary>The turn orchestration's output: the session's verdict on the turn (null status: the session no longer has it).</summary>
