@@ -1,5 +1,6 @@
 using FunctionsChat.Archive;
 using FunctionsChat.Domain;
+using FunctionsChat.Sessions;
 using FunctionsChat.Tests.Llm;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -54,5 +55,38 @@ public class RuntimePurgeTests(DurableRuntimeFixture runtime)
         Assert.Equal(["delete-1"], swept.ReadInputAs<InstanceSweep>()!.Purge.InstanceIds);
         Assert.DoesNotContain("s1", swept.SerializedInput, StringComparison.Ordinal);
         await host.Client.TerminateInstanceAsync(running);
+    }
+
+    [Fact]
+    public async Task A_forgotten_sessions_empty_entity_row_is_purged_once_quiet_and_a_session_holding_state_is_not()
+    {
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, "hi");
+        await using var host = await runtime.StartAsync();
+        using var patience = new CancellationTokenSource(Patient);
+        const string empty = "0123456789abcdef0123456789abcdef:forgotten", held = "0123456789abcdef0123456789abcdef:held";
+        // A retention check on a session with nothing stored leaves its entity with no state: the row stays behind.
+        await host.Client.Entities.SignalEntityAsync(SessionEntityIds.For(empty), nameof(ChatSession.RetentionCheck));
+        await host.Client.Entities.SignalEntityAsync(SessionEntityIds.For(held), nameof(ChatSession.Delete), new SessionDeletion(DateTimeOffset.UtcNow));
+        while (await host.Client.GetInstanceAsync(SessionEntityIds.For(empty).ToString(), cancellation: patience.Token) is null
+            || await host.Client.Entities.GetEntityAsync<ChatSessionState>(SessionEntityIds.For(held), cancellation: patience.Token) is null)
+        {
+            await Task.Delay(100, patience.Token);
+        }
+
+        var store = new FunctionsChat.Tests.Http.InMemoryArchive();
+        bool justTouched = await new ArchiveActivities(store, store).PurgeEmptySession(empty, host.Client, patience.Token);
+        var later = new ArchiveActivities(store, store, new Later(ArchiveActivities.QuietBeforePurge + TimeSpan.FromMinutes(1)));
+        bool holding = await later.PurgeEmptySession(held, host.Client, patience.Token);
+        bool quiet = await later.PurgeEmptySession(empty, host.Client, patience.Token);
+
+        Assert.Equal((false, false, true), (justTouched, holding, quiet));
+        Assert.Null(await host.Client.GetInstanceAsync(SessionEntityIds.For(empty).ToString()));
+        Assert.NotNull(await host.Client.Entities.GetEntityAsync<ChatSessionState>(SessionEntityIds.For(held)));
+    }
+
+    /// <summary>The clock some time from now.</summary>
+    sealed class Later(TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
     }
 }

@@ -74,10 +74,13 @@ public class SessionStepTests
     {
         var deleted = SessionTransitions.Delete(Enqueued("t1"), null, T0, Limits).State with { ExpiryCheckAt = null };
         var forgotten = SessionTransitions.RetentionCheck(deleted, new RetentionDue(deleted.RetentionCheckAt!.Value), T0 + Limits.TombstoneTime, Limits);
-        var stored = SessionStep.Carry(Context().Object, forgotten, RetrySchedule.Default, NullLogger.Instance);
+        var context = Context();
+        var stored = SessionStep.Carry(context.Object, forgotten, RetrySchedule.Default, NullLogger.Instance);
 
         Assert.NotNull(deleted.DeletedAt);
         Assert.Null(stored);
+        // The last sweep also purges the entity's row, which stays in the task hub with no state.
+        context.Verify(c => c.ScheduleNewOrchestration(It.Is<TaskName>(n => n.Name == "DeleteArchive"), It.Is<ArchiveDeletion>(d => d.Forget && d.SessionKey == "session123"), null), Times.Once);
     }
 
     [Fact]

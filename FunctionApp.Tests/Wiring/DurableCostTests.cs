@@ -16,7 +16,7 @@ namespace FunctionsChat.Tests.Wiring;
 /// <summary>
 /// Counts every durable action one turn costs, from the HTTP send through the entity, the orchestration and the
 /// activity and back, on the simulated runtime with faults off, so a change that adds a round trip fails here.
-/// README states the same numbers.
+/// docs/conversations.md states the same numbers.
 /// </summary>
 public class DurableCostTests
 {

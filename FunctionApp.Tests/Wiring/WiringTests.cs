@@ -130,7 +130,10 @@ public class WiringTests
 
         var archive = new TurnHarness();
         archive.Context.Setup(c => c.GetInput<FunctionsChat.Archive.ArchiveInput>()).Returns(new FunctionsChat.Archive.ArchiveInput("session123", "b", 1, [], RetrySchedule.Default));
-        archive.Context.Setup(c => c.GetInput<FunctionsChat.Archive.ArchiveDeletion>()).Returns(new FunctionsChat.Archive.ArchiveDeletion("session123", RetrySchedule.Default));
+        archive.Context.Setup(c => c.GetInput<FunctionsChat.Archive.ArchiveDeletion>()).Returns(new FunctionsChat.Archive.ArchiveDeletion("session123", RetrySchedule.Default) { Forget = true });
+        archive.Context.Setup(c => c.CallActivityAsync<bool>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((name, input, _) => called.Add($"{name.Name}({input})"))
+            .ReturnsAsync(true);
         archive.Context.Setup(c => c.CallActivityAsync<int>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
             .ReturnsAsync(0);
@@ -143,7 +146,8 @@ public class WiringTests
 
         var scheduled = entityContext.Scheduled.Select(s => s.Name).ToList();
         Assert.Equal(["ChatTurn", "ArchiveTurns", "DeleteArchive"], scheduled);
-        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns", "DeleteArchivedTurns", "StartSweep"], called);
+        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns", "DeleteArchivedTurns", "PurgeEmptySession(session123)", "StartSweep"], called);
+        Assert.Equal(typeof(string), FunctionWithTrigger<ActivityTriggerAttribute>("PurgeEmptySession").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
         FunctionWithTrigger<OrchestrationTriggerAttribute>("ArchiveTurns");
         FunctionWithTrigger<OrchestrationTriggerAttribute>("DeleteArchive");
         // The sweep that StartSweep starts by name, with the input it gives it.

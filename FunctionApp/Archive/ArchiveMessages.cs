@@ -39,6 +39,11 @@ public sealed record ArchiveDeletion(
     /// </summary>
     [JsonPropertyName("sweepAgainAfter")]
     public TimeSpan SweepAgainAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The session's tombstone was forgotten: after the last sweep, the entity's empty row is purged too.</summary>
+    [JsonPropertyName("forget")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Forget { get; init; }
 }
 
 /// <summary>Orchestration instances to purge, and how long to wait before trying again those still running.</summary>

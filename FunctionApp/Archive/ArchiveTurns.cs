@@ -86,6 +86,10 @@ public static class DeleteArchive
         // What raced the delete is swept once more: a request accepted before it that stored its words just after the
         // first pass, a turn (purged only now) that stored its answer or its summary, a batch that landed late.
         await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
+        if (deletion.Forget)
+        {
+            await context.CallActivityAsync<bool>(nameof(ArchiveActivities.PurgeEmptySession), deletion.SessionKey, ModelRetry.AnyFailure(deletion.Retry));
+        }
 
         // This instance's input and history name the session: an orchestration of its own, named only by this
         // instance's id, purges it once it has finished.
@@ -98,8 +102,11 @@ public static class DeleteArchive
 }
 
 /// <summary>The archive's I/O, each an activity so the Durable runtime retries it.</summary>
-public sealed class ArchiveActivities(ITranscriptArchive archive, ITurnStreams streams)
+public sealed class ArchiveActivities(ITranscriptArchive archive, ITurnStreams streams, TimeProvider? clock = null)
 {
+    /// <summary>How long an empty session's row must have been untouched before it is purged: no message is on its way.</summary>
+    public static readonly TimeSpan QuietBeforePurge = TimeSpan.FromMinutes(1);
+
     [Function(nameof(WriteArchive))]
     public async Task<int> WriteArchive([ActivityTrigger] ArchiveWork work, CancellationToken cancellation)
     {
@@ -177,6 +184,30 @@ public sealed class ArchiveActivities(ITranscriptArchive archive, ITurnStreams s
             // Refused or failed: it is tried again after the linger.
             return false;
         }
+    }
+
+    /// <summary>
+    /// Purges a forgotten session's entity row (it stays in the instances table with no state) when the session holds
+    /// nothing and its row has been untouched for <see cref="QuietBeforePurge"/>; a session used again is left alone.
+    /// As the platform's own cleaning of empty entities does, it reads the row first and purges it after.
+    /// </summary>
+    /// <returns>Whether the row was purged.</returns>
+    [Function(nameof(PurgeEmptySession))]
+    public async Task<bool> PurgeEmptySession([ActivityTrigger] string sessionKey, [DurableClient] DurableTaskClient client, CancellationToken cancellation)
+    {
+        var id = SessionEntityIds.For(sessionKey);
+        if (await client.Entities.GetEntityAsync<ChatSessionState>(id, includeState: false, cancellation) is not null)
+        {
+            return false;
+        }
+
+        var row = await client.GetInstanceAsync(id.ToString(), getInputsAndOutputs: false, cancellation);
+        if (row is null || (clock ?? TimeProvider.System).GetUtcNow() - row.LastUpdatedAt < QuietBeforePurge)
+        {
+            return false;
+        }
+
+        return (await client.PurgeInstanceAsync(id.ToString(), cancellation)).PurgedInstanceCount > 0;
     }
 
     /// <summary>

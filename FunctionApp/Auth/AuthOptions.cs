@@ -24,7 +24,10 @@ public sealed class AuthOptions
     /// <summary>Jwt: the token issuer's authority, for its OpenID configuration (for example https://login.microsoftonline.com/{tenant}/v2.0).</summary>
     public string? Authority { get; set; }
 
-    /// <summary>Jwt: the audience tokens must carry (for example api://{client-id}).</summary>
+    /// <summary>
+    /// Jwt: the audience tokens must carry. For an Entra app registration issuing v2.0 tokens that is its client id
+    /// (a GUID), not its Application ID URI (api://{client-id}): v2.0 tokens name the client id.
+    /// </summary>
     [MaxLength(400)]
     public string? Audience { get; set; }
 }

@@ -308,6 +308,8 @@ public static class SessionTransitions
             {
                 DeleteArchive = true,
                 Erase = Erasure.Of(state),
+                // Once nothing is stored, the entity's own row in the task hub goes too.
+                Forget = true,
             };
         }
 

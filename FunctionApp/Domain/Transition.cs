@@ -120,6 +120,9 @@ public sealed record Transition(ChatSessionState State, TransitionNote Note, Tur
     /// <summary>With <see cref="DeleteArchive"/>: which lives' rows go; null: the one the state says was deleted last.</summary>
     public Erasure? Erase { get; init; }
 
+    /// <summary>With <see cref="DeleteArchive"/>: the tombstone is forgotten, and the entity's empty row is purged after the sweep.</summary>
+    public bool Forget { get; init; }
+
     /// <summary>With <see cref="DeleteArchive"/>: the deleted life's orchestrations to purge.</summary>
     public SessionPurge Purge { get; init; } = SessionPurge.None;
 

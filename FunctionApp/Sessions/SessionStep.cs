@@ -114,6 +114,7 @@ public static partial class SessionStep
             {
                 Purge = PurgeWork.ForDeleted(sessionKey, transition.Purge),
                 Erase = transition.Erase ?? Erasure.Of(transition.State),
+                Forget = transition.Forget,
             });
         }
 
