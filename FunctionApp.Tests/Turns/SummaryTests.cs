@@ -257,12 +257,26 @@ public class SummaryTests
         failing.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new ModelCallException(new ModelFailure(ModelFailure.ServerError, "The server had an error")));
 
-        var written = await Activity(chat, archive, Llm()).BeforeAnswerAsync(Request(300), CancellationToken.None, CancellationToken.None);
-        var failed = await Activity(failing.Object, archive, Llm()).BeforeAnswerAsync(Request(300, 7), CancellationToken.None, CancellationToken.None);
+        var (written, writtenContext) = await Activity(chat, archive, Llm()).BeforeAnswerAsync(Request(300), CancellationToken.None, CancellationToken.None);
+        var (failed, failedContext) = await Activity(failing.Object, archive, Llm()).BeforeAnswerAsync(Request(300, 7), CancellationToken.None, CancellationToken.None);
+        // Caught up (a long backlog takes a few turns), the next step has nothing due.
+        var caughtUp = Request(300, written.SummaryThrough!.Value);
+        var (nothingDue, assembled) = await Activity(chat, archive, Llm()).BeforeAnswerAsync(caughtUp, CancellationToken.None, CancellationToken.None);
+        for (int turn = 0; turn < 10 && assembled is null; turn++)
+        {
+            caughtUp = Request(300, nothingDue.SummaryThrough!.Value);
+            (nothingDue, assembled) = await Activity(chat, archive, Llm()).BeforeAnswerAsync(caughtUp, CancellationToken.None, CancellationToken.None);
+        }
 
         Assert.True(written.SummaryThrough > 0);
         Assert.Null(written.Warning);
         Assert.Equal((7L, "summary.failed: llm.server_error"), (failed.SummaryThrough, failed.Warning));
+        // A summary written, or a step that failed, leaves the answer to assemble its prompt; one with nothing due hands
+        // over the prompt it assembled, exactly as the answer would assemble it.
+        Assert.Equal((null, null), (writtenContext, failedContext));
+        var (prompt, _) = await new ContextAssembler(Fitter, archive, Options.Create(Llm())).AssembleAsync("Be brief.", caughtUp, 100_000, CancellationToken.None);
+        Assert.Equal(caughtUp.SummaryThrough, nothingDue.SummaryThrough);
+        Assert.Equal(prompt.Select(m => (m.Role, m.Text)), assembled!.Prompt.Select(m => (m.Role, m.Text)));
     }
 
     [Fact]

@@ -37,9 +37,9 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         }
 
         // The summary step, when the turn asks for it here: its outcome travels with the answer.
-        var summary = request.SummarizeFirst && summaries is not null ? await summaries.BeforeAnswerAsync(request, session?.Stopped ?? CancellationToken.None, cancellation) : null;
+        var (summary, assembled) = request.SummarizeFirst && summaries is not null ? await summaries.BeforeAnswerAsync(request, session?.Stopped ?? CancellationToken.None, cancellation) : default;
         request = summary?.SummaryThrough is { } through ? request with { SummaryThrough = through } : request;
-        var reply = await AnswerAsync(request, requestModel, session, span, watch, cancellation) with { SummaryThrough = summary?.SummaryThrough, Warning = summary?.Warning };
+        var reply = await AnswerAsync(request, requestModel, session, span, watch, assembled, cancellation) with { SummaryThrough = summary?.SummaryThrough, Warning = summary?.Warning };
         await ReportAsync(client, request, reply, cancellation);
         if (request.SessionKey is { } reported)
         {
@@ -71,7 +71,8 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         }
     }
 
-    async Task<ModelReply> AnswerAsync(ReplyRequest request, string requestModel, TurnWatch? session, Activity? span, Stopwatch watch, CancellationToken cancellation)
+    /// <param name="assembled">The prompt the summary step assembled for this request and left as it was, if it did.</param>
+    async Task<ModelReply> AnswerAsync(ReplyRequest request, string requestModel, TurnWatch? session, Activity? span, Stopwatch watch, AssembledContext? assembled, CancellationToken cancellation)
     {
         var llm = options.Value;
 
@@ -81,7 +82,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         try
         {
             ContextReport report;
-            (prompt, report) = await context.AssembleAsync(llm.SystemPrompt, request, llm.ContextTokenBudget, cancellation);
+            (prompt, report) = assembled is { } ready ? (ready.Prompt, ready.Report) : await context.AssembleAsync(llm.SystemPrompt, request, llm.ContextTokenBudget, cancellation);
             span?.SetTag("chat.context.messages", prompt.Count);
             span?.SetTag("chat.context.archived_turns", report.ArchivedTurns);
             span?.SetTag("chat.context.archive_reads", report.ArchiveReads);

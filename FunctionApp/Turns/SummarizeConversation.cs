@@ -12,6 +12,9 @@ using Microsoft.Extensions.Options;
 
 namespace FunctionsChat.Turns;
 
+/// <summary>A turn's prompt as assembled, with what the assembly found.</summary>
+public sealed record AssembledContext(IReadOnlyList<ChatMessage> Prompt, ContextReport Report);
+
 /// <summary>What the summary step left behind: the last turn the session's summary covers, and whether it wrote one.</summary>
 public sealed record SummaryOutcome(
     [property: JsonPropertyName("through")] long Through,
@@ -46,7 +49,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
         using var model = CancellationTokenSource.CreateLinkedTokenSource(cancellation, watch?.Stopped ?? CancellationToken.None);
         try
         {
-            return await SummarizeAsync(request, model.Token);
+            return (await SummarizeAsync(request, model.Token)).Outcome;
         }
         catch (Exception) when (watch?.Stopped.IsCancellationRequested == true && !cancellation.IsCancellationRequested)
         {
@@ -58,34 +61,38 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
     /// The summary step inside the model activity, before the answer: its failure does not fail the answer, which goes
     /// on with the summary it had and says why (as a failed summary activity does); a stop ends it quietly.
     /// </summary>
-    public async Task<ModelReply> BeforeAnswerAsync(ReplyRequest request, CancellationToken stop, CancellationToken cancellation)
+    /// <returns>
+    /// The step's outcome, and the answer's prompt when the step assembled it and wrote nothing (the usual case): the
+    /// answer then uses it rather than reading the archive again.
+    /// </returns>
+    public async Task<(ModelReply Outcome, AssembledContext? Context)> BeforeAnswerAsync(ReplyRequest request, CancellationToken stop, CancellationToken cancellation)
     {
         using var model = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stop);
         try
         {
-            var outcome = await SummarizeAsync(request, model.Token);
-            return Unanswered(outcome.Through, null);
+            var (outcome, assembled) = await SummarizeAsync(request, model.Token);
+            return (Unanswered(outcome.Through, null), !outcome.Written && outcome.Through == request.SummaryThrough ? assembled : null);
         }
         catch (Exception exception) when (!cancellation.IsCancellationRequested)
         {
             string? warning = stop.IsCancellationRequested
                 ? null
                 : $"{ErrorCodes.SummaryFailed}: {(ModelErrorClassifier.Classify(exception, cancellation) ?? new ModelFailure(ErrorCodes.ActivityFailed, exception.Message)).Code}";
-            return Unanswered(request.SummaryThrough, warning);
+            return (Unanswered(request.SummaryThrough, warning), null);
         }
 
         static ModelReply Unanswered(long through, string? warning) => new("", "", new TokenUsage(0, 0), null) { SummaryThrough = through, Warning = warning };
     }
 
-    async Task<SummaryOutcome> SummarizeAsync(ReplyRequest request, CancellationToken cancellation)
+    async Task<(SummaryOutcome Outcome, AssembledContext? Context)> SummarizeAsync(ReplyRequest request, CancellationToken cancellation)
     {
         var llm = options.Value;
         if (!llm.Summaries || request.SessionKey is not { } key || request.ArchivedThrough == 0)
         {
-            return new(request.SummaryThrough, false);
+            return (new(request.SummaryThrough, false), null);
         }
 
-        var (_, report) = await context.AssembleAsync(llm.SystemPrompt, request, llm.ContextTokenBudget, cancellation);
+        var (prompt, report) = await context.AssembleAsync(llm.SystemPrompt, request, llm.ContextTokenBudget, cancellation);
         if (report.ArchiveError is { } unavailable)
         {
             throw new InvalidOperationException($"The archive could not be read: {unavailable}");
@@ -93,7 +100,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
 
         if (report.LeftOutThrough - report.SummaryThrough < llm.SummaryTrigger)
         {
-            return new(report.SummaryThrough, false);
+            return (new(report.SummaryThrough, false), new(prompt, report));
         }
 
         using var span = ChatTelemetry.Start($"summarize {llm.Model ?? OfflineChatClient.ModelId}", ActivityKind.Client, request.TraceParent, request.SessionId, request.TurnId);
@@ -112,7 +119,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
         await archive.WriteSummaryAsync(key, summary, cancellation);
         span?.SetTag("chat.summary.through", summary.Through);
         span?.SetTag("chat.summary.turns_added", chunk.Count);
-        return new(summary.Through, true);
+        return (new(summary.Through, true), null);
     }
 
     /// <summary>
