@@ -23,7 +23,8 @@ public sealed class TurnNotices
     /// <summary>Completes when the turn's answer is reported in this process, or when <paramref name="cancellation"/> fires.</summary>
     public async Task WhenAnsweredAsync(string sessionKey, string turnId, CancellationToken cancellation)
     {
-        var waiter = waiting.GetOrAdd((sessionKey, turnId), _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Continuations run where the notice is given: the waiter's own awaits return it to its context at once.
+        var waiter = waiting.GetOrAdd((sessionKey, turnId), _ => new TaskCompletionSource());
         try
         {
             await waiter.Task.WaitAsync(cancellation);
