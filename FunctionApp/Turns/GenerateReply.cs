@@ -52,22 +52,13 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
     /// <summary>
     /// Tells the session the turn's answer straight away, a client signal from here rather than the orchestration's
     /// call one queue hop later, so a caller waiting on the session sees it sooner. The orchestration's call still
-    /// follows (the session takes the first, the second is a duplicate); a signal that fails changes nothing.
+    /// follows (the session takes the first, the second is a duplicate), so a signal that fails changes nothing.
     /// </summary>
     async Task ReportAsync(DurableTaskClient? client, ReplyRequest request, ModelReply reply, CancellationToken cancellation)
     {
-        if (client is null || request.SessionKey is not { } key || request.Run is null || request.MessageHash is null)
+        if (client is not null && request is { SessionKey: { } key, Run: not null, MessageHash: not null })
         {
-            return;
-        }
-
-        try
-        {
-            await SessionStore.SignalAsync(client, key, nameof(Sessions.ChatSession.Complete), TurnReports.Completion(request, reply, clock.GetUtcNow(), null), cancellation);
-        }
-        catch (Exception) when (!cancellation.IsCancellationRequested)
-        {
-            // The orchestration's call reports it.
+            await SessionStore.TrySignalAsync(client, key, nameof(Sessions.ChatSession.Complete), TurnReports.Completion(request, reply, clock.GetUtcNow(), null), cancellation);
         }
     }
 
