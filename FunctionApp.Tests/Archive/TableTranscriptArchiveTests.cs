@@ -64,6 +64,47 @@ public class TableTranscriptArchiveTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task The_first_request_stored_under_a_key_holds_it_with_its_words_and_a_rival_stores_nothing()
+    {
+        var (archive, table) = Archive();
+        var poem = RequestRecord.Of(TurnRequest.For("s1", "k1", "Write a poem", T0));
+        var limerick = RequestRecord.Of(TurnRequest.For("s1", "k1", "Write a limerick", T0.AddSeconds(1)));
+
+        var first = await archive.StoreRequestAsync("session123", poem, "Write a poem", null, CancellationToken.None);
+        var rival = await archive.StoreRequestAsync("session123", limerick, "Write a limerick", null, CancellationToken.None);
+
+        Assert.Null(first);
+        Assert.Equal(poem, rival! with { ETag = null });
+        Assert.Equal("Write a poem", await archive.ReadTextAsync("session123", poem.MessageRef, CancellationToken.None));
+        Assert.Null(await archive.ReadTextAsync("session123", limerick.MessageRef, CancellationToken.None));
+        Assert.Equal(2, await Rows(table, "session123"));
+        // Turn pages never read a request record.
+        Assert.Empty(await archive.ReadBeforeAsync("session123", long.MaxValue, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_request_record_is_replaced_only_as_it_was_read_and_goes_with_the_life_that_accepted_it()
+    {
+        var (archive, table) = Archive();
+        var poem = RequestRecord.Of(TurnRequest.For("s1", "k1", "Write a poem", T0));
+        var retry = RequestRecord.Of(TurnRequest.For("s1", "k1", "Write a poem", T0.AddSeconds(5)));
+        await archive.StoreRequestAsync("session123", poem, "Write a poem", null, CancellationToken.None);
+        var held = await archive.ReadRequestAsync("session123", "k1", CancellationToken.None);
+
+        Assert.Null(await archive.StoreRequestAsync("session123", retry, "Write a poem", held, CancellationToken.None));
+        var stale = await archive.StoreRequestAsync("session123", poem, "Write a poem", held, CancellationToken.None);
+
+        Assert.Equal(retry, stale! with { ETag = null });
+        Assert.Equal(retry, (await archive.ReadRequestAsync("session123", "k1", CancellationToken.None))! with { ETag = null });
+        Assert.Null(await archive.ReadRequestAsync("other", "k1", CancellationToken.None));
+        await archive.DeleteAsync("session123", new Erasure(T0.AddSeconds(1), 0), CancellationToken.None);
+        Assert.NotNull(await archive.ReadRequestAsync("session123", "k1", CancellationToken.None));
+        await archive.DeleteAsync("session123", new Erasure(T0.AddSeconds(5), 0), CancellationToken.None);
+        Assert.Null(await archive.ReadRequestAsync("session123", "k1", CancellationToken.None));
+        Assert.Equal(0, await Rows(table, "session123"));
+    }
+
+    [Fact]
     public async Task Archived_turns_page_back_in_order_across_several_pages_with_no_gaps_or_repeats()
     {
         var (archive, _) = Archive();

@@ -29,7 +29,7 @@ public class BadInputTests
         HttpHarness.Problem(await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
         HttpHarness.Problem(await http.Turns.CancelTurn(HttpHarness.Request("DELETE", "/Chat/x/turns/t1"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
         HttpHarness.Problem(await http.Sessions.DeleteSession(HttpHarness.Request("DELETE", "/Chat/x"), http.Client.Object, sessionId), 400, "invalid-session-id");
-        HttpHarness.Problem(await new TurnStreamFunctions(http.Callers, http.Archive, http.Events(http.Clock)).StreamTurn(HttpHarness.Request("GET", "/Chat/x/turns/t1/stream"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
+        HttpHarness.Problem(await new TurnStreamFunctions(http.Callers, http.Archive, http.Clock, http.Events(http.Clock)).StreamTurn(HttpHarness.Request("GET", "/Chat/x/turns/t1/stream"), http.Client.Object, sessionId, "t1"), 400, "invalid-session-id");
         HttpHarness.Problem(await new SessionEventFunctions(http.Callers, http.Events(http.Clock)).SessionEvents(HttpHarness.Request("GET", "/Chat/x/events"), http.Client.Object, sessionId), 400, "invalid-session-id");
         NothingChanged(before);
         Assert.Empty(http.Reads);

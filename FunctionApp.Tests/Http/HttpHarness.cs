@@ -23,6 +23,9 @@ public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() => Now;
 
+    /// <summary>Time passes outside any wait of the code under test.</summary>
+    public void Advance(TimeSpan by) => Now += by;
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         Delays.Add(dueTime);
@@ -121,7 +124,10 @@ public sealed class HttpHarness
 
     public CallerResolver Callers => new(Options.Create(Auth));
 
-    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Clock, Callers, Archive, Events(Clock));
+    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Options.Create(Session), Clock, Callers, Archive, Events(Clock));
+
+    /// <summary>The session options the API judges admission by (the session's own limits).</summary>
+    public FunctionsChat.Sessions.SessionOptions Session { get; } = new();
 
     /// <summary>Turn event responses over this harness's store, open-stream count and options.</summary>
     public EventResponses Events(TimeProvider clock) => new(Archive, Archive, clock, Streams, Options.Create(Api));
@@ -131,7 +137,7 @@ public sealed class HttpHarness
 
     public SessionFunctions Sessions => new(Options.Create(Api), Callers, new TurnWaiter(Options.Create(Api), Clock, Archive), Clock);
 
-    public TurnFunctions Turns => new(Callers, Archive, new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Microsoft.Extensions.Logging.Abstractions.NullLogger<TurnFunctions>.Instance);
+    public TurnFunctions Turns => new(Callers, Archive, new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<TurnFunctions>.Instance);
 
     public InMemoryArchive Archive { get; } = new();
 

@@ -144,6 +144,40 @@ public sealed class InMemoryArchive : ITranscriptArchive, ITurnStreams
         }
     }
 
+    /// <summary>Request records by session key and turn id.</summary>
+    public Dictionary<(string Session, string TurnId), RequestRecord> Requests { get; } = [];
+
+    int versions;
+
+    public Task<RequestRecord?> StoreRequestAsync(string sessionKey, RequestRecord record, string text, RequestRecord? replacing, CancellationToken cancellation)
+    {
+        lock (StreamRows)
+        {
+            var held = Requests.GetValueOrDefault((sessionKey, record.TurnId));
+            if (held is not null && held.ETag != replacing?.ETag)
+            {
+                return Task.FromResult<RequestRecord?>(held);
+            }
+
+            if (held is null && replacing is not null)
+            {
+                throw new InvalidOperationException("The request's key changed hands while it was stored; try again.");
+            }
+
+            Requests[(sessionKey, record.TurnId)] = record with { ETag = $"v{++versions}" };
+            Texts[(sessionKey, record.MessageRef)] = text;
+            return Task.FromResult<RequestRecord?>(null);
+        }
+    }
+
+    public Task<RequestRecord?> ReadRequestAsync(string sessionKey, string turnId, CancellationToken cancellation)
+    {
+        lock (StreamRows)
+        {
+            return Task.FromResult(Requests.GetValueOrDefault((sessionKey, turnId)));
+        }
+    }
+
     public Task DeleteTextAsync(string sessionKey, string key, CancellationToken cancellation)
     {
         lock (StreamRows)
@@ -169,6 +203,12 @@ public sealed class InMemoryArchive : ITranscriptArchive, ITurnStreams
             foreach (var key in texts)
             {
                 Texts.Remove(key);
+            }
+
+            foreach (var key in Requests.Where(r => r.Key.Session == sessionKey && r.Value.AcceptedAt <= erasure.AcceptedThrough).Select(r => r.Key).ToArray())
+            {
+                Requests.Remove(key);
+                count++;
             }
 
             string streamsAfter = StreamKeys.After(erasure.AcceptedThrough);

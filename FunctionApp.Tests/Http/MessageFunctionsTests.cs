@@ -30,54 +30,144 @@ public class MessageFunctionsTests
     }
 
     [Fact]
-    public async Task A_send_refused_for_a_full_queue_answers_429_and_leaves_no_copy_of_its_words()
+    public async Task A_send_to_a_full_queue_is_429_at_once_with_nothing_stored_or_signalled()
     {
         var http = new HttpHarness { EntityApplies = true };
-        var full = Enumerable.Range(0, 65).Aggregate(ChatSessionState.Empty, (s, i) =>
-            SessionTransitions.Enqueue(s, TurnRequest.For("session123", $"q{i}", $"queued {i}", HttpHarness.Start), HttpHarness.Start, SessionLimits.Default).State);
-        http.State = full;
+        http.Session.MaxPendingTurns = 3;
+        http.State = Enumerable.Range(0, 4).Aggregate(ChatSessionState.Empty, (s, i) =>
+            SessionTransitions.Enqueue(s, TurnRequest.For("session123", $"q{i}", $"queued {i}", HttpHarness.Start), HttpHarness.Start, http.Session.Limits).State);
+        Assert.Equal(3, http.State.Pending.Count);
 
         var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
 
-        Assert.Equal(429, Assert.IsAssignableFrom<ObjectResult>(result).StatusCode);
+        HttpHarness.Problem(result, 429, "session-busy");
         Assert.Empty(http.Archive.Texts);
+        Assert.Empty(http.Archive.Requests);
+        Assert.Empty(http.Signals);
+        Assert.Single(http.Reads);
     }
 
     [Fact]
-    public async Task Send_answers_202_only_once_the_session_holds_the_turn_so_its_Location_is_never_404()
+    public async Task A_send_with_reject_to_a_session_with_a_turn_running_is_409_at_once_with_nothing_stored_or_signalled()
     {
-        var http = new HttpHarness();
-        http.AfterRead = reads =>
-        {
-            if (reads == 4)
-            {
-                // The signal arrives late, as real backends deliver it: only now does the session take the turn.
-                http.State = SessionTransitions.Enqueue(ChatSessionState.Empty, (TurnRequest)http.Signals.Single().Input!, http.Clock.GetUtcNow(), SessionLimits.Default).State;
-            }
-        };
-
-        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
-        http.AfterRead = null;
-        var location = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/turn-1"), http.Client.Object, "session123", "turn-1");
-
-        Assert.IsType<AcceptedResult>(result);
-        Assert.Equal(5, http.Reads.Count - 1); // one before signalling, four looks until the session held it; then the GET
-        Assert.Equal(TurnStatus.Running, ((TurnStatusView)Assert.IsType<OkObjectResult>(location).Value!).Status);
-    }
-
-    [Fact]
-    public async Task A_send_the_session_has_not_confirmed_within_its_bound_is_503_with_the_key_to_retry_with()
-    {
-        var http = new HttpHarness();
-        var request = HttpHarness.Post("/Chat/session123/message/send", "Write a poem");
+        var http = new HttpHarness { State = HttpHarness.BusySession() };
+        var request = HttpHarness.Request("POST", "/Chat/session123/message/send", """{"message":"Write a poem","multitask_strategy":"reject"}""", idempotencyKey: "turn-1");
 
         var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");
+
+        HttpHarness.Problem(result, 409, "turn-in-progress");
+        Assert.Empty(http.Archive.Texts);
+        Assert.Empty(http.Archive.Requests);
+        Assert.Empty(http.Signals);
+    }
+
+    [Fact]
+    public async Task A_send_the_session_would_take_answers_202_after_one_read_and_its_Location_answers_queued_until_the_signal_lands()
+    {
+        var http = new HttpHarness();
+
+        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
+        var before = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/turn-1"), http.Client.Object, "session123", "turn-1");
+        // The signal lands, as real backends deliver it: later than the answer.
+        var sent = (TurnRequest)Assert.Single(http.Signals).Input!;
+        http.State = SessionTransitions.Enqueue(ChatSessionState.Empty, sent, http.Clock.GetUtcNow(), SessionLimits.Default).State;
+        var after = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/turn-1"), http.Client.Object, "session123", "turn-1");
+
+        Assert.Equal("/Chat/session123/turns/turn-1", Assert.IsType<AcceptedResult>(result).Location);
+        Assert.Equal(3, http.Reads.Count); // one before storing; then one a GET
+        Assert.Empty(http.Clock.Delays);
+        Assert.Equal(new RequestRecord("turn-1", sent.MessageHash, sent.AcceptedAt, sent.MessageRef!, "v1"), http.Archive.Requests[(HttpHarness.Key(), "turn-1")]);
+        var queued = (TurnStatusView)Assert.IsType<OkObjectResult>(before).Value!;
+        Assert.Equal(("turn-1", 0L, TurnStatus.Queued, (int?)null), (queued.TurnId, queued.Sequence, queued.Status, queued.Position));
+        Assert.Equal(TurnStatus.Running, ((TurnStatusView)Assert.IsType<OkObjectResult>(after).Value!).Status);
+    }
+
+    [Fact]
+    public async Task The_Location_of_a_send_a_later_delete_dropped_before_the_session_took_it_is_404()
+    {
+        var http = new HttpHarness();
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
+        var sent = (TurnRequest)Assert.Single(http.Signals).Input!;
+        var live = SessionTransitions.Enqueue(ChatSessionState.Empty, new TurnRequest("session123", "earlier", "hi", HttpHarness.Start.AddSeconds(-5)), HttpHarness.Start, SessionLimits.Default).State;
+        http.State = SessionTransitions.Delete(live, new SessionDeletion(sent.AcceptedAt.AddMilliseconds(1)), http.Clock.GetUtcNow(), SessionLimits.Default).State;
+
+        var location = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/turn-1"), http.Client.Object, "session123", "turn-1");
+
+        HttpHarness.Problem(location, 404, "session-not-found");
+    }
+
+    [Fact]
+    public async Task A_retried_send_whose_signal_has_not_landed_signals_the_stored_request_again_and_stores_nothing_new()
+    {
+        var http = new HttpHarness();
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "k1"), http.Client.Object, "session123");
+        http.Clock.Advance(TimeSpan.FromSeconds(3));
+
+        var retry = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "k1"), http.Client.Object, "session123");
+
+        Assert.IsType<AcceptedResult>(retry);
+        var (first, second) = ((TurnRequest)http.Signals[0].Input!, (TurnRequest)http.Signals[1].Input!);
+        Assert.Equal((HttpHarness.Start, first.MessageRef), (second.AcceptedAt, second.MessageRef));
+        Assert.Single(http.Archive.Texts);
+        Assert.Equal("v1", http.Archive.Requests[(HttpHarness.Key(), "k1")].ETag);
+    }
+
+    [Fact]
+    public async Task A_rival_message_under_a_key_a_stored_request_holds_is_422_with_nothing_of_it_stored_or_signalled()
+    {
+        var http = new HttpHarness();
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "k1"), http.Client.Object, "session123");
+
+        var rival = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a limerick", "k1"), http.Client.Object, "session123");
+
+        HttpHarness.Problem(rival, 422, "idempotency-key-reused");
+        Assert.Single(http.Signals);
+        Assert.Equal(["Write a poem"], http.Archive.Texts.Values);
+    }
+
+    [Fact]
+    public async Task A_retry_of_a_send_the_session_refused_is_a_new_request_and_the_refused_words_go()
+    {
+        var http = new HttpHarness();
+        await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "k1"), http.Client.Object, "session123");
+        var refused = (TurnRequest)Assert.Single(http.Signals).Input!;
+        // A full queue refused it after its 202 (the state filled between the read and the signal).
+        http.Session.MaxPendingTurns = 3;
+        var full = Enumerable.Range(0, 4).Aggregate(ChatSessionState.Empty, (s, i) =>
+            SessionTransitions.Enqueue(s, TurnRequest.For("session123", $"q{i}", $"queued {i}", HttpHarness.Start), HttpHarness.Start, http.Session.Limits).State);
+        var refusing = SessionTransitions.Enqueue(full, refused, HttpHarness.Start, http.Session.Limits);
+        Assert.Equal(TransitionNote.QueueFull, refusing.Note);
+        var refusedView = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/k1"), http.Client.Object, "session123", "k1");
+        http.State = refusing.State;
+        var atRefusal = await http.Turns.GetTurn(HttpHarness.Request("GET", "/Chat/session123/turns/k1"), http.Client.Object, "session123", "k1");
+        http.State = SessionTransitions.Cancel(refusing.State, new TurnCancellation("q2"), HttpHarness.Start, http.Session.Limits).State;
+        http.Clock.Advance(TimeSpan.FromSeconds(3));
+
+        var retry = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "k1"), http.Client.Object, "session123");
+
+        Assert.IsType<AcceptedResult>(retry);
+        Assert.Equal(TurnStatus.Queued, ((TurnStatusView)Assert.IsType<OkObjectResult>(refusedView).Value!).Status);
+        Assert.Equal((ErrorCodes.QueueFull, TurnStatus.Failed), (((TurnStatusView)Assert.IsType<OkObjectResult>(atRefusal).Value!).Error?.Code, ((TurnStatusView)((OkObjectResult)atRefusal).Value!).Status));
+        var again = (TurnRequest)http.Signals[1].Input!;
+        Assert.Equal(HttpHarness.Start.AddSeconds(3), again.AcceptedAt);
+        Assert.Equal([again.MessageRef!], http.Archive.Texts.Keys.Select(k => k.Key));
+        Assert.Equal(again.AcceptedAt, http.Archive.Requests[(HttpHarness.Key(), "k1")].AcceptedAt);
+    }
+
+    [Fact]
+    public async Task A_call_the_session_has_not_confirmed_within_its_bound_is_503_with_the_key_to_retry_with()
+    {
+        var http = new HttpHarness();
+        http.Api.CallTimeout = TimeSpan.FromSeconds(30);
+        var request = HttpHarness.Post("/Chat/session123/message", "Write a poem");
+
+        var result = await http.Messages.CallMessage(request, http.Client.Object, "session123");
 
         HttpHarness.Problem(result, 503, "not-confirmed");
         string turnId = ((TurnRequest)Assert.Single(http.Signals).Input!).TurnId;
         Assert.Equal(turnId, request.HttpContext.Response.Headers["Idempotency-Key"].ToString());
         Assert.Equal("1", request.HttpContext.Response.Headers.RetryAfter.ToString());
-        Assert.Equal(TimeSpan.FromSeconds(30), http.Clock.Delays.Aggregate(TimeSpan.Zero, (a, b) => a + b));
+        Assert.Equal(HttpHarness.Start.AddSeconds(30), http.Clock.GetUtcNow());
         Assert.Null(http.State);
     }
 
@@ -93,7 +183,7 @@ public class MessageFunctionsTests
     }
 
     [Fact]
-    public async Task A_send_dropped_by_a_delete_requested_after_it_is_409_session_deleted()
+    public async Task A_call_dropped_by_a_delete_requested_after_it_is_409_session_deleted()
     {
         var http = new HttpHarness();
         http.AfterRead = reads =>
@@ -106,7 +196,7 @@ public class MessageFunctionsTests
             }
         };
 
-        var result = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "Write a poem", "turn-1"), http.Client.Object, "session123");
+        var result = await http.Messages.CallMessage(HttpHarness.Post("/Chat/session123/message", "Write a poem", "turn-1"), http.Client.Object, "session123");
 
         HttpHarness.Problem(result, 409, "session-deleted");
         Assert.Null(SessionQueries.FindTurn(http.State!, "turn-1"));
@@ -165,13 +255,18 @@ public class MessageFunctionsTests
     }
 
     [Fact]
-    public async Task A_send_looks_at_the_session_10_ms_after_signalling_then_backs_off_doubling()
+    public async Task A_send_the_API_could_not_judge_looks_at_the_session_10_ms_after_signalling_then_backs_off_doubling()
     {
         var http = new HttpHarness();
         var looks = new List<DateTimeOffset>();
         http.AfterRead = reads =>
         {
             looks.Add(http.Clock.GetUtcNow());
+            if (reads == 1)
+            {
+                throw new InvalidOperationException("The Durable client's call timed out.");
+            }
+
             if (reads == 4)
             {
                 // The session takes the message between the third and the fourth look after the signal.
@@ -288,14 +383,11 @@ public class MessageFunctionsTests
     }
 
     [Fact]
-    public async Task A_session_that_cannot_be_read_after_the_message_was_sent_answers_503_naming_the_key_to_repeat_it_with()
+    public async Task A_send_to_a_session_that_cannot_be_read_is_stored_and_signalled_and_answers_503_naming_the_key_to_repeat_it_with()
     {
         var http = new HttpHarness();
-        int reads = 0;
         http.Entities.Setup(e => e.GetEntityAsync<ChatSessionState>(It.IsAny<EntityInstanceId>(), true, It.IsAny<CancellationToken>()))
-            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) => ++reads == 1
-                ? Task.FromResult<Microsoft.DurableTask.Client.Entities.EntityMetadata<ChatSessionState>?>(null)
-                : throw new InvalidOperationException("The Durable client's call timed out."));
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) => throw new InvalidOperationException("The Durable client's call timed out."));
         var request = HttpHarness.Post("/Chat/session123/message/send", "Hello");
 
         var result = await http.Messages.SendMessage(request, http.Client.Object, "session123");

@@ -111,7 +111,7 @@ public class TurnEventsTests
         var state = SessionTransitions.Enqueue(ChatSessionState.Empty, TurnRequest.For("session123", "t1", "hi", HttpHarness.Start), HttpHarness.Start, SessionLimits.Default).State;
         http.State = state;
         http.Fail("t1", ModelFailure.RateLimited);
-        var functions = new TurnStreamFunctions(http.Callers, http.Archive, http.Events(new VirtualClock(HttpHarness.Start)));
+        var functions = new TurnStreamFunctions(http.Callers, http.Archive, new VirtualClock(HttpHarness.Start), http.Events(new VirtualClock(HttpHarness.Start)));
 
         var result = await functions.StreamTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t1/stream", contentType: null), http.Client.Object, "session123", "t1");
         var context = new DefaultHttpContext();
@@ -182,7 +182,7 @@ public class TurnEventsTests
         http.Api.MaxStreamsPerCaller = 1;
         http.State = SessionTransitions.Enqueue(ChatSessionState.Empty, TurnRequest.For("session123", "t1", "hi", HttpHarness.Start), HttpHarness.Start, SessionLimits.Default).State;
         http.Complete("t1", "done");
-        var functions = new TurnStreamFunctions(http.Callers, http.Archive, http.Events(new VirtualClock(HttpHarness.Start)));
+        var functions = new TurnStreamFunctions(http.Callers, http.Archive, new VirtualClock(HttpHarness.Start), http.Events(new VirtualClock(HttpHarness.Start)));
         Task<IActionResult> Open() => functions.StreamTurn(HttpHarness.Request("GET", "/Chat/session123/turns/t1/stream", contentType: null), http.Client.Object, "session123", "t1");
 
         var first = Assert.IsType<SseResult>(await Open());

@@ -43,9 +43,14 @@ public class LiveStreamTests
     {
         await using var host = await LiveChatHost.StartAsync(sim => sim.Model.LongAnswers = true);
         static bool ThreeAnswered(List<SseItem<string>> seen) => seen.Count(e => e.EventType == "completed") == 3;
-        var first = ReadEvents(host.Http, Get("/Chat/live3/events"), ThreeAnswered);
+        // Both windows have seen the session up to its first answer: a send answers 202 before the session takes it,
+        // so a window opened fresh could first read the session after the sends' first events.
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(Post("/Chat/live3/message", "Hello", "a0"))).StatusCode);
+        var session = host.Sim.State(FunctionsChat.Sessions.SessionEntityIds.For(FunctionsChat.Tests.Http.HttpHarness.Key("live3")))!;
+        string seen = $"{session.Generation}.{session.Events}";
+        var first = ReadEvents(host.Http, Get("/Chat/live3/events", seen), ThreeAnswered);
         await Task.Delay(150);
-        var second = ReadEvents(host.Http, Get("/Chat/live3/events"), ThreeAnswered);
+        var second = ReadEvents(host.Http, Get("/Chat/live3/events", seen), ThreeAnswered);
 
         // Two windows send at once, one of them twice.
         var sends = await Task.WhenAll(

@@ -496,13 +496,26 @@ public class SimulationTests(ITestOutputHelper output)
                 Check(stored.All(t => t.Status is not (TurnStatus.Queued or TurnStatus.Running)), $"every turn of {session} finished");
                 CheckStrategies(session, state, stored);
 
-                // A 202 or 200 names the message the session kept under that key: the loser of a race learns 422.
+                // A 202 or 200 names the message the session kept under that key: the loser of a race learns 422. A send
+                // is answered 202 once stored, before the session has judged it: a state that filled in between refuses
+                // it, and its turn says so.
                 foreach (var answered in sent.Where(s => s.SessionId == session && s.Status is 200 or 202 && AfterEveryDelete(s, myDeletes)))
                 {
                     var kept = stored.Where(t => t.TurnId == answered.TurnId).ToList();
-                    Check(kept.Count == 1 && kept[0].MessageHash == Fingerprint.Of(answered.Message),
+                    bool refusedLater = answered.Status == 202 && kept.Count == 0 && state is not null
+                        && SessionQueries.FindOutcome(state, answered.TurnId)?.Finished?.ErrorCode is ErrorCodes.QueueFull or ErrorCodes.TurnInProgress;
+                    Check(refusedLater || (kept.Count == 1 && kept[0].MessageHash == Fingerprint.Of(answered.Message)),
                         $"turn {answered.TurnId} of {session}, answered {answered.Status}, is stored once with the message that was answered");
+                    if (refusedLater)
+                    {
+                        sim.Count("sends refused after their 202");
+                    }
                 }
+
+                // The API's records of requests go with the life that accepted them.
+                Check(state?.DeletedAt is not { } erasedThrough || !sim.Archive.Requests.Any(r => r.Key.Session == key && r.Value.AcceptedAt <= erasedThrough)
+                    || state.Archiving is not null || sim.Instances.Values.Any(i => i.Id.StartsWith($"chatarchive:{key}:", StringComparison.Ordinal)),
+                    $"no request record of {session} accepted before its deletion remains");
 
                 // A 429 says nothing was stored: no copy of that request is taken later (unless the client sent it again).
                 foreach (var refused in sent.Where(s => s.SessionId == session && s.Status == 429
@@ -522,7 +535,9 @@ public class SimulationTests(ITestOutputHelper output)
                 }
 
                 // A send answered 202 after every delete of its session had answered 204 must be there, exactly once.
-                foreach (var accepted in sent.Where(s => s.SessionId == session && s.Status is 202 or 200 or 502 or 504 or 409))
+                // (A 409 for a busy session under reject stored nothing: CheckStrategies holds it to that.)
+                foreach (var accepted in sent.Where(s => s.SessionId == session && s.Status is 202 or 200 or 502 or 504 or 409
+                    && !(s.Status == 409 && ProblemType(s) == "urn:functionschat:problem:turn-in-progress")))
                 {
                     if (!AfterEveryDelete(accepted, myDeletes) || state is null)
                     {

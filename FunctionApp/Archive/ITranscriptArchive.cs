@@ -23,6 +23,16 @@ public interface ITranscriptArchive
     /// <summary>A stored text, or null when there is none under the key.</summary>
     Task<string?> ReadTextAsync(string sessionKey, string key, CancellationToken cancellation);
 
+    /// <summary>
+    /// Stores a request's words and its record in one transaction, unless another record holds its key: then nothing
+    /// is stored and that record is returned. A record given as <paramref name="replacing"/> is replaced only as it
+    /// was read (its <see cref="RequestRecord.ETag"/>); null: the request was stored.
+    /// </summary>
+    Task<RequestRecord?> StoreRequestAsync(string sessionKey, RequestRecord record, string text, RequestRecord? replacing, CancellationToken cancellation);
+
+    /// <summary>The record of the request stored under a turn id, or null.</summary>
+    Task<RequestRecord?> ReadRequestAsync(string sessionKey, string turnId, CancellationToken cancellation);
+
     /// <summary>Deletes one stored text (a message the session did not take).</summary>
     Task DeleteTextAsync(string sessionKey, string key, CancellationToken cancellation);
 

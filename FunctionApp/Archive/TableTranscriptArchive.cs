@@ -102,6 +102,45 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
     public async Task WriteTextAsync(string sessionKey, string key, string text, CancellationToken cancellation)
     {
         await EnsureTableAsync(cancellation);
+        await table.UpsertEntityAsync(TextEntity(sessionKey, key, text), TableUpdateMode.Replace, cancellation);
+    }
+
+    public async Task<RequestRecord?> StoreRequestAsync(string sessionKey, RequestRecord record, string text, RequestRecord? replacing, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        var row = new TableEntity(sessionKey, RequestRecord.Key(record.TurnId))
+        {
+            ["MessageHash"] = record.MessageHash,
+            ["AcceptedAt"] = record.AcceptedAt,
+            ["MessageRef"] = record.MessageRef,
+        };
+        var claim = replacing?.ETag is { } etag
+            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, new ETag(etag))
+            : new TableTransactionAction(TableTransactionActionType.Add, row);
+        try
+        {
+            await table.SubmitTransactionAsync([claim, new TableTransactionAction(TableTransactionActionType.UpsertReplace, TextEntity(sessionKey, record.MessageRef, text))], cancellation);
+            return null;
+        }
+        catch (TableTransactionFailedException failed) when (failed.FailedTransactionActionIndex is null or 0 && failed.Status is 404 or 409 or 412)
+        {
+            // Another request holds the key (or the record read has changed or gone): whatever holds it now is the answer.
+            return await ReadRequestAsync(sessionKey, record.TurnId, cancellation)
+                ?? throw new RequestFailedException(failed.Status, "The request's key changed hands while it was stored; try again.", failed);
+        }
+    }
+
+    public async Task<RequestRecord?> ReadRequestAsync(string sessionKey, string turnId, CancellationToken cancellation)
+    {
+        await EnsureTableAsync(cancellation);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(sessionKey, RequestRecord.Key(turnId), cancellationToken: cancellation);
+        return row.HasValue && row.Value is { } entity
+            ? new RequestRecord(turnId, entity.GetString("MessageHash"), entity.GetDateTimeOffset("AcceptedAt") ?? default, entity.GetString("MessageRef"), entity.ETag.ToString())
+            : null;
+    }
+
+    static TableEntity TextEntity(string sessionKey, string key, string text)
+    {
         byte[] bytes = Encoding.UTF8.GetBytes(text);
         if (bytes.Length > MaxRowBytes)
         {
@@ -110,7 +149,7 @@ public sealed class TableTranscriptArchive(TableClient table) : ITranscriptArchi
 
         var entity = new TableEntity(sessionKey, key);
         Split(entity, "Text", bytes);
-        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellation);
+        return entity;
     }
 
     public async Task<string?> ReadTextAsync(string sessionKey, string key, CancellationToken cancellation)

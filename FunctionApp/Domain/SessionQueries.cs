@@ -87,11 +87,13 @@ public static class SessionQueries
             return turn;
         }
 
-        if (state.Refused.LastOrDefault(r => r.TurnId == turnId) is not { } refused)
-        {
-            return null;
-        }
+        return state.Refused.LastOrDefault(r => r.TurnId == turnId) is { } refused ? Refusal(refused) : null;
+    }
 
+    /// <summary>A refused request as a client sees it: a failed turn that holds no text.</summary>
+    public static TurnView Refusal(ArchivedTurnKey refused)
+    {
+        string turnId = refused.TurnId;
         var failed = new TranscriptTurn(turnId, 0, TurnStatus.Failed, "", refused.MessageHash, default, default)
         {
             ErrorCode = refused.Busy ? ErrorCodes.TurnInProgress : ErrorCodes.QueueFull,

@@ -28,9 +28,7 @@ public sealed class EventResponses(ITurnStreams streams, ITranscriptArchive arch
     public IActionResult OpenTurn(HttpRequest request, DurableTaskClient client, string sessionKey, string sessionId, string turnId, string? lastEventId, IDisposable? reserved = null)
     {
         async Task<TurnView?> Read(CancellationToken cancellation) =>
-            await SessionStore.ReadAsync(client, sessionKey, cancellation) is { IsEmpty: false } state
-                ? await SessionStore.FindTurnAsync(archive, sessionKey, state, turnId, cancellation)
-                : null;
+            await SessionStore.FindTurnOrRequestAsync(archive, sessionKey, await SessionStore.ReadAsync(client, sessionKey, cancellation), turnId, clock.GetUtcNow(), cancellation);
 
         var events = new TurnEvents(streams, clock);
         return Open(request, sessionKey, cancellation => events.ReadAsync(Read, sessionKey, sessionId, lastEventId, cancellation), reserved);

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, EventResponses events)
+public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, IOptions<SessionOptions> sessions, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, EventResponses events)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -44,11 +44,12 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
         await AcceptAsync(request, client, sessionId, untilFinished: false);
 
     /// <summary>
-    /// Checks the request, makes the turn id (the Idempotency-Key, or a new one) and signals the session, unless it
-    /// already knows the turn; then waits until the session has settled it (a send) or answered it (a call). Signals
-    /// from a client may arrive late, twice or out of order, so only the session's committed state decides: a key
-    /// raced by two messages is answered 422 for the one the session did not keep, and a 202 is only given for a turn
-    /// the session holds, so its Location never answers 404 while the signal travels.
+    /// Checks the request, makes the turn id (the Idempotency-Key, or a new one), reads the session once and, unless it
+    /// already knows the turn, judges it as the session would (<see cref="Admission"/>): a full queue or a busy session
+    /// under <c>reject</c> is refused at once with nothing stored. Otherwise the request's words and record are stored
+    /// in one transaction (<see cref="RequestIntake"/>: the first message under a key holds it, a rival learns 422) and
+    /// the session is signalled. A send the session would take answers 202 then: its record answers its Location until
+    /// the signal lands. A call, and a request only the session can judge, wait for the session's own word.
     /// </summary>
     async Task<IActionResult> AcceptAsync(HttpRequest request, DurableTaskClient client, string sessionId, bool untilFinished)
     {
@@ -117,13 +118,31 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             bool stored = false;
             // A request already settled (a retry) is not sent again; when the session cannot be read, it is sent: the
             // session takes a key once.
-            var (_, before) = await SessionStore.TryReadAsync(client, sessionKey!, cancellation);
+            var (reached, before) = await SessionStore.TryReadAsync(client, sessionKey!, cancellation);
             if (!SessionQueries.ReceiptOf(before, turn).IsSettled)
             {
+                var admission = reached ? Admission.Check(before, turn, clock.GetUtcNow(), sessions.Value.Limits) : AdmissionCheck.Undecided;
+                if (admission is AdmissionCheck.QueueFull or AdmissionCheck.Busy)
+                {
+                    stream?.Dispose();
+                    var refusal = SessionQueries.Refusal(new ArchivedTurnKey(turn.TurnId, turn.MessageHash) { Busy = admission == AdmissionCheck.Busy });
+                    return Answer(request, new Receipt(ReceiptStatus.Refused, refusal), turn, untilFinished);
+                }
+
                 // The words are stored before the signal, which carries them inline only when short.
-                await archive.WriteTextAsync(sessionKey!, turn.MessageRef!, message!, cancellation);
+                if (await RequestIntake.StoreAsync(archive, sessionKey!, before, turn, message!, cancellation) is not { } kept)
+                {
+                    stream?.Dispose();
+                    return Answer(request, new Receipt(ReceiptStatus.Conflict, null), turn, untilFinished);
+                }
+
+                turn = kept;
                 stored = true;
                 await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Enqueue), turn, cancellation);
+                if (admission == AdmissionCheck.Taken && !untilFinished && stream is null)
+                {
+                    return Accepted(sessionId, turn.TurnId);
+                }
             }
 
             ChatSessionState? state;

@@ -51,6 +51,21 @@ public static class SessionStore
             : null;
     }
 
+    /// <summary>
+    /// A turn as a client sees it (<see cref="FindTurnAsync"/>) or, before the session has taken it, as the API stored
+    /// its request: queued, so the Location of a 202 answers at once however slowly the signal travels.
+    /// </summary>
+    /// <param name="state">The session as read; null when it has never held anything.</param>
+    public static async Task<TurnView?> FindTurnOrRequestAsync(ITranscriptArchive archive, string sessionKey, ChatSessionState? state, string turnId, DateTimeOffset now, CancellationToken cancellation)
+    {
+        if (state is not null && await FindTurnAsync(archive, sessionKey, state, turnId, cancellation) is { } turn)
+        {
+            return turn;
+        }
+
+        return (await archive.ReadRequestAsync(sessionKey, turnId, cancellation))?.Pending(state, now, SessionLimits.Default);
+    }
+
     /// <summary>The turn with its words read back where the state holds them only by key.</summary>
     public static async Task<TurnView> WithWordsAsync(ITranscriptArchive archive, string sessionKey, TurnView turn, CancellationToken cancellation) =>
         turn.Finished is { } finished ? turn with { Finished = await StoredTexts.FillAsync(archive, sessionKey, finished, cancellation) } : turn;

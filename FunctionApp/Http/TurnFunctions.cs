@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>A turn's status (attach to it later), and cancelling it.</summary>
-public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArchive archive, TurnWaiter waiter, IOptions<ApiOptions> options, ILogger<TurnFunctions> logger)
+public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArchive archive, TurnWaiter waiter, IOptions<ApiOptions> options, TimeProvider clock, ILogger<TurnFunctions> logger)
 {
     [Function(nameof(GetTurn))]
     public Task<IActionResult> GetTurn(
@@ -126,5 +126,5 @@ public sealed partial class TurnFunctions(CallerResolver callers, ITranscriptArc
     static partial void NotTerminated(ILogger logger, string instanceId, string reason);
 
     Task<(TurnView? Turn, string? SessionKey, ApiProblem? Problem)> FindAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId) =>
-        TurnLookup.FindAsync(request, client, callers, archive, sessionId, turnId);
+        TurnLookup.FindAsync(request, client, callers, archive, clock, sessionId, turnId);
 }

@@ -10,7 +10,7 @@ namespace FunctionsChat.Http;
 public static class TurnLookup
 {
     public static async Task<(TurnView? Turn, string? SessionKey, ApiProblem? Problem)> FindAsync(
-        HttpRequest request, DurableTaskClient client, CallerResolver callers, ITranscriptArchive archive, string sessionId, string turnId)
+        HttpRequest request, DurableTaskClient client, CallerResolver callers, ITranscriptArchive archive, TimeProvider clock, string sessionId, string turnId)
     {
         if (!SessionIds.IsValid(sessionId))
         {
@@ -36,13 +36,13 @@ public static class TurnLookup
             return (null, null, ApiProblem.SessionUnavailable(sessionId));
         }
 
-        if (state is null or { IsEmpty: true })
+        if (await SessionStore.FindTurnOrRequestAsync(archive, sessionKey!, state, turnId, clock.GetUtcNow(), cancellation) is { } turn)
         {
-            return (null, null, ApiProblem.SessionNotFound(sessionId));
+            return (turn, sessionKey, null);
         }
 
-        return await SessionStore.FindTurnAsync(archive, sessionKey!, state, turnId, cancellation) is { } turn
-            ? (turn, sessionKey, null)
+        return state is null or { IsEmpty: true }
+            ? (null, null, ApiProblem.SessionNotFound(sessionId))
             : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
     }
 }

@@ -10,7 +10,7 @@ using Microsoft.DurableTask.Client;
 namespace FunctionsChat.Http;
 
 /// <summary>A turn followed live as server-sent events (<see cref="TurnEvents"/>), resumable with <c>Last-Event-ID</c>.</summary>
-public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, EventResponses events)
+public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchive archive, TimeProvider clock, EventResponses events)
 {
     public const string LastEventIdHeader = "Last-Event-ID";
 
@@ -25,7 +25,7 @@ public sealed class TurnStreamFunctions(CallerResolver callers, ITranscriptArchi
     async Task<IActionResult> StreamTurnAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId)
     {
         // An unknown turn (or session, or caller) is a plain problem answer, before any event is written.
-        var (_, sessionKey, problem) = await TurnLookup.FindAsync(request, client, callers, archive, sessionId, turnId);
+        var (_, sessionKey, problem) = await TurnLookup.FindAsync(request, client, callers, archive, clock, sessionId, turnId);
         if (problem is not null)
         {
             return problem.ToResult(request);
