@@ -140,7 +140,7 @@ public class SessionPropertyTests
                 if (result.Start is { } start)
                 {
                     Check(result.State.Active?.Turn.TurnId == start.TurnId, "the started turn is the active one");
-                    Check(start.History.SequenceEqual(SessionQueries.Conversation(result.State)), "a turn starts with the conversation as it stands");
+                    Check(start.History.SequenceEqual(SessionQueries.Conversation(Branches.LineFrom(result.State, result.State.Active!.Turn.Sequence - 1).Line)), "a turn starts with the conversation as it stands");
                 }
 
                 if (result.Archive is { } started)

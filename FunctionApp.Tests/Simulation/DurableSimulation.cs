@@ -526,7 +526,7 @@ public sealed partial class DurableSimulation
 
         if (call is not null)
         {
-            string? result = method.ReturnType == typeof(void) ? null : Serialize(outcome.Verdict);
+            string? result = method.ReturnType == typeof(void) ? null : method.ReturnType == typeof(bool) ? Serialize(outcome.Answer == true) : Serialize(outcome.Verdict);
             Answers[(call.Caller, call.Incarnation, call.Slot)] = result;
             Add(new ResultWork(call.Caller, call.Incarnation, call.Slot, new SlotResult(result, null, Now)) { DueAt = Now });
         }

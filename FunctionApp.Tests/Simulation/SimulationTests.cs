@@ -307,7 +307,7 @@ public class SimulationTests(ITestOutputHelper output)
                 // Each operation whose messages went out unsaved may leave one more of its kind on its way.
                 int held = sim.Pending.Count(w => w is SignalWork { Delayed: true, Unsaved: false } s && s.Target == id);
                 Check(held <= 3, $"delayed signals held for one session stay O(1) (expiry, stop check, retention): {held} for {session}");
-                if (sim.LastDelivered is CallWork call && call.Target == id && sim.Answers.ContainsKey((call.Caller, call.Incarnation, call.Slot))
+                if (sim.LastDelivered is CallWork { Operation: nameof(ChatSession.Complete) } call && call.Target == id && sim.Answers.ContainsKey((call.Caller, call.Incarnation, call.Slot))
                     && sim.Pending.All(w => w.Id != call.Id))
                 {
                     // The verdict the session gives a turn's report is what it has recorded for that incarnation.
@@ -374,18 +374,19 @@ public class SimulationTests(ITestOutputHelper output)
             return archived.Concat(state.Turns)
                 .Concat(state.Pending.Select(p => new TranscriptTurn(p.TurnId, p.Sequence, TurnStatus.Queued, p.Message, p.MessageHash, p.AcceptedAt, default) { MessageRef = p.MessageRef }))
                 .Concat(state.Active is { } a ? [new TranscriptTurn(a.Turn.TurnId, a.Turn.Sequence, TurnStatus.Running, a.Turn.Message, a.Turn.MessageHash, a.Turn.AcceptedAt, default) { MessageRef = a.Turn.MessageRef }] : [])
-                .Select(t => t with { Message = Whole(key, t.Message, t.MessageRef), Answer = t.Answer is null ? null : Whole(key, t.Answer, t.AnswerRef) })
+                .Select(t => t with { Message = Whole(key, t.Message, t.MessageRef, t), Answer = t.Answer is null ? null : Whole(key, t.Answer, t.AnswerRef, t) })
                 .ToList();
         }
 
-        string Whole(string key, string inline, string? textRef)
+        string Whole(string key, string inline, string? textRef, TranscriptTurn turn)
         {
             if (!StoredText.IsLeft(inline, textRef))
             {
                 return inline;
             }
 
-            Check(sim.Archive.Texts.TryGetValue((key, textRef!), out var text), $"the words the state leaves to the store under {textRef} are there");
+            Check(sim.Archive.Texts.TryGetValue((key, textRef!), out var text),
+                $"the words turn {turn.TurnId} ({turn.Status}, accepted {turn.AcceptedAt:HH:mm:ss.fff}) of {key} leaves to the store under {textRef} are there");
             return text!;
         }
 

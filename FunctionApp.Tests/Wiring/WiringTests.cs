@@ -138,6 +138,9 @@ public class WiringTests
             .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
             .ReturnsAsync(0);
         archive.Context.SetupGet(c => c.InstanceId).Returns("delete-1");
+        archive.Entities.Setup(e => e.CallEntityAsync<bool>(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CallEntityOptions?>()))
+            .Callback<EntityInstanceId, string, object?, CallEntityOptions?>((id, op, _, _) => called.Add($"{id.Name}.{op}"))
+            .ReturnsAsync(true);
         archive.Context.Setup(c => c.CallActivityAsync<string>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Callback<TaskName, object?, TaskOptions?>((name, _, _) => called.Add(name.Name))
             .ReturnsAsync("chatsweep:delete-1");
@@ -146,7 +149,7 @@ public class WiringTests
 
         var scheduled = entityContext.Scheduled.Select(s => s.Name).ToList();
         Assert.Equal(["ChatTurn", "ArchiveTurns", "DeleteArchive"], scheduled);
-        Assert.Equal(["GenerateReply", "WriteArchive", "DeleteArchivedTurns", "DeleteArchivedTurns", "PurgeEmptySession(session123)", "StartSweep"], called);
+        Assert.Equal(["GenerateReply", "WriteArchive", "chatsession.Erasable", "DeleteArchivedTurns", "DeleteArchivedTurns", "PurgeEmptySession(session123)", "StartSweep"], called);
         Assert.Equal(typeof(string), FunctionWithTrigger<ActivityTriggerAttribute>("PurgeEmptySession").GetParameters().Single(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null).ParameterType);
         FunctionWithTrigger<OrchestrationTriggerAttribute>("ArchiveTurns");
         FunctionWithTrigger<OrchestrationTriggerAttribute>("DeleteArchive");

@@ -77,6 +77,17 @@ public static class DeleteArchive
     {
         var deletion = context.GetInput<ArchiveDeletion>() ?? throw new InvalidOperationException("DeleteArchive needs its input.");
         var work = new ArchiveWork(deletion.SessionKey, []) { Erase = deletion.Erase };
+
+        // The backend sends a delete's messages (this start among them) before it saves the session's state, and runs
+        // a delete whose state was lost again: the words go only once the saved state says the session was deleted,
+        // never while it still shows the turns they belong to.
+        var session = SessionEntityIds.For(deletion.SessionKey);
+        var giveUpAt = context.CurrentUtcDateTime + SessionLimits.Default.RedeliveryHorizon;
+        while (!await context.Entities.CallEntityAsync<bool>(session, nameof(ChatSession.Erasable), deletion.Erase) && context.CurrentUtcDateTime < giveUpAt)
+        {
+            await DurableWait.ForAsync(context, ErasableCheck, CancellationToken.None);
+        }
+
         await context.CallActivityAsync<int>(nameof(ArchiveActivities.DeleteArchivedTurns), work, ModelRetry.AnyFailure(deletion.Retry));
         if (!await PurgeSteps.RunAsync(context, deletion.Purge, deletion.Retry))
         {
@@ -96,6 +107,9 @@ public static class DeleteArchive
         var sweep = new InstanceSweep(new PurgeWork([context.InstanceId], SweepLinger), deletion.Retry);
         await context.CallActivityAsync<string>(nameof(ArchiveActivities.StartSweep), sweep, ModelRetry.AnyFailure(deletion.Retry));
     }
+
+    /// <summary>How often a deletion asks whether the session's deleted state is saved, until it is.</summary>
+    public static readonly TimeSpan ErasableCheck = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the sweep waits for the deletion to finish before it purges it again (it finishes at once).</summary>
     public static readonly TimeSpan SweepLinger = TimeSpan.FromSeconds(10);

@@ -126,6 +126,29 @@ public sealed record ChatSessionState
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? RefusedThrough { get; init; }
 
+    /// <summary>
+    /// The newest turn of the branch the conversation follows (<see cref="Branches"/>); null while the session has never
+    /// branched (its turns are one line, in sequence order).
+    /// </summary>
+    [JsonPropertyName("head")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Head { get; init; }
+
+    /// <summary>The newest turn of each branch line, once the session has branched.</summary>
+    [JsonPropertyName("tips")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<BranchTip>? Tips { get; init; }
+
+    /// <summary>Every turn with more than one variant after it: the variants, oldest first.</summary>
+    [JsonPropertyName("forks")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Fork>? Forks { get; init; }
+
+    /// <summary>The session's event that last moved the conversation to another branch; 0 when none has.</summary>
+    [JsonPropertyName("branchedEvent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long BranchedEvent { get; init; }
+
     // Fields written by a newer version survive a round trip through this one.
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }

@@ -8,6 +8,9 @@ public static class ErrorCodes
     /// <summary>Refused by the <c>reject</c> strategy: a turn was running or queued when the message arrived.</summary>
     public const string TurnInProgress = "session.turn_in_progress";
     public const string TurnExpired = "turn.expired";
+
+    /// <summary>A regenerate or edit the session could no longer make when it arrived (the conversation moved on since the API checked it).</summary>
+    public const string BranchInvalid = "session.branch_invalid";
     public const string ActivityFailed = "turn.activity_failed";
 
     /// <summary>The session could not take the turn's answer (its operation threw and was rolled back): the turn fails instead.</summary>

@@ -36,6 +36,12 @@ public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
     public int RefusedWindow { get; init; } = 16;
 
     /// <summary>
+    /// Branch lines a session may hold (<see cref="Branches"/>): each costs a tip and a variant in the state, so the
+    /// state stays bounded however often a conversation is regenerated or edited.
+    /// </summary>
+    public int MaxBranches { get; init; } = 128;
+
+    /// <summary>
     /// How late a copy of a client's signal can still arrive: the queue delivers a message again after its visibility
     /// timeout (5 minutes by default), and again while it is not deleted. A refusal is remembered this long after the
     /// request was accepted, so no copy of it is ever taken.

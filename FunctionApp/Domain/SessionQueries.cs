@@ -157,15 +157,25 @@ public static class SessionQueries
         _ => false,
     };
 
+    /// <summary>
+    /// Whether the words of the lives an erasure takes may go: the state says they were deleted (or the session holds
+    /// nothing at all). A delete whose state was not saved leaves its turns in the state until it runs again.
+    /// </summary>
+    public static bool Erasable(ChatSessionState? state, Erasure erasure) =>
+        state is null or { IsVoid: true } || state.DeletedAt >= erasure.AcceptedThrough || state.Generation > erasure.Generation;
+
     /// <summary>Whether the running turn is this incarnation and the session has not asked it to stop: its model call may go on.</summary>
     public static bool Runs(ChatSessionState? state, string turnId, string? run) =>
         state?.Active is { Stop: null } active && active.Turn.TurnId == turnId && (run is null || run == RunOf(state, active.Turn.Sequence));
 
-    /// <summary>The conversation the model is shown: the turns <see cref="InConversation"/>, each a user message and its reply.</summary>
-    public static IReadOnlyList<ConversationMessage> Conversation(ChatSessionState state)
+    /// <summary>
+    /// The conversation the model is shown from the working set: the turns of one line (<see cref="Branches.LineFrom"/>,
+    /// newest first) that are <see cref="InConversation"/>, oldest first, each a user message and its reply.
+    /// </summary>
+    public static IReadOnlyList<ConversationMessage> Conversation(IReadOnlyList<TranscriptTurn> line)
     {
-        var messages = new List<ConversationMessage>(state.Turns.Count * 2);
-        foreach (var turn in state.Turns)
+        var messages = new List<ConversationMessage>(line.Count * 2);
+        foreach (var turn in line.Reverse())
         {
             if (InConversation(turn) && turn.Answer is { } answer)
             {

@@ -51,16 +51,24 @@ public static class SessionTransitions
 
         var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
         long sequence = state.NextSequence;
+        // A variant the API found possible may no longer be (another window moved the conversation on since).
+        string? whyNot = request.VariantOf is { } asked ? Branches.WhyNot(state, asked, limits) : null;
+        var variant = whyNot is null ? request.VariantOf : null;
+        var (parent, branch) = variant is not null ? (variant.Parent, sequence) : Branches.NextAfterHead(state);
+        long events = state.Events + (variant is null ? 1 : 2);
         var queued = new QueuedTurn(request.TurnId, sequence, request.Message, request.MessageHash, request.AcceptedAt, now)
         {
             TraceParent = request.TraceParent,
             MessageRef = request.MessageRef,
             QueuedEvent = state.Events + 1,
+            Parent = parent,
+            Branch = branch,
         };
-        var taken = Touch(state, request.SessionId, now) with
+        var taken = Branches.Follow(Touch(state, request.SessionId, now), queued, variant) with
         {
             NextSequence = sequence + 1,
-            Events = state.Events + 1,
+            Events = events,
+            BranchedEvent = variant is null ? state.BranchedEvent : events,
             Refused = refused,
             BornAt = state.BornAt < request.AcceptedAt ? state.BornAt : request.AcceptedAt,
             Pending = [.. state.Pending, queued],
@@ -72,8 +80,41 @@ public static class SessionTransitions
             return Done(Refuse(before, request, busy: false, limits), now, limits);
         }
 
+        if (whyNot is not null)
+        {
+            // Taken and failed at once, on the branch followed: its caller reads why in the turn's status.
+            var failed = Finished(queued, now, TurnStatus.Failed) with { ErrorCode = ErrorCodes.BranchInvalid, ErrorMessage = whyNot, FinishedEvent = events + 1 };
+            return Done(new(WithFinished(taken with { Pending = state.Pending, Events = events + 1 }, failed), TransitionNote.Applied), now, limits);
+        }
+
         // Admission has just found room in this very state: the start need not measure it again.
         return Done(StartNextIfIdle(taken, now, limits, roomKnown: true), now, limits);
+    }
+
+    /// <summary>
+    /// Follows another branch line, up to its newest turn: the conversation the model is shown from the next turn on,
+    /// and what every window shows (a <c>branched</c> event).
+    /// </summary>
+    public static Transition SwitchBranch(ChatSessionState state, BranchSwitch to, DateTimeOffset now, SessionLimits limits)
+    {
+        if (state.IsEmpty || state.IsTombstone || Branches.TipOf(state, to.Branch) is not { } tip || tip < to.Sequence)
+        {
+            return new(state, TransitionNote.NotFound);
+        }
+
+        if (tip == Branches.HeadOf(state))
+        {
+            return new(state, TransitionNote.Duplicate);
+        }
+
+        long events = state.Events + 1;
+        return Done(new(Touch(state, state.SessionId, now) with
+        {
+            Head = tip,
+            Tips = state.Tips ?? [new BranchTip(0, Branches.HeadOf(state))],
+            Events = events,
+            BranchedEvent = events,
+        }, TransitionNote.Applied), now, limits);
     }
 
     /// <summary>
@@ -458,8 +499,10 @@ public static class SessionTransitions
             return new(state, TransitionNote.Applied);
         }
 
-        var start = new TurnStart(state.SessionId, head.TurnId, head.Sequence, head.Message, SessionQueries.Conversation(state), active.ExpiresAt)
+        var (line, archivedFrom) = Branches.LineFrom(state, Branches.ParentOf(head));
+        var start = new TurnStart(state.SessionId, head.TurnId, head.Sequence, head.Message, SessionQueries.Conversation(line), active.ExpiresAt)
         {
+            ArchivedFrom = archivedFrom,
             StartedAt = now,
             TraceParent = head.TraceParent,
             MessageRef = head.MessageRef,
@@ -568,5 +611,5 @@ public static class SessionTransitions
     };
 
     static TranscriptTurn Finished(QueuedTurn turn, DateTimeOffset at, TurnStatus status) =>
-        new(turn.TurnId, turn.Sequence, status, turn.Message, turn.MessageHash, turn.AcceptedAt, at) { MessageRef = turn.MessageRef, QueuedEvent = turn.QueuedEvent };
+        new(turn.TurnId, turn.Sequence, status, turn.Message, turn.MessageHash, turn.AcceptedAt, at) { MessageRef = turn.MessageRef, QueuedEvent = turn.QueuedEvent, Parent = turn.Parent, Branch = turn.Branch };
 }

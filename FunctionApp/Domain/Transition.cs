@@ -60,6 +60,9 @@ public sealed record TurnStart(
     /// <summary>The archive's confirmed prefix when the turn started: the turns before the working set.</summary>
     public long ArchivedThrough { get; init; }
 
+    /// <summary>The newest archived turn of the line the turn follows (<see cref="Branches.LineFrom"/>); 0 when none is archived.</summary>
+    public long ArchivedFrom { get; init; }
+
     /// <summary>The last turn the session's summary covered when the turn started.</summary>
     public long SummaryThrough { get; init; }
 

@@ -50,6 +50,11 @@ public sealed record TurnRequest(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public MultitaskStrategy Strategy { get; init; }
 
+    /// <summary>Set for a regenerated or edited turn: the turn it is a new variant of.</summary>
+    [JsonPropertyName("variantOf")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public VariantRequest? VariantOf { get; init; }
+
     /// <summary>
     /// A request for <paramref name="text"/>, whose words the API stores under <see cref="MessageRef"/> before it
     /// signals: carried inline as well when short, by reference alone when long.
@@ -81,6 +86,16 @@ public sealed record QueuedTurn(
     [JsonPropertyName("queuedEvent")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long QueuedEvent { get; init; }
+
+    /// <summary>The turn this one follows in its branch (<see cref="Branches.ParentOf(long, long?)"/>).</summary>
+    [JsonPropertyName("parent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Parent { get; init; }
+
+    /// <summary>The branch line the turn is on (<see cref="Branches"/>); 0 for the session's first.</summary>
+    [JsonPropertyName("branch")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Branch { get; init; }
 }
 
 public sealed record ActiveTurn(
@@ -166,6 +181,16 @@ public sealed record TranscriptTurn(
     [JsonPropertyName("queuedEvent")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long QueuedEvent { get; init; }
+
+    /// <summary>The turn this one follows in its branch (<see cref="Branches.ParentOf(long, long?)"/>).</summary>
+    [JsonPropertyName("parent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Parent { get; init; }
+
+    /// <summary>The branch line the turn is on (<see cref="Branches"/>); 0 for the session's first.</summary>
+    [JsonPropertyName("branch")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Branch { get; init; }
 
     /// <summary>The session's event that started the turn; 0 when it never ran.</summary>
     [JsonPropertyName("startedEvent")]

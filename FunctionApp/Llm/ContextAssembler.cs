@@ -24,7 +24,7 @@ public sealed record ContextReport(int ArchivedTurns, int ArchiveReads, string? 
 /// </summary>
 public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive archive, IOptions<LlmOptions> options)
 {
-    public const int PageSize = 64;
+    public const int PageSize = ArchiveLine.PageSize;
 
     /// <summary>How a summary is put before the turns it precedes.</summary>
     public static string SummaryMessage(ConversationSummary summary) =>
@@ -53,7 +53,8 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
         string? error = null;
         ConversationSummary? summary = null;
         bool full = false;
-        if (request.SessionKey is { } key && request.ArchivedThrough > 0 && fixedCost < budget)
+        long lineFrom = request.ArchivedLineFrom;
+        if (request.SessionKey is { } key && lineFrom > 0 && fixedCost < budget)
         {
             try
             {
@@ -61,40 +62,49 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
                 {
                     // Only this life's summary, of turns the archive holds, and only when it fits beside the message.
                     var stored = await archive.ReadSummaryAsync(key, cancellation);
-                    summary = stored is { } found && found.Belongs(request.Generation, request.ArchivedThrough)
+                    summary = stored is { } found && found.Belongs(request.Generation, lineFrom)
                         && fixedCost + SummaryCost(found) <= budget ? found : null;
                 }
 
+                // The turns of the line, newest first, down to the summary's last turn if the line passes through it
+                // (a summary of another branch's turns is not this line's: it is set aside when the line passes by).
                 int remaining = budget - fixedCost - SummaryCost(summary);
-                long before = request.ArchivedThrough + 1;
-                long floor = summary?.Through ?? 0;
-                while (!full && before > floor + 1)
+                bool throughSummary = false;
+                await foreach (var turn in ArchiveLine.ReadAsync(archive, key, lineFrom, 0, cancellation, () => reads++))
                 {
-                    var page = await archive.ReadBeforeAsync(key, before, PageSize, cancellation);
-                    reads++;
-                    if (page.Count == 0)
+                    if (summary is not null && turn.Sequence <= summary.Through)
+                    {
+                        throughSummary = turn.Sequence == summary.Through;
+                        if (throughSummary)
+                        {
+                            break;
+                        }
+
+                        remaining += SummaryCost(summary);
+                        summary = null;
+                    }
+
+                    if (turn is not { Answer: { } answer } || !SessionQueries.InConversation(turn))
+                    {
+                        continue;
+                    }
+
+                    int userCost = fitter.Count(ConversationMessage.User, turn.Message);
+                    int assistantCost = fitter.Count(ConversationMessage.Assistant, answer);
+                    full = userCost + assistantCost > remaining;
+                    if (full)
                     {
                         break;
                     }
 
-                    for (int i = page.Count - 1; i >= 0 && !full && page[i].Sequence > floor; i--)
-                    {
-                        if (page[i] is not { Answer: { } answer } turn || !SessionQueries.InConversation(turn))
-                        {
-                            continue;
-                        }
+                    remaining -= userCost + assistantCost;
+                    older.Add((turn, userCost, assistantCost));
+                }
 
-                        int userCost = fitter.Count(ConversationMessage.User, turn.Message);
-                        int assistantCost = fitter.Count(ConversationMessage.Assistant, answer);
-                        full = userCost + assistantCost > remaining;
-                        if (!full)
-                        {
-                            remaining -= userCost + assistantCost;
-                            older.Add((turn, userCost, assistantCost));
-                        }
-                    }
-
-                    before = page[0].Sequence;
+                if (summary is not null && !throughSummary && !full)
+                {
+                    // The line ended above the summary's last turn without passing through it.
+                    summary = null;
                 }
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
@@ -121,7 +131,8 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
                 older.RemoveAt(older.Count - 1);
             }
 
-            leftOutThrough = (older.Count > 0 ? older[^1].Turn.Sequence : request.ArchivedThrough + 1) - 1;
+            // The newest turn of the line left out: the one before the oldest shown (a summary should cover it).
+            leftOutThrough = older.Count > 0 ? Branches.ParentOf(older[^1].Turn) : lineFrom;
         }
 
         older.Reverse();

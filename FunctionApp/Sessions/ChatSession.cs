@@ -28,6 +28,10 @@ public sealed class ChatSession(SessionOperations operations) : TaskEntity<ChatS
 
     public void Delete(SessionDeletion? deletion, TaskEntityContext context) => Keep(operations.Delete(State, deletion, context));
 
+    public void SwitchBranch(BranchSwitch to, TaskEntityContext context) => Keep(operations.SwitchBranch(State, to, context));
+
+    public bool Erasable(Erasure erasure, TaskEntityContext context) => Answer(operations.Erasable(State, erasure, context));
+
     [Function(nameof(ChatSession))]
     public static Task Dispatch([EntityTrigger] TaskEntityDispatcher dispatcher) => dispatcher.DispatchAsync<ChatSession>();
 
@@ -38,5 +42,11 @@ public sealed class ChatSession(SessionOperations operations) : TaskEntity<ChatS
     {
         State = outcome.State!;
         return outcome.Verdict;
+    }
+
+    bool Answer(SessionOutcome outcome)
+    {
+        State = outcome.State!;
+        return outcome.Answer == true;
     }
 }

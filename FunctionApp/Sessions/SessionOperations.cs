@@ -7,7 +7,11 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Sessions;
 
 /// <summary>What one entity operation leaves behind: the state to store (null: none) and, for a turn's report, the verdict.</summary>
-public sealed record SessionOutcome(ChatSessionState? State, TurnVerdict? Verdict);
+public sealed record SessionOutcome(ChatSessionState? State, TurnVerdict? Verdict)
+{
+    /// <summary>The answer of an operation that only reads.</summary>
+    public bool? Answer { get; init; }
+}
 
 /// <summary>
 /// The session's operations over a given state and entity context, one domain transition each, carried out by
@@ -46,6 +50,13 @@ public sealed class SessionOperations(IOptions<SessionOptions> options, TimeProv
 
     public SessionOutcome Delete(ChatSessionState state, SessionDeletion? deletion, TaskEntityContext context) =>
         Run(context, nameof(Delete), null, null, () => SessionTransitions.Delete(state, deletion, Now, Limits));
+
+    /// <summary>Whether the saved state says the lives an erasure takes were deleted. Reads only: an absent session stays absent.</summary>
+    public SessionOutcome Erasable(ChatSessionState state, Erasure erasure, TaskEntityContext context) =>
+        new(state.IsVoid ? null : state, null) { Answer = SessionQueries.Erasable(state, erasure) };
+
+    public SessionOutcome SwitchBranch(ChatSessionState state, BranchSwitch to, TaskEntityContext context) =>
+        Run(context, nameof(SwitchBranch), null, null, () => SessionTransitions.SwitchBranch(state, to, Now, Limits));
 
     static string? Trace(ChatSessionState state) => state.Active?.Turn.TraceParent;
 

@@ -41,8 +41,13 @@ public sealed class SessionOptions
     [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
     public TimeSpan StopGrace { get; set; } = SessionLimits.Default.StopGrace;
 
+    /// <summary>Branch lines a session may hold (regenerates and edits); past it a new variant is refused with 409.</summary>
+    [Range(1, 512)]
+    public int MaxBranches { get; set; } = SessionLimits.Default.MaxBranches;
+
     public SessionLimits Limits => new(MaxPendingTurns, TurnTimeout)
     {
+        MaxBranches = MaxBranches,
         StopGrace = StopGrace,
         MaxWorkingTurns = MaxWorkingTurns,
         MaxWorkingBytes = MaxWorkingBytes,

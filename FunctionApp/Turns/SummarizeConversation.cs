@@ -87,7 +87,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
     async Task<(SummaryOutcome Outcome, AssembledContext? Context)> SummarizeAsync(ReplyRequest request, CancellationToken cancellation)
     {
         var llm = options.Value;
-        if (!llm.Summaries || request.SessionKey is not { } key || request.ArchivedThrough == 0)
+        if (!llm.Summaries || request.SessionKey is not { } key || request.ArchivedLineFrom == 0)
         {
             return (new(request.SummaryThrough, false), null);
         }
@@ -109,7 +109,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
 
         // One context's worth of the oldest turns not yet summarised per turn: the summary is written after it, so a
         // long backlog is caught up over the next turns and no attempt grows past one model call.
-        var (chunk, through) = await NextChunkAsync(key, report.SummaryThrough + 1, report.LeftOutThrough, llm.ContextTokenBudget - outputLimit, text, cancellation);
+        var (chunk, through) = await NextChunkAsync(key, report.SummaryThrough, report.LeftOutThrough, llm.ContextTokenBudget - outputLimit, text, cancellation);
         if (chunk.Count > 0)
         {
             text = await FoldAsync(text, chunk, outputLimit, cancellation);
@@ -123,37 +123,41 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
     }
 
     /// <summary>
-    /// The oldest completed turns from <paramref name="from"/> that fit <paramref name="room"/> tokens beside the
-    /// instructions and the summary so far, in order (a single turn too large alone is clipped for the summariser;
-    /// the transcript keeps it whole), and the last turn the new summary covers.
+    /// The oldest completed turns of the line after <paramref name="floor"/> (the summary so far) up to
+    /// <paramref name="leftOutThrough"/> that fit <paramref name="room"/> tokens beside the instructions and the
+    /// summary so far, in order (a single turn too large alone is clipped for the summariser; the transcript keeps it
+    /// whole), and the last turn the new summary covers.
     /// </summary>
-    async Task<(List<TranscriptTurn> Chunk, long Through)> NextChunkAsync(string key, long from, long leftOutThrough, int room, string summary, CancellationToken cancellation)
+    async Task<(List<TranscriptTurn> Chunk, long Through)> NextChunkAsync(string key, long floor, long leftOutThrough, int room, string summary, CancellationToken cancellation)
     {
         int used = fitter.Count(ChatRole.System.Value, Instructions) + fitter.Count(ChatRole.User.Value, SoFar + "\n" + summary);
-        var chunk = new List<TranscriptTurn>();
-        long through = from - 1;
-        for (long start = from; start <= leftOutThrough; start += ContextAssembler.PageSize)
+        var line = new List<TranscriptTurn>();
+        await foreach (var turn in ArchiveLine.ReadAsync(archive, key, leftOutThrough, floor, cancellation))
         {
-            var page = await archive.ReadBeforeAsync(key, Math.Min(start + ContextAssembler.PageSize, leftOutThrough + 1), ContextAssembler.PageSize, cancellation);
-            foreach (var turn in page.Where(t => t.Sequence >= start))
+            line.Add(turn);
+        }
+
+        line.Reverse();
+        var chunk = new List<TranscriptTurn>();
+        long through = floor;
+        foreach (var turn in line)
+        {
+            if (turn.Answer is null || !SessionQueries.InConversation(turn))
             {
-                if (turn.Answer is null || !SessionQueries.InConversation(turn))
-                {
-                    through = turn.Sequence;
-                    continue;
-                }
-
-                var shown = chunk.Count == 0 ? Clip(turn, room - used) : turn;
-                int cost = fitter.Count(ChatRole.User.Value, Render(shown));
-                if (chunk.Count > 0 && used + cost > room)
-                {
-                    return (chunk, through);
-                }
-
-                chunk.Add(shown);
-                used += cost;
                 through = turn.Sequence;
+                continue;
             }
+
+            var shown = chunk.Count == 0 ? Clip(turn, room - used) : turn;
+            int cost = fitter.Count(ChatRole.User.Value, Render(shown));
+            if (chunk.Count > 0 && used + cost > room)
+            {
+                return (chunk, through);
+            }
+
+            chunk.Add(shown);
+            used += cost;
+            through = turn.Sequence;
         }
 
         return (chunk, leftOutThrough);

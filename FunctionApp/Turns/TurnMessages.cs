@@ -23,6 +23,7 @@ public sealed record ChatTurnInput(
             TraceParent = start.TraceParent,
             Run = start.Run,
             ArchivedThrough = start.ArchivedThrough,
+            ArchivedFrom = start.ArchivedFrom,
             SummaryThrough = start.SummaryThrough,
             SummaryInModelCall = true,
             Generation = start.Generation,
@@ -41,6 +42,14 @@ public sealed record ChatTurnInput(
     /// <summary>The highest sequence the archive held for the session when the turn started: older turns are read from there.</summary>
     [JsonPropertyName("archivedThrough")]
     public long ArchivedThrough { get; init; }
+
+    /// <summary>
+    /// The newest archived turn of the line the turn follows: older turns are read from there, each turn's parent
+    /// after it. Absent from the input of a turn started before sessions could branch: its line is every archived turn.
+    /// </summary>
+    [JsonPropertyName("archivedFrom")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ArchivedFrom { get; init; }
 
     /// <summary>
     /// The last turn the session's summary covered when the turn started. Absent from the input of a turn started by
@@ -90,6 +99,7 @@ public sealed record ReplyRequest(
         TraceParent = turn.TraceParent,
         SessionKey = turn.SessionKey,
         ArchivedThrough = turn.ArchivedThrough,
+        ArchivedFrom = turn.ArchivedFrom ?? turn.ArchivedThrough,
         SummaryThrough = turn.SummaryThrough ?? 0,
         Generation = turn.Generation,
         MessageRef = turn.MessageRef,
@@ -116,6 +126,18 @@ public sealed record ReplyRequest(
 
     [JsonPropertyName("archivedThrough")]
     public long ArchivedThrough { get; init; }
+
+    /// <summary>
+    /// The newest archived turn of the line the turn follows: the archive is read from there, each turn's parent after
+    /// it. Null in a request written before sessions could branch: the line is then every archived turn.
+    /// </summary>
+    [JsonPropertyName("archivedFrom")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ArchivedFrom { get; init; }
+
+    /// <summary>Where the turn's line goes on in the archive (0: nowhere).</summary>
+    [JsonIgnore]
+    public long ArchivedLineFrom => ArchivedFrom ?? ArchivedThrough;
 
     /// <summary>The last turn the session's summary covered when the turn started (0: none, as far as the session knew).</summary>
     [JsonPropertyName("summaryThrough")]
