@@ -34,6 +34,7 @@ public static class ServiceRegistration
         services.AddSingleton<FunctionsChat.Turns.TurnNotices>();
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(sp.GetRequiredService<IOptions<LlmOptions>>().Value, sp.GetRequiredService<ContextFitter>()));
         services.AddSingleton<TurnWaiter>();
+        services.AddSingleton<MessageAdmission>();
         services.AddSingleton<StreamLimiter>();
         services.AddSingleton<EventResponses>();
         services.AddSingleton<SessionOperations>();

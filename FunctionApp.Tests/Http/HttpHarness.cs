@@ -110,9 +110,17 @@ public sealed class HttpHarness
             .Callback<EntityInstanceId, string, object?, SignalEntityOptions?, CancellationToken>((id, op, input, _, _) =>
             {
                 Signals.Add((id, op, input));
-                if (EntityApplies && op == "Enqueue")
+                var stored = Store.GetValueOrDefault(id) ?? ChatSessionState.Empty;
+                var applied = !EntityApplies ? null : input switch
                 {
-                    Store[id] = SessionTransitions.Enqueue(Store.GetValueOrDefault(id) ?? ChatSessionState.Empty, (TurnRequest)input!, Clock.GetUtcNow(), SessionLimits.Default).State;
+                    TurnRequest request when op == "Enqueue" => SessionTransitions.Enqueue(stored, request, Clock.GetUtcNow(), Session.Limits).State,
+                    BranchSwitch to when op == "SwitchBranch" => SessionTransitions.SwitchBranch(stored, to, Clock.GetUtcNow(), Session.Limits).State,
+                    ForkSeed seed when op == "Adopt" => SessionTransitions.Adopt(stored, seed, Clock.GetUtcNow(), Session.Limits).State,
+                    _ => null,
+                };
+                if (applied is not null)
+                {
+                    Store[id] = applied;
                 }
             })
             .Returns(Task.CompletedTask);
@@ -124,7 +132,11 @@ public sealed class HttpHarness
 
     public CallerResolver Callers => new(Options.Create(Auth));
 
-    public MessageFunctions Messages => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Options.Create(Session), Clock, Callers, Archive, Events(Clock));
+    public MessageFunctions Messages => new(Admission, Options.Create(Api), Clock, Callers, Events(Clock));
+
+    public MessageAdmission Admission => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Session), Clock, Archive, Events(Clock));
+
+    public BranchFunctions Branches => new(Admission, Callers, Archive, new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Options.Create(Session), Clock);
 
     /// <summary>The session options the API judges admission by (the session's own limits).</summary>
     public FunctionsChat.Sessions.SessionOptions Session { get; } = new();

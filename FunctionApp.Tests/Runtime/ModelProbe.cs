@@ -13,7 +13,14 @@ public sealed class ModelProbe
 {
     int open;
 
-    public sealed record Call(IReadOnlyList<string> UserMessages, long BeganAt, long EndedAt, bool Closed);
+    /// <param name="Messages">Every message of the request (system, user and assistant).</param>
+    /// <param name="BodyBytes">The request body's size in UTF-8 bytes.</param>
+    public sealed record Call(IReadOnlyList<string> UserMessages, long BeganAt, long EndedAt, bool Closed)
+    {
+        public int Messages { get; init; }
+
+        public long BodyBytes { get; init; }
+    }
 
     public ConcurrentQueue<Call> Calls { get; } = new();
 
@@ -35,7 +42,12 @@ public sealed class ModelProbe
         finally
         {
             Interlocked.Decrement(ref open);
-            Calls.Enqueue(new Call(UserMessages(context), began, Stopwatch.GetTimestamp(), context.RequestAborted.IsCancellationRequested));
+            var body = context.Items["body"] as JsonElement?;
+            Calls.Enqueue(new Call(UserMessages(context), began, Stopwatch.GetTimestamp(), context.RequestAborted.IsCancellationRequested)
+            {
+                Messages = body?.GetProperty("messages").GetArrayLength() ?? 0,
+                BodyBytes = body is { } json ? System.Text.Encoding.UTF8.GetByteCount(json.GetRawText()) : 0,
+            });
         }
     };
 

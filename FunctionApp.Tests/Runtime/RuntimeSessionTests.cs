@@ -191,6 +191,8 @@ public class RuntimeSessionTests(DurableRuntimeFixture runtime)
         var state = (await host.Client.Entities.GetEntityAsync<ChatSessionState>(id))!.State;
         RuntimeReport.Line($"400 turns of 3 KB answers: largest entity state seen {largestState:N0} B; at the end {last}");
         RuntimeReport.Line($"400 turns of 3 KB answers: time beyond the model, median of the first 10 {RuntimeReport.Median(beyondModel.Take(10)):F0} ms, of the last 10 {RuntimeReport.Median(beyondModel.TakeLast(10)):F0} ms");
+        var lastPrompt = model.InOrder[^1];
+        RuntimeReport.Line($"400 turns of 3 KB answers: the model received on turn 400 {lastPrompt.Messages} messages, {lastPrompt.BodyBytes / 1024.0:F0} KB");
         Assert.Equal(0, last.LargeMessageBlobs);
         AssertMeasured(state, last);
     }

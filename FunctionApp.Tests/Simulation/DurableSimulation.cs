@@ -70,6 +70,7 @@ public sealed partial class DurableSimulation
             .AddSingleton<ITurnStreams>(Archive)
             .AddSingleton<SessionOperations>()
             .AddSingleton<TurnWaiter>()
+            .AddSingleton<MessageAdmission>()
             .AddSingleton<StreamLimiter>()
             .AddSingleton<EventResponses>()
             .AddSingleton<CallerResolver>()

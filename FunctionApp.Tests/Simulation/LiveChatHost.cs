@@ -50,6 +50,8 @@ public sealed class LiveChatHost : IAsyncDisposable
             .AddSingleton<ITranscriptArchive>(sim.Archive)
             .AddSingleton<ITurnStreams>(sim.Archive)
             .AddSingleton<TurnWaiter>()
+            .AddSingleton<MessageAdmission>()
+            .AddSingleton(Options.Create(sim.Session))
             .AddSingleton(sim.Services.GetRequiredService<FunctionsChat.Turns.TurnNotices>())
             .AddSingleton<StreamLimiter>()
             .AddSingleton<EventResponses>()

@@ -306,4 +306,46 @@ public class SummaryTests
         Assert.Equal(30, done.SummaryThrough);
         Assert.Equal("summary.failed: llm.timeout", Assert.Single(done.Turns).Warning);
     }
+    /// <summary>
+    /// 300 archived turns; turn 201 edited as 301, whose line goes on to 400 (each following the one before it), so
+    /// the line of 400 is 1..200 then 301..400, and 201..300 are another branch's.
+    /// </summary>
+    static async Task<InMemoryArchive> Branched()
+    {
+        var archive = new InMemoryArchive();
+        var turns = Enumerable.Range(1, 400).Select(n => n <= 300 ? Turn(n) : Turn(n) with { Parent = n == 301 ? 200 : n - 1, Branch = 301 });
+        await archive.WriteAsync(Key, [.. turns], CancellationToken.None);
+        return archive;
+    }
+
+    [Fact]
+    public async Task The_prompt_of_a_branched_conversation_is_its_line_alone_read_from_the_archive_by_parent()
+    {
+        var archive = await Branched();
+        var llm = Llm();
+        llm.Summaries = false;
+        var assembler = new ContextAssembler(Fitter, archive, Options.Create(llm));
+
+        var (prompt, report) = await assembler.AssembleAsync("Be brief.", Request(400) with { ArchivedFrom = 400 }, 1_000_000, CancellationToken.None);
+
+        var asked = prompt.Where(m => m.Role == ChatRole.User).Select(m => m.Text).SkipLast(1).Select(t => long.Parse(t["question ".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal([.. Enumerable.Range(1, 200).Select(i => (long)i), .. Enumerable.Range(301, 100).Select(i => (long)i)], asked);
+        Assert.Equal(300, report.ArchivedTurns);
+    }
+
+    [Fact]
+    public async Task A_summary_of_another_branchs_turns_is_not_shown_and_the_line_gets_a_summary_of_its_own()
+    {
+        var archive = await Branched();
+        archive.Summaries[Key] = new ConversationSummary(250, "turns 1 to 250 of the first branch", At);
+        var (chat, sent) = Summariser();
+
+        var (_, report) = await new ContextAssembler(Fitter, archive, Options.Create(Llm())).AssembleAsync("Be brief.", Request(400, 250) with { ArchivedFrom = 400 }, Llm().ContextTokenBudget, CancellationToken.None);
+        var outcome = await Activity(chat, archive, Llm()).Run(Request(400, summaryThrough: 250) with { ArchivedFrom = 400 }, null, CancellationToken.None);
+
+        Assert.Equal(0, report.SummaryThrough);
+        Assert.DoesNotContain("first branch", sent[0][^1].Text);
+        Assert.All(sent.SelectMany(TurnsIn), n => Assert.False(n is > 200 and <= 300, $"turn {n} is another branch's"));
+        Assert.True(outcome.Written);
+    }
 }

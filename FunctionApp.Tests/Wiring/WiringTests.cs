@@ -181,12 +181,16 @@ public class WiringTests
             [
                 ("Chat", "get", AuthorizationLevel.Function),
                 ("Chat/{sessionId}", "delete", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/branch", "put", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/events", "get", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/fork", "post", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/getHistory", "get", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/message", "post", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/message/send", "post", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/turns/{turnId}", "delete", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/turns/{turnId}", "get", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/turns/{turnId}/edit", "post", AuthorizationLevel.Function),
+                ("Chat/{sessionId}/turns/{turnId}/regenerate", "post", AuthorizationLevel.Function),
                 ("Chat/{sessionId}/turns/{turnId}/stream", "get", AuthorizationLevel.Function),
             ],
             served);

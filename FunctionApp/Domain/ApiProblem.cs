@@ -73,6 +73,24 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
         _ => TurnCancelled(turnId),
     };
 
+    public static ApiProblem TurnNotFinished(string turnId) => new(409, Base + "turn-not-finished", "The turn has not finished.",
+        $"Turn '{turnId}' is queued or running: only a finished turn can be regenerated, edited or forked from. Wait for it, or cancel it.");
+
+    public static ApiProblem TurnNotOnBranch(string turnId) => new(409, Base + "turn-not-on-branch", "The turn is not on the branch the conversation follows.",
+        $"Turn '{turnId}' is on another branch: switch to it first (PUT /Chat/{{sessionId}}/branch with its turn id), then regenerate or edit it.");
+
+    public static ApiProblem TurnHasLaterTurns(string turnId) => new(409, Base + "turn-has-later-turns", "The turn has later turns.",
+        $"Turn '{turnId}' is not the newest of its branch. Regenerating it leaves the turns after it on their branch, out of the conversation the model sees; send {{\"later\": true}} to do so.");
+
+    public static ApiProblem TooManyBranches(int max) => new(409, Base + "too-many-branches", "The session has as many branches as it may hold.",
+        $"A session holds at most {max} branches (Session__MaxBranches); fork the conversation into a new session to go on branching.");
+
+    public static ApiProblem SessionExists(string sessionId) => new(409, Base + "session-exists", "The session already exists.",
+        $"Session '{sessionId}' already holds a conversation; fork into a new session id (or delete it first).");
+
+    public static ApiProblem MissingField(string name, string example) => new(400, Base + "missing-field", $"The body has no '{name}'.",
+        $"Send a JSON object with a string property '{name}', for example {example}.");
+
     public static ApiProblem AssetNotFound(string name) => new(404, Base + "not-found", "There is no such page.",
         $"The page has no file '{Shorten(name)}'.");
 

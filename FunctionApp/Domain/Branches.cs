@@ -17,7 +17,10 @@ public sealed record VariantRequest(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Edit { get; init; }
 
-    /// <summary>The caller accepts that the turns after it leave the conversation (they stay on their own branch).</summary>
+    /// <summary>
+    /// The caller accepts that the turns after it leave the conversation (they stay on their own branch); an edit
+    /// always does.
+    /// </summary>
     [JsonPropertyName("later")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Later { get; init; }
@@ -129,7 +132,7 @@ public static class Branches
             return $"Turn '{variant.TurnId}' is not on the branch the conversation follows: switch to it first.";
         }
 
-        if (variant.Sequence != HeadOf(state) && !variant.Later)
+        if (variant.Sequence != HeadOf(state) && !variant.Later && !variant.Edit)
         {
             return $"Turn '{variant.TurnId}' has later turns; say \"later\": true to leave them on their branch.";
         }
@@ -168,4 +171,20 @@ public static class Branches
 
     static QueuedTurn? Unfinished(ChatSessionState state, long sequence) =>
         state.Active?.Turn is { } running && running.Sequence == sequence ? running : state.Pending.FirstOrDefault(p => p.Sequence == sequence);
+}
+
+/// <summary>
+/// What a fork gives its new session: the line it copied into the new session's archive (renumbered 1 to
+/// <see cref="Turns"/>, one line), the keys of its newest turns (so their ids are known to the new session), and the
+/// summary's reach when the original's summary covered only turns of that line.
+/// </summary>
+public sealed record ForkSeed(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turns")] long Turns,
+    [property: JsonPropertyName("acceptedAt")] DateTimeOffset AcceptedAt,
+    [property: JsonPropertyName("keys")] IReadOnlyList<ArchivedTurnKey> Keys)
+{
+    [JsonPropertyName("summaryThrough")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long SummaryThrough { get; init; }
 }

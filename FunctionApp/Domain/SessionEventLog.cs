@@ -5,6 +5,9 @@ public enum LifecycleKind
     Queued,
     Started,
     Finished,
+
+    /// <summary>The conversation moved to another branch (a regenerate, an edit or a switch): its sequence is the new head.</summary>
+    Branched,
 }
 
 /// <summary>A numbered event of the session (<see cref="ChatSessionState.Events"/>): one turn queued, started or finished.</summary>
@@ -47,6 +50,12 @@ public static class SessionEventLog
         foreach (var queued in state.Pending)
         {
             Add(queued.QueuedEvent, LifecycleKind.Queued, queued.TurnId, queued.Sequence);
+        }
+
+        // Only the latest move is held: a reader behind an earlier one is told to read the history again (sync).
+        if (state.BranchedEvent > 0)
+        {
+            Add(state.BranchedEvent, LifecycleKind.Branched, "", Branches.HeadOf(state));
         }
 
         events.Sort((a, b) => a.Number.CompareTo(b.Number));

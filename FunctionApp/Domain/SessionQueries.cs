@@ -6,6 +6,9 @@ public sealed record TurnView(string TurnId, long Sequence, TurnStatus Status, s
     /// <summary>When the API accepted the turn: where its stream is kept (<see cref="StreamKeys"/>).</summary>
     public DateTimeOffset AcceptedAt { get; init; }
 
+    /// <summary>The branch line the turn is on (<see cref="Branches"/>).</summary>
+    public long Branch { get; init; }
+
     public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed or TurnStatus.Cancelled or TurnStatus.Interrupted or TurnStatus.RolledBack;
 }
 
@@ -50,14 +53,14 @@ public static class SessionQueries
     {
         if (state.Active?.Turn is { } running && running.TurnId == turnId)
         {
-            return new(turnId, running.Sequence, TurnStatus.Running, running.MessageHash, null, null) { AcceptedAt = running.AcceptedAt };
+            return new(turnId, running.Sequence, TurnStatus.Running, running.MessageHash, null, null) { AcceptedAt = running.AcceptedAt, Branch = running.Branch };
         }
 
         for (int i = 0; i < state.Pending.Count; i++)
         {
             if (state.Pending[i].TurnId == turnId)
             {
-                return new(turnId, state.Pending[i].Sequence, TurnStatus.Queued, state.Pending[i].MessageHash, i + 1, null) { AcceptedAt = state.Pending[i].AcceptedAt };
+                return new(turnId, state.Pending[i].Sequence, TurnStatus.Queued, state.Pending[i].MessageHash, i + 1, null) { AcceptedAt = state.Pending[i].AcceptedAt, Branch = state.Pending[i].Branch };
             }
         }
 
@@ -66,7 +69,7 @@ public static class SessionQueries
             var turn = state.Turns[i];
             if (turn.TurnId == turnId)
             {
-                return new(turnId, turn.Sequence, turn.Status, turn.MessageHash, null, turn) { AcceptedAt = turn.AcceptedAt };
+                return new(turnId, turn.Sequence, turn.Status, turn.MessageHash, null, turn) { AcceptedAt = turn.AcceptedAt, Branch = turn.Branch };
             }
         }
 

@@ -92,6 +92,34 @@ public static class SessionTransitions
     }
 
     /// <summary>
+    /// Begins a forked session: its archive already holds the copied line, which it takes as its own. Only a session
+    /// that holds nothing (never used, or deleted) takes a fork; a repeat of the same fork changes nothing.
+    /// </summary>
+    public static Transition Adopt(ChatSessionState state, ForkSeed seed, DateTimeOffset now, SessionLimits limits)
+    {
+        if (seed.AcceptedAt <= state.DeletedAt)
+        {
+            return new(state, TransitionNote.Deleted);
+        }
+
+        if (!state.IsEmpty)
+        {
+            return new(state, state.BornAt == seed.AcceptedAt && state.ArchivedThrough >= seed.Turns ? TransitionNote.Duplicate : TransitionNote.Conflict);
+        }
+
+        var born = state.IsTombstone ? Reborn(state) : state;
+        return Done(new(Touch(born, seed.SessionId, now) with
+        {
+            NextSequence = seed.Turns + 1,
+            ArchivedThrough = seed.Turns,
+            ArchivedIds = seed.Keys.TakeLast(limits.ArchivedIdWindow).ToArray(),
+            SummaryThrough = seed.SummaryThrough,
+            BornAt = seed.AcceptedAt,
+            NewestAcceptedAt = seed.AcceptedAt,
+        }, TransitionNote.Applied), now, limits);
+    }
+
+    /// <summary>
     /// Follows another branch line, up to its newest turn: the conversation the model is shown from the next turn on,
     /// and what every window shows (a <c>branched</c> event).
     /// </summary>

@@ -9,6 +9,10 @@ public static class ChatRoutes
     public const string Turn = "Chat/{sessionId}/turns/{turnId}";
     public const string TurnStream = "Chat/{sessionId}/turns/{turnId}/stream";
     public const string Events = "Chat/{sessionId}/events";
+    public const string Regenerate = "Chat/{sessionId}/turns/{turnId}/regenerate";
+    public const string Edit = "Chat/{sessionId}/turns/{turnId}/edit";
+    public const string Branch = "Chat/{sessionId}/branch";
+    public const string Fork = "Chat/{sessionId}/fork";
     public const string Session = "Chat/{sessionId}";
     public const string Sessions = "Chat";
 

@@ -57,11 +57,9 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
         }
 
         state = await StoredTexts.FillAsync(archive, sessionKey!, state, cancellation);
-        var plan = HistoryPaging.For(state, before, limit);
-        var archived = plan.ArchiveCount > 0
-            ? await archive.ReadBeforeAsync(sessionKey!, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
-            : [];
-        var (turns, previous) = HistoryPaging.Page(archived, plan);
+        var (turns, previous) = state.Head is null
+            ? await LinearPageAsync(sessionKey!, state, before, limit, cancellation)
+            : await LinePageAsync(sessionKey!, state, before, limit, cancellation);
         var stored = before is null && limit is null && state.ArchivedThrough > 0 ? await archive.ReadSummaryAsync(sessionKey!, cancellation) : null;
         var summary = stored?.Belongs(state.Generation, state.ArchivedThrough) == true ? stored : null;
 
@@ -69,6 +67,45 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
         {
             Summary = summary is null ? null : new SummaryView(summary.Through, summary.Text, summary.WrittenAt),
         });
+    }
+
+    /// <summary>A session that never branched: its turns in sequence order, from the working set and the archive.</summary>
+    async Task<(IReadOnlyList<TranscriptTurn> Turns, long? Before)> LinearPageAsync(string sessionKey, ChatSessionState state, long? before, int? limit, CancellationToken cancellation)
+    {
+        var plan = HistoryPaging.For(state, before, limit);
+        var archived = plan.ArchiveCount > 0
+            ? await archive.ReadBeforeAsync(sessionKey, plan.ArchiveBefore, plan.ArchiveCount, cancellation)
+            : [];
+        return HistoryPaging.Page(archived, plan);
+    }
+
+    /// <summary>A session that has branched: the line the conversation follows, from the working set and then the archive by parent.</summary>
+    async Task<(IReadOnlyList<TranscriptTurn> Turns, long? Before)> LinePageAsync(string sessionKey, ChatSessionState state, long? before, int? limit, CancellationToken cancellation)
+    {
+        var plan = HistoryPaging.ForLine(state, before, limit);
+        long from = plan.ArchiveFrom;
+        if (plan.ArchiveParentOf is { } cursor)
+        {
+            var row = (await archive.ReadBeforeAsync(sessionKey, cursor + 1, 1, cancellation)).FirstOrDefault(t => t.Sequence == cursor);
+            from = row is null ? 0 : Branches.ParentOf(row);
+        }
+
+        var archived = new List<TranscriptTurn>();
+        if (from > 0 && plan.ArchiveCount > 0)
+        {
+            await foreach (var turn in ArchiveLine.ReadAsync(archive, sessionKey, from, 0, cancellation))
+            {
+                archived.Add(turn);
+                if (archived.Count == plan.ArchiveCount)
+                {
+                    break;
+                }
+            }
+        }
+
+        archived.Reverse();
+        var page = archived.Concat(plan.FromState).ToArray();
+        return (page, page.Length > 0 && Branches.ParentOf(page[0]) > 0 ? page[0].Sequence : null);
     }
 
     static ApiProblem? ReadCursor(HttpRequest request, out long? before, out int? limit)

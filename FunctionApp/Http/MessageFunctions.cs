@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> options, IOptions<SessionOptions> sessions, TimeProvider clock, CallerResolver callers, ITranscriptArchive archive, EventResponses events)
+public sealed class MessageFunctions(MessageAdmission admission, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, EventResponses events)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -111,119 +111,12 @@ public sealed class MessageFunctions(TurnWaiter waiter, IOptions<ApiOptions> opt
             return events.TooManyStreams(request);
         }
 
-        Receipt receipt;
-        try
-        {
-            var read = (CancellationToken c) => SessionStore.ReadAsync(client, sessionKey!, c);
-            bool stored = false;
-            // A request already settled (a retry) is not sent again; when the session cannot be read, it is sent: the
-            // session takes a key once.
-            var (reached, before) = await SessionStore.TryReadAsync(client, sessionKey!, cancellation);
-            if (!SessionQueries.ReceiptOf(before, turn).IsSettled)
-            {
-                var admission = reached ? Admission.Check(before, turn, clock.GetUtcNow(), sessions.Value.Limits) : AdmissionCheck.Undecided;
-                if (admission is AdmissionCheck.QueueFull or AdmissionCheck.Busy)
-                {
-                    stream?.Dispose();
-                    var refusal = SessionQueries.Refusal(new ArchivedTurnKey(turn.TurnId, turn.MessageHash) { Busy = admission == AdmissionCheck.Busy });
-                    return Answer(request, new Receipt(ReceiptStatus.Refused, refusal), turn, untilFinished);
-                }
-
-                // The words are stored before the signal, which carries them inline only when short.
-                if (await RequestIntake.StoreAsync(archive, sessionKey!, before, turn, message!, cancellation) is not { } kept)
-                {
-                    stream?.Dispose();
-                    return Answer(request, new Receipt(ReceiptStatus.Conflict, null), turn, untilFinished);
-                }
-
-                turn = kept;
-                stored = true;
-                await SessionStore.SignalAsync(client, sessionKey!, nameof(ChatSession.Enqueue), turn, cancellation);
-                if (admission == AdmissionCheck.Taken && !untilFinished && stream is null)
-                {
-                    return Accepted(sessionId, turn.TurnId);
-                }
-            }
-
-            ChatSessionState? state;
-            (receipt, state) = await waiter.WaitAsync(read, sessionKey!, turn, untilFinished, cancellation);
-            if (untilFinished && receipt is { Status: ReceiptStatus.Taken, Turn: null } && state is not null)
-            {
-                // Archived right after it finished: its outcome is read from the archive.
-                receipt = receipt with { Turn = await SessionStore.FindTurnAsync(archive, sessionKey!, state, turn.TurnId, cancellation) };
-            }
-            else if (untilFinished && receipt.Turn is { } taken)
-            {
-                receipt = receipt with { Turn = await SessionStore.WithWordsAsync(archive, sessionKey!, taken, cancellation) };
-            }
-
-            if (stored && receipt.Status is ReceiptStatus.Refused or ReceiptStatus.Dropped)
-            {
-                // The session will never take these words (any copy of the signal is refused or dropped too): no copy
-                // of them stays behind. A conflict is not final for a signal still on its way, which a later life of
-                // the session may take; its copy goes with the session.
-                await archive.DeleteTextAsync(sessionKey!, turn.MessageRef!, cancellation);
-            }
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            stream?.Dispose();
-            return new EmptyResult();
-        }
-        catch (Exception)
-        {
-            // The session could not be read or sent to (the Durable client failed or timed out): the message may be on its
-            // way, so the caller is told the key to repeat it with, which is never taken twice.
-            receipt = new Receipt(ReceiptStatus.Unseen, null);
-        }
-
-        if (stream is not null && receipt.Status == ReceiptStatus.Taken)
-        {
-            request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
-            return events.OpenTurn(request, client, sessionKey!, sessionId, turn.TurnId, lastEventId: null, stream);
-        }
-
-        stream?.Dispose();
-        return Answer(request, receipt, turn, untilFinished);
+        return await admission.AdmitAsync(request, client, sessionKey!, turn, message!, untilFinished, stream);
     }
 
     /// <summary>Whether the client asked for server-sent events rather than one JSON answer.</summary>
     static bool WantsEvents(HttpRequest request) =>
         request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
-
-    static IActionResult Answer(HttpRequest request, Receipt receipt, TurnRequest turn, bool call)
-    {
-        string sessionId = turn.SessionId;
-        switch (receipt.Status)
-        {
-            case ReceiptStatus.Unseen:
-                request.HttpContext.Response.Headers.RetryAfter = "1";
-                request.HttpContext.Response.Headers[IdempotencyKeyHeader] = turn.TurnId;
-                return ApiProblem.NotConfirmed(turn.TurnId).ToResult(request);
-            case ReceiptStatus.Conflict:
-                return ApiProblem.IdempotencyKeyReused(turn.TurnId).ToResult(request);
-            case ReceiptStatus.Dropped:
-                return ApiProblem.SessionDeleted(sessionId, turn.TurnId).ToResult(request);
-            case ReceiptStatus.Refused:
-                return ApiProblem.TurnFailed(turn.TurnId, receipt.Turn?.Finished?.ErrorCode ?? ErrorCodes.QueueFull, receipt.Turn?.Finished?.ErrorMessage).ToResult(request);
-        }
-
-        return (call ? receipt.Turn : null) switch
-        {
-            { Status: TurnStatus.Completed, Finished: { } done } =>
-                new OkObjectResult(new AnswerView(sessionId, done.TurnId, done.Answer ?? "", done.Model, done.Usage) { Truncated = done.Truncated, Warning = done.Warning }),
-            { Status: TurnStatus.Failed, Finished: { } failed } =>
-                ApiProblem.TurnFailed(failed.TurnId, failed.ErrorCode, failed.ErrorMessage).ToResult(request),
-            { Status: TurnStatus.Cancelled or TurnStatus.Interrupted or TurnStatus.RolledBack } stopped => ApiProblem.TurnStopped(turn.TurnId, stopped.Status).ToResult(request),
-            _ => Accepted(sessionId, turn.TurnId),
-        };
-    }
-
-    static AcceptedResult Accepted(string sessionId, string turnId)
-    {
-        string url = ChatRoutes.TurnUrl(sessionId, turnId);
-        return new AcceptedResult(url, new AcceptedView(sessionId, turnId, url));
-    }
 
     static async Task<(string? Message, MultitaskStrategy? Strategy, ApiProblem? Problem)> ReadMessageAsync(HttpRequest request, int maxMessageBytes)
     {

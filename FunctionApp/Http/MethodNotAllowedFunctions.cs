@@ -47,6 +47,26 @@ public sealed class MethodNotAllowedFunctions
         [HttpTrigger(AuthorizationLevel.Function, "get", "post", "put", "patch", "head", Route = ChatRoutes.Session)] HttpRequest request) =>
         Refuse(request, "DELETE");
 
+    [Function("MethodNotAllowedRegenerate")]
+    public IActionResult Regenerate(
+        [HttpTrigger(AuthorizationLevel.Function, "get", "put", "patch", "delete", "head", Route = ChatRoutes.Regenerate)] HttpRequest request) =>
+        Refuse(request, "POST");
+
+    [Function("MethodNotAllowedEdit")]
+    public IActionResult Edit(
+        [HttpTrigger(AuthorizationLevel.Function, "get", "put", "patch", "delete", "head", Route = ChatRoutes.Edit)] HttpRequest request) =>
+        Refuse(request, "POST");
+
+    [Function("MethodNotAllowedBranch")]
+    public IActionResult Branch(
+        [HttpTrigger(AuthorizationLevel.Function, "get", "post", "patch", "delete", "head", Route = ChatRoutes.Branch)] HttpRequest request) =>
+        Refuse(request, "PUT");
+
+    [Function("MethodNotAllowedFork")]
+    public IActionResult Fork(
+        [HttpTrigger(AuthorizationLevel.Function, "get", "put", "patch", "delete", "head", Route = ChatRoutes.Fork)] HttpRequest request) =>
+        Refuse(request, "POST");
+
     [Function("MethodNotAllowedSessions")]
     public IActionResult Sessions(
         [HttpTrigger(AuthorizationLevel.Function, "post", "put", "patch", "delete", "head", Route = ChatRoutes.Sessions)] HttpRequest request) =>

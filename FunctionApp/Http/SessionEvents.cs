@@ -168,6 +168,8 @@ public sealed class SessionEvents(ITurnStreams streams, ITranscriptArchive archi
                 return TurnEvents.Event("queued", new { turnId = e.TurnId, sequence = e.Sequence, message }, id);
             case LifecycleKind.Started:
                 return TurnEvents.Event(TurnEvents.Started, new { turnId = e.TurnId, sequence = e.Sequence }, id);
+            case LifecycleKind.Branched:
+                return TurnEvents.Event("branched", new { sessionId, head = e.Sequence, history = ChatRoutes.HistoryUrl(sessionId) }, id);
             default:
                 // A finished event comes from a finished turn of this very state.
                 var turn = await SessionStore.FindTurnAsync(archive, sessionKey, state, e.TurnId, cancellation);

@@ -47,7 +47,7 @@ public static class SessionStore
 
         var page = await archive.ReadBeforeAsync(sessionKey, place.Before, place.Count, cancellation);
         return page.LastOrDefault(t => t.TurnId == turnId) is { } archived
-            ? new TurnView(turnId, archived.Sequence, archived.Status, archived.MessageHash, null, archived) { AcceptedAt = archived.AcceptedAt }
+            ? new TurnView(turnId, archived.Sequence, archived.Status, archived.MessageHash, null, archived) { AcceptedAt = archived.AcceptedAt, Branch = archived.Branch }
             : null;
     }
 

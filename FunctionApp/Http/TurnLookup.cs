@@ -12,20 +12,28 @@ public static class TurnLookup
     public static async Task<(TurnView? Turn, string? SessionKey, ApiProblem? Problem)> FindAsync(
         HttpRequest request, DurableTaskClient client, CallerResolver callers, ITranscriptArchive archive, TimeProvider clock, string sessionId, string turnId)
     {
+        var (turn, _, sessionKey, problem) = await FindWithStateAsync(request, client, callers, archive, clock, sessionId, turnId);
+        return (turn, sessionKey, problem);
+    }
+
+    /// <summary>As <see cref="FindAsync"/>, with the session's state as read.</summary>
+    public static async Task<(TurnView? Turn, ChatSessionState? State, string? SessionKey, ApiProblem? Problem)> FindWithStateAsync(
+        HttpRequest request, DurableTaskClient client, CallerResolver callers, ITranscriptArchive archive, TimeProvider clock, string sessionId, string turnId)
+    {
         if (!SessionIds.IsValid(sessionId))
         {
-            return (null, null, ApiProblem.InvalidSessionId(sessionId));
+            return (null, null, null, ApiProblem.InvalidSessionId(sessionId));
         }
 
         if (!SessionIds.IsValid(turnId))
         {
-            return (null, null, ApiProblem.InvalidTurnId(turnId));
+            return (null, null, null, ApiProblem.InvalidTurnId(turnId));
         }
 
         var (sessionKey, denied) = await callers.SessionKeyAsync(request, sessionId);
         if (denied is not null)
         {
-            return (null, null, denied);
+            return (null, null, null, denied);
         }
 
         var cancellation = request.HttpContext.RequestAborted;
@@ -33,16 +41,16 @@ public static class TurnLookup
         if (!reached)
         {
             request.HttpContext.Response.Headers.RetryAfter = "1";
-            return (null, null, ApiProblem.SessionUnavailable(sessionId));
+            return (null, null, null, ApiProblem.SessionUnavailable(sessionId));
         }
 
         if (await SessionStore.FindTurnOrRequestAsync(archive, sessionKey!, state, turnId, clock.GetUtcNow(), cancellation) is { } turn)
         {
-            return (turn, sessionKey, null);
+            return (turn, state, sessionKey, null);
         }
 
         return state is null or { IsEmpty: true }
-            ? (null, null, ApiProblem.SessionNotFound(sessionId))
-            : (null, null, ApiProblem.TurnNotFound(sessionId, turnId));
+            ? (null, state, null, ApiProblem.SessionNotFound(sessionId))
+            : (null, state, null, ApiProblem.TurnNotFound(sessionId, turnId));
     }
 }

@@ -47,6 +47,33 @@ public sealed record MessageView(
     [JsonPropertyName("warning")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Warning { get; init; }
+
+    /// <summary>When the turn is one of several variants (regenerated or edited): which one, of how many.</summary>
+    [JsonPropertyName("variants")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public VariantsView? Variants { get; init; }
+}
+
+/// <summary>
+/// The variants of one place in the conversation, oldest first: <see cref="Index"/> (from 1) is the one shown;
+/// <c>PUT /Chat/{sessionId}/branch</c> with another's sequence follows that one.
+/// </summary>
+public sealed record VariantsView(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("sequences")] IReadOnlyList<long> Sequences)
+{
+    public static VariantsView? Of(ChatSessionState state, TranscriptTurn turn)
+    {
+        if (Branches.ForkAfter(state, Branches.ParentOf(turn)) is not { } fork)
+        {
+            return null;
+        }
+
+        var sequences = fork.Children.Select(c => c.Sequence).ToArray();
+        int at = Array.IndexOf(sequences, turn.Sequence);
+        return at < 0 ? null : new(at + 1, sequences.Length, sequences);
+    }
 }
 
 /// <summary>The session's summary of its turns 1..through, as the model is shown it in place of those turns.</summary>
@@ -102,10 +129,11 @@ public sealed record HistoryView(
         foreach (var turn in page)
         {
             bool shown = SessionQueries.InConversation(turn);
-            messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status) { ShownToModel = shown });
+            var variants = VariantsView.Of(state, turn);
+            messages.Add(new(ConversationMessage.User, turn.Message, turn.TurnId, turn.Sequence, turn.AcceptedAt, turn.Status) { ShownToModel = shown, Variants = variants });
             if (turn.Answer is { } answer)
             {
-                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status) { ShownToModel = shown, Truncated = turn.Truncated, Warning = turn.Warning });
+                messages.Add(new(ConversationMessage.Assistant, answer, turn.TurnId, turn.Sequence, turn.FinishedAt, turn.Status) { ShownToModel = shown, Truncated = turn.Truncated, Warning = turn.Warning, Variants = variants });
             }
         }
 
@@ -178,3 +206,20 @@ public sealed record SessionSummaryView(
 public sealed record SessionPageView(
     [property: JsonPropertyName("sessions")] IReadOnlyList<SessionSummaryView> Sessions,
     [property: JsonPropertyName("continuationToken")] string? ContinuationToken);
+
+/// <summary>The branch the conversation follows: its line and its newest turn (null while the switch is on its way).</summary>
+public sealed record BranchView(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("branch")] long Branch,
+    [property: JsonPropertyName("head")] long? Head);
+
+public sealed record ForkOrigin(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("turnId")] string TurnId);
+
+/// <summary>A forked session: where it came from, how many turns it copied, and its history.</summary>
+public sealed record ForkView(
+    [property: JsonPropertyName("sessionId")] string SessionId,
+    [property: JsonPropertyName("forkedFrom")] ForkOrigin ForkedFrom,
+    [property: JsonPropertyName("turns")] long Turns,
+    [property: JsonPropertyName("history")] string History);

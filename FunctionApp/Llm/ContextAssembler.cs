@@ -68,6 +68,9 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
 
                 // The turns of the line, newest first, down to the summary's last turn if the line passes through it
                 // (a summary of another branch's turns is not this line's: it is set aside when the line passes by).
+                // Once the budget is full the line is still followed (without its words counted) down to the summary,
+                // to tell whether the summary is this line's: in a session that never branched, the few turns left
+                // out since the summary was brought up to date.
                 int remaining = budget - fixedCost - SummaryCost(summary);
                 bool throughSummary = false;
                 await foreach (var turn in ArchiveLine.ReadAsync(archive, key, lineFrom, 0, cancellation, () => reads++))
@@ -84,24 +87,27 @@ public sealed class ContextAssembler(ContextFitter fitter, ITranscriptArchive ar
                         summary = null;
                     }
 
-                    if (turn is not { Answer: { } answer } || !SessionQueries.InConversation(turn))
+                    if (full || turn is not { Answer: { } answer } || !SessionQueries.InConversation(turn))
                     {
+                        if (full && summary is null)
+                        {
+                            break;
+                        }
+
                         continue;
                     }
 
                     int userCost = fitter.Count(ConversationMessage.User, turn.Message);
                     int assistantCost = fitter.Count(ConversationMessage.Assistant, answer);
                     full = userCost + assistantCost > remaining;
-                    if (full)
+                    if (!full)
                     {
-                        break;
+                        remaining -= userCost + assistantCost;
+                        older.Add((turn, userCost, assistantCost));
                     }
-
-                    remaining -= userCost + assistantCost;
-                    older.Add((turn, userCost, assistantCost));
                 }
 
-                if (summary is not null && !throughSummary && !full)
+                if (summary is not null && !throughSummary)
                 {
                     // The line ended above the summary's last turn without passing through it.
                     summary = null;

@@ -30,6 +30,8 @@ public sealed class ChatSession(SessionOperations operations) : TaskEntity<ChatS
 
     public void SwitchBranch(BranchSwitch to, TaskEntityContext context) => Keep(operations.SwitchBranch(State, to, context));
 
+    public void Adopt(ForkSeed seed, TaskEntityContext context) => Keep(operations.Adopt(State, seed, context));
+
     public bool Erasable(Erasure erasure, TaskEntityContext context) => Answer(operations.Erasable(State, erasure, context));
 
     [Function(nameof(ChatSession))]

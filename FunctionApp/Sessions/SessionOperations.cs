@@ -55,6 +55,9 @@ public sealed class SessionOperations(IOptions<SessionOptions> options, TimeProv
     public SessionOutcome Erasable(ChatSessionState state, Erasure erasure, TaskEntityContext context) =>
         new(state.IsVoid ? null : state, null) { Answer = SessionQueries.Erasable(state, erasure) };
 
+    public SessionOutcome Adopt(ChatSessionState state, ForkSeed seed, TaskEntityContext context) =>
+        Run(context, nameof(Adopt), null, null, () => SessionTransitions.Adopt(state, seed, Now, Limits));
+
     public SessionOutcome SwitchBranch(ChatSessionState state, BranchSwitch to, TaskEntityContext context) =>
         Run(context, nameof(SwitchBranch), null, null, () => SessionTransitions.SwitchBranch(state, to, Now, Limits));
 

@@ -1,0 +1,53 @@
+using FunctionsChat.Domain;
+
+namespace FunctionsChat.Archive;
+
+/// <summary>
+/// What a fork copies: one line of the original up to a turn, words and all, into the new session's archive,
+/// renumbered from 1 as one line, and the summary when it covers only turns of that line. The new session refers to
+/// nothing of the original.
+/// </summary>
+public static class SessionFork
+{
+    /// <summary>The id under which a fork holds its new session while it writes it (a request record, as a message holds its key).</summary>
+    public const string ClaimId = "~fork";
+
+    public sealed record Copy(IReadOnlyList<TranscriptTurn> Line, ConversationSummary? Summary);
+
+    /// <summary>The line ending at <paramref name="through"/>, oldest first, with its words; and its summary, if any covers only its turns.</summary>
+    public static async Task<Copy> CopyAsync(ITranscriptArchive archive, string sessionKey, ChatSessionState state, long through, CancellationToken cancellation)
+    {
+        var (working, archivedFrom) = Branches.LineFrom(state, through);
+        var line = new List<TranscriptTurn>();
+        foreach (var turn in working)
+        {
+            line.Add(await StoredTexts.FillAsync(archive, sessionKey, turn, cancellation));
+        }
+
+        await foreach (var turn in ArchiveLine.ReadAsync(archive, sessionKey, archivedFrom, 0, cancellation))
+        {
+            line.Add(turn);
+        }
+
+        line.Reverse();
+        var stored = state.ArchivedThrough > 0 ? await archive.ReadSummaryAsync(sessionKey, cancellation) : null;
+        var summary = stored is { } found && found.Belongs(state.Generation, state.ArchivedThrough) && line.Any(t => t.Sequence == found.Through) ? found : null;
+        return new(line, summary);
+    }
+
+    /// <summary>Writes the copy into the new session's archive and says what the new session takes as its own.</summary>
+    public static async Task<ForkSeed> WriteAsync(ITranscriptArchive archive, string targetKey, string sessionId, Copy copy, DateTimeOffset acceptedAt, long generation, CancellationToken cancellation)
+    {
+        var turns = copy.Line.Select((t, i) => t with { Sequence = i + 1, Parent = null, Branch = 0, MessageRef = null, AnswerRef = null }).ToArray();
+        await archive.WriteAsync(targetKey, turns, cancellation);
+        long summaryThrough = 0;
+        if (copy.Summary is { } summary)
+        {
+            summaryThrough = copy.Line.Select((t, i) => (t.Sequence, Index: i + 1)).First(p => p.Sequence == summary.Through).Index;
+            await archive.WriteSummaryAsync(targetKey, summary with { Through = summaryThrough, Generation = generation }, cancellation);
+        }
+
+        var keys = turns.Select(t => new ArchivedTurnKey(t.TurnId, t.MessageHash) { Sequence = t.Sequence }).ToArray();
+        return new ForkSeed(sessionId, turns.Length, acceptedAt, keys) { SummaryThrough = summaryThrough };
+    }
+}
