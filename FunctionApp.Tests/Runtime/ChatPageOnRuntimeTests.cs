@@ -53,4 +53,46 @@ public class ChatPageOnRuntimeTests(DurableRuntimeFixture runtime, BrowserFixtur
         await Expect(page.Locator("#queue li")).ToHaveCountAsync(0);
         await Shot(page, "runtime-cancelled");
     }
+    [Fact]
+    public async Task Regenerate_edit_and_the_variant_switcher_keep_two_windows_on_one_branch()
+    {
+        int answers = 0;
+        runtime.Model.Respond = c => LoopbackModelServer.Ok(c, $"answer {Interlocked.Increment(ref answers)}");
+        await using var host = await runtime.StartAsync();
+        var first = await Open(browser, host.Http.BaseAddress!, "durable-branches");
+        var second = await Open(browser, host.Http.BaseAddress!, "durable-branches");
+        await Send(first, "Hello");
+        await Expect(Turn(second, 0).Locator(".assistant")).ToHaveTextAsync("answer 1", Patience);
+
+        // Regenerate in one window: both show the new answer in the old one's place, as variant 2 of 2.
+        await first.GetByRole(AriaRole.Button, new() { Name = "Regenerate the answer to turn" }).ClickAsync();
+        foreach (var page in new[] { first, second })
+        {
+            await Expect(page.Locator("#messages > li[data-status=completed] .assistant")).ToHaveTextAsync(["answer 2"], Patience);
+            await Expect(page.Locator("#messages .variant")).ToHaveTextAsync(["2 / 2"], Patience);
+        }
+
+        // Back to the first variant from the other window, with the keyboard.
+        await second.GetByRole(AriaRole.Button, new() { Name = "Previous variant of turn" }).FocusAsync();
+        await second.Keyboard.PressAsync("Enter");
+        foreach (var page in new[] { first, second })
+        {
+            await Expect(page.Locator("#messages .assistant")).ToHaveTextAsync(["answer 1"], Patience);
+            await Expect(page.Locator("#messages .variant")).ToHaveTextAsync(["1 / 2"], Patience);
+        }
+
+        // Edit the message: a third variant, with its own answer, in both windows.
+        await second.GetByRole(AriaRole.Button, new() { Name = "Edit the message of turn" }).ClickAsync();
+        await second.GetByLabel("New message").FillAsync("Hello, edited");
+        await second.GetByRole(AriaRole.Button, new() { Name = "Send edit" }).ClickAsync();
+        foreach (var page in new[] { first, second })
+        {
+            await Expect(page.Locator("#messages .user")).ToHaveTextAsync(["Hello, edited"], Patience);
+            await Expect(page.Locator("#messages .assistant")).ToHaveTextAsync(["answer 3"], Patience);
+            await Expect(page.Locator("#messages .variant")).ToHaveTextAsync(["3 / 3"], Patience);
+        }
+
+        Assert.Equal(await first.Locator("#messages").InnerTextAsync(), await second.Locator("#messages").InnerTextAsync());
+        await Shot(first, "runtime-branches");
+    }
 }

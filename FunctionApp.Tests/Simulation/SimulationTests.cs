@@ -136,6 +136,9 @@ public class SimulationTests(ITestOutputHelper output)
         readonly List<Sent> sent = [];
         readonly List<(string Session, string TurnId, DateTimeOffset At, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, Task<DateTimeOffset> AnsweredAt)> calls = [];
         readonly List<(Sent Of, bool WasAccepted, DateTimeOffset At, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response)> reads = [];
+
+        /// <summary>Forks asked for: from which session into which; a forked session holds turns sent to the other.</summary>
+        readonly List<(string From, string Into)> forks = [];
         readonly Dictionary<string, List<(DateTimeOffset Requested, Task<Microsoft.AspNetCore.Mvc.IActionResult> Response, DateTimeOffset? Answered)>> deletes = [];
         int fresh;
 
@@ -195,7 +198,44 @@ public class SimulationTests(ITestOutputHelper output)
                 deletes.TryAdd(session, []);
                 deletes[session].Add((at, sim.DeleteSession(session), null));
             }
-            else if (roll < 90 && deletes.ContainsKey(session))
+            else if (roll < 92)
+            {
+                // A branch: a regenerate (of the newest turn, or of any with "later"), an edit, a switch, or a fork; of
+                // the turn sent last half the time.
+                int kind = sim.Next(4);
+                if (kind < 2)
+                {
+                    // A variant is of a finished turn: mostly, the client waits until the session is idle.
+                    sim.RunUntil(() => sim.State(Entity(session)) is not { Active: not null }, limit: 400);
+                }
+
+                var of = sim.Next(2) == 0 ? mine[^1] : mine[sim.Next(mine.Count)];
+                switch (kind)
+                {
+                    case 0:
+                        // The message asked again is the one the session kept under that key (a raced key keeps one).
+                        string key = NewKey();
+                        string again = sim.State(Entity(session)) is { } now && Stored(session, now).FirstOrDefault(t => t.TurnId == of.TurnId) is { } kept ? kept.Message : of.Message;
+                        sent.Add(new Sent(session, key, again, sim.Now, sim.Regenerate(session, of.TurnId, key, later: sim.Next(2) == 0)) { Variant = true });
+                        break;
+                    case 1:
+                        string editKey = NewKey();
+                        string edited = Text();
+                        sent.Add(new Sent(session, editKey, edited, sim.Now, sim.Edit(session, of.TurnId, editKey, edited)) { Variant = true });
+                        break;
+                    case 2:
+                        sim.SwitchBranch(session, of.TurnId);
+                        sim.Count("branch switches asked");
+                        break;
+                    default:
+                        string into = SessionNames[sim.Next(SessionNames.Length)];
+                        forks.Add((session, into));
+                        sim.Fork(session, of.TurnId, into);
+                        sim.Count("forks asked");
+                        break;
+                }
+            }
+            else if (roll < 95 && deletes.ContainsKey(session))
             {
                 // A key used before the delete, for a new message.
                 var old = mine[sim.Next(mine.Count)];
@@ -241,8 +281,12 @@ public class SimulationTests(ITestOutputHelper output)
         readonly Dictionary<(string Session, string Stream), int> sealedStreams = [];
 
         /// <summary>The session and turn a message was sent for (every message text is unique to one send, or its repeats).</summary>
-        (string Session, string TurnId)? TurnOf(string message) =>
-            sent.FirstOrDefault(s => s.Message == message) is { } of ? (of.SessionId, of.TurnId) : null;
+        /// <summary>The turn a model call answers, by its message: a regenerate asks again with the same message, so the one running.</summary>
+        (string Session, string TurnId)? TurnOf(string message)
+        {
+            var asked = sent.Where(s => s.Message == message).ToList();
+            return (asked.FirstOrDefault(s => Runs(s.SessionId, s.TurnId)) ?? asked.FirstOrDefault()) is { } of ? (of.SessionId, of.TurnId) : null;
+        }
 
         /// <summary>
         /// A model call begins only while its turn runs, and the session's other calls have all been stopped: at most
@@ -328,7 +372,7 @@ public class SimulationTests(ITestOutputHelper output)
                 Check(stored.Count == stored.Select(t => t.TurnId).Distinct().Count(), $"no turn of {session} is stored twice");
                 foreach (var turn in stored)
                 {
-                    var sends = sent.Where(s => s.SessionId == session && s.TurnId == turn.TurnId && Fingerprint.Of(s.Message) == turn.MessageHash).ToList();
+                    var sends = sent.Where(s => (s.SessionId == session || forks.Contains((s.SessionId, session))) && s.TurnId == turn.TurnId && Fingerprint.Of(s.Message) == turn.MessageHash).ToList();
                     Check(sends.Count > 0, $"turn {turn.TurnId} of {session} holds a message a client sent with that key");
                     Check(turn.AcceptedAt > (state.DeletedAt ?? DateTimeOffset.MinValue), $"turn {turn.TurnId} accepted before a delete is gone");
                     if (turn.Status == TurnStatus.Completed)
@@ -420,7 +464,9 @@ public class SimulationTests(ITestOutputHelper output)
 
             // Client signals here arrive within seconds, well inside the accept bound: every send gets a definite answer,
             // unless its operation ran with its state unsaved (taken only once it runs again, minutes later).
-            foreach (var unconfirmed in sent.Where(s => s.Status == 503 && !sim.UnsavedRequests.Contains((HttpHarness.Key(s.SessionId), s.TurnId))))
+            // (A regenerate or an edit that could not read the session first answers 503 session-unavailable: nothing was sent.)
+            foreach (var unconfirmed in sent.Where(s => s.Status == 503 && ProblemType(s) != "urn:functionschat:problem:session-unavailable"
+                && !sim.UnsavedRequests.Contains((HttpHarness.Key(s.SessionId), s.TurnId))))
             {
                 Check(false, $"the send of {unconfirmed.TurnId} to {unconfirmed.SessionId} at {unconfirmed.At:HH:mm:ss.fff} was settled within the accept bound");
             }
@@ -537,8 +583,8 @@ public class SimulationTests(ITestOutputHelper output)
 
                 // A send answered 202 after every delete of its session had answered 204 must be there, exactly once.
                 // (A 409 for a busy session under reject stored nothing: CheckStrategies holds it to that.)
-                foreach (var accepted in sent.Where(s => s.SessionId == session && s.Status is 202 or 200 or 502 or 504 or 409
-                    && !(s.Status == 409 && ProblemType(s) == "urn:functionschat:problem:turn-in-progress")))
+                foreach (var accepted in sent.Where(s => s.SessionId == session && (s.Status is 202 or 200 or 502 or 504
+                    || (s.Status == 409 && ProblemType(s) == "urn:functionschat:problem:session-deleted"))))
                 {
                     if (!AfterEveryDelete(accepted, myDeletes) || state is null)
                     {
@@ -599,16 +645,58 @@ public class SimulationTests(ITestOutputHelper output)
         void CheckContexts()
         {
             var finished = new Dictionary<string, TranscriptTurn>();
+            var lines = new List<(TranscriptTurn Turn, List<(string, string)> Shown)>();
             foreach (var session in SessionNames)
             {
                 if (sim.State(Entity(session)) is { } state)
                 {
-                    foreach (var turn in Stored(session, state))
+                    var stored = Stored(session, state);
+                    var bySequence = stored.GroupBy(t => t.Sequence).ToDictionary(g => g.Key, g => g.Last());
+                    foreach (var turn in stored)
                     {
                         finished.TryAdd(turn.Message, turn);
+                        // The turns the model may be shown before this one: its ancestors that are in the conversation.
+                        var shown = new List<(string, string)>();
+                        for (long p = Branches.ParentOf(turn.Sequence, turn.Parent); p > 0 && bySequence.TryGetValue(p, out var parent); p = Branches.ParentOf(parent.Sequence, parent.Parent))
+                        {
+                            if (SessionQueries.InConversation(parent) && parent.Answer is { } answer)
+                            {
+                                shown.Add((parent.Message, answer));
+                            }
+                        }
+
+                        shown.Reverse();
+                        lines.Add((turn, shown));
                     }
                 }
             }
+
+            // Every prompt is one branch: the turns it shows, in order, are the newest shown ancestors of a turn whose
+            // message it answers (in a session that never branched, the turns before it).
+            foreach (var call in sim.Model.Streamed)
+            {
+                var shownPairs = new List<(string, string)>();
+                for (int i = 0; i + 1 < call.Prompt.Count - 1; i++)
+                {
+                    if (call.Prompt[i].Role == "user" && call.Prompt[i + 1].Role == "assistant")
+                    {
+                        shownPairs.Add((call.Prompt[i].Text, call.Prompt[i + 1].Text));
+                    }
+                }
+
+                var candidates = lines.Where(l => l.Turn.Message == call.Message).ToList();
+                if (candidates.Count == 0 || shownPairs.Any(p => !lines.Any(l => l.Turn.Message == p.Item1)))
+                {
+                    continue;
+                }
+
+                Check(candidates.Any(c => c.Shown.Count >= shownPairs.Count && c.Shown.TakeLast(shownPairs.Count).SequenceEqual(shownPairs)),
+                    $"the prompt answering '{Short(call.Message)}' shows one branch's turns in order ({shownPairs.Count} shown)");
+                sim.Count(shownPairs.Count > 0 ? "prompts checked as one branch" : "prompts with no earlier turn");
+            }
+
+            sim.Count("turns on a branch of their own", lines.Count(l => l.Turn.Branch != 0));
+            sim.Count("regenerates and edits answered 202", sent.Count(s => s.Variant && s.Status == 202));
 
             foreach (var call in sim.Model.Streamed)
             {
@@ -629,6 +717,8 @@ public class SimulationTests(ITestOutputHelper output)
                 }
             }
         }
+
+        static string Short(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
         static string? ProblemType(Sent s) =>
             s.Response.IsCompletedSuccessfully && s.Response.Result is Microsoft.AspNetCore.Mvc.ObjectResult { Value: Microsoft.AspNetCore.Mvc.ProblemDetails p } ? p.Type : null;

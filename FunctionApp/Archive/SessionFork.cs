@@ -38,7 +38,9 @@ public static class SessionFork
     /// <summary>Writes the copy into the new session's archive and says what the new session takes as its own.</summary>
     public static async Task<ForkSeed> WriteAsync(ITranscriptArchive archive, string targetKey, string sessionId, Copy copy, DateTimeOffset acceptedAt, long generation, CancellationToken cancellation)
     {
-        var turns = copy.Line.Select((t, i) => t with { Sequence = i + 1, Parent = null, Branch = 0, MessageRef = null, AnswerRef = null }).ToArray();
+        // The copies belong to the new session's life: accepted when the fork was, so an erasure of an earlier life of
+        // that id (still on its way) leaves them, and a later delete takes them.
+        var turns = copy.Line.Select((t, i) => t with { Sequence = i + 1, Parent = null, Branch = 0, MessageRef = null, AnswerRef = null, AcceptedAt = acceptedAt }).ToArray();
         await archive.WriteAsync(targetKey, turns, cancellation);
         long summaryThrough = 0;
         if (copy.Summary is { } summary)

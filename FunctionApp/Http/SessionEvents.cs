@@ -165,7 +165,11 @@ public sealed class SessionEvents(ITurnStreams streams, ITranscriptArchive archi
                 string message = queued is not null
                     ? await StoredTexts.ReadAsync(archive, sessionKey, queued.Message, queued.MessageRef, cancellation)
                     : state.Turns.FirstOrDefault(t => t.TurnId == e.TurnId) is { } done ? await StoredTexts.ReadAsync(archive, sessionKey, done.Message, done.MessageRef, cancellation) : "";
-                return TurnEvents.Event("queued", new { turnId = e.TurnId, sequence = e.Sequence, message }, id);
+                // A regenerated or edited turn begins a branch line of its own: windows read the history again once it has finished.
+                bool variant = (queued?.Branch ?? state.Turns.FirstOrDefault(t => t.TurnId == e.TurnId)?.Branch) == e.Sequence;
+                return variant
+                    ? TurnEvents.Event("queued", new { turnId = e.TurnId, sequence = e.Sequence, message, variant }, id)
+                    : TurnEvents.Event("queued", new { turnId = e.TurnId, sequence = e.Sequence, message }, id);
             case LifecycleKind.Started:
                 return TurnEvents.Event(TurnEvents.Started, new { turnId = e.TurnId, sequence = e.Sequence }, id);
             case LifecycleKind.Branched:

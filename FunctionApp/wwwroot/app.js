@@ -71,7 +71,7 @@ let current = null;
 
 async function openSession(sessionId) {
   current?.abort.abort();
-  current = { sessionId, turns: new Map(), previousPage: null, abort: new AbortController(), lastEventId: null };
+  current = { sessionId, turns: new Map(), previousPage: null, abort: new AbortController(), lastEventId: null, newVariants: new Set(), editing: null, draft: null };
   history.replaceState(null, "", `?session=${encodeURIComponent(sessionId)}${params.get("code") ? `&code=${encodeURIComponent(params.get("code"))}` : ""}`);
   $("session-heading").textContent = sessionId;
   $("session").hidden = false;
@@ -97,6 +97,7 @@ async function loadHistory(older = false) {
     else turn.answer = m.content;
     turn.status = m.status;
     turn.shownToModel = m.shownToModel;
+    turn.variants = m.variants ?? null;
   }
   if (!older) {
     for (const p of view.pending) Object.assign(turnOf(p.turnId, p.sequence), { message: p.message, status: "queued" });
@@ -111,6 +112,13 @@ async function loadHistory(older = false) {
   render();
 }
 $("load-older").addEventListener("click", () => loadHistory(true).catch(() => {}));
+
+/** Reads the history again from the start: after a sync, or when the conversation moved to another branch. */
+function reload() {
+  current.turns.clear();
+  current.previousPage = null;
+  loadHistory().catch(() => {});
+}
 
 function turnOf(turnId, sequence) {
   let turn = current.turns.get(turnId);
@@ -182,7 +190,10 @@ async function readEvents(body, onEvent) {
 function apply({ type, data }) {
   const e = data ? JSON.parse(data) : {};
   switch (type) {
-    case "queued": Object.assign(turnOf(e.turnId, e.sequence), { message: e.message, status: "queued" }); break;
+    case "queued":
+      Object.assign(turnOf(e.turnId, e.sequence), { message: e.message, status: "queued" });
+      if (e.variant) current.newVariants.add(e.turnId);
+      break;
     case "started": Object.assign(turnOf(e.turnId, e.sequence), { status: "running", answer: "" }); break;
     case "reset": turnOf(e.turnId).answer = ""; break;
     case "delta": { const t = turnOf(e.turnId); t.answer = (t.answer ?? "") + e.text; break; }
@@ -191,8 +202,10 @@ function apply({ type, data }) {
     case "cancelled": case "interrupted": case "rolledBack":
       Object.assign(turnOf(e.turnId), { status: type, answer: e.answer ?? null, shownToModel: e.shownToModel }); break;
     case "deleted": current.turns.clear(); $("summary").hidden = true; break;
-    case "sync": current.turns.clear(); loadHistory().catch(() => {}); break;
+    case "sync": case "branched": reload(); break;
   }
+  // A new variant's end changes the history's variants: read it again.
+  if (["completed", "failed", "cancelled", "interrupted", "rolledBack"].includes(type) && current.newVariants.delete(e.turnId)) { reload(); return; }
   render();
 }
 
@@ -201,7 +214,14 @@ function render() {
   const turns = [...current.turns.values()].sort((a, b) => a.sequence - b.sequence);
   const finished = turns.filter((t) => t.status !== "queued");
   const messages = $("messages");
+  // Live events redraw the conversation: an edit being typed keeps its focus and caret.
+  const focused = document.activeElement?.id?.startsWith("edit-") ? document.activeElement : null;
+  const caret = focused ? [focused.selectionStart, focused.selectionEnd] : null;
   messages.replaceChildren(...finished.map(renderTurn));
+  if (focused && $(focused.id)) {
+    $(focused.id).focus();
+    $(focused.id).setSelectionRange(...caret);
+  }
   const waiting = turns.filter((t) => t.status === "queued" || t.status === "running");
   let position = 0;
   $("queue").replaceChildren(...waiting.map((t) => {
@@ -229,6 +249,8 @@ function renderTurn(t) {
   user.className = "bubble user";
   user.textContent = t.message;
   li.append(user);
+  // The edit being typed is the page's, not the turn's: it outlives the history read again under it.
+  if (current.editing === t.turnId) li.append(editForm(t));
   if (t.answer !== null && t.answer !== undefined || t.status === "running") {
     const answer = document.createElement("div");
     answer.className = "bubble assistant";
@@ -240,7 +262,86 @@ function renderTurn(t) {
   status.className = "status";
   status.textContent = t.status + (t.error ? `: ${t.error}` : "") + (t.shownToModel === false && t.status !== "running" ? " (not shown to the model)" : "");
   li.append(status);
+  if (t.status !== "queued" && t.status !== "running") li.append(turnActions(t));
   return li;
+}
+
+/** Under a finished turn: its variants' switcher (< 2 / 3 >), and regenerate and edit. */
+function turnActions(t) {
+  const actions = document.createElement("div");
+  actions.className = "turn-actions";
+  if (t.variants) {
+    const { index, count, sequences } = t.variants;
+    const previous = button("<", `Previous variant of turn ${t.turnId}`, () => switchTo(sequences[index - 2]));
+    previous.disabled = index <= 1;
+    const label = document.createElement("span");
+    label.className = "variant";
+    label.textContent = `${index} / ${count}`;
+    const next = button(">", `Next variant of turn ${t.turnId}`, () => switchTo(sequences[index]));
+    next.disabled = index >= count;
+    actions.append(previous, label, next);
+  }
+  const newest = t === [...current.turns.values()].filter((x) => x.status !== "queued" && x.status !== "running").sort((a, b) => b.sequence - a.sequence)[0];
+  actions.append(
+    button(newest ? "Regenerate" : "Regenerate (new branch)", `Regenerate the answer to turn ${t.turnId}`, () => regenerate(t.turnId, !newest)),
+    button("Edit", `Edit the message of turn ${t.turnId}`, () => { current.editing = t.turnId; current.draft = null; render(); $(`edit-${t.turnId}`)?.focus(); }));
+  return actions;
+}
+
+function editForm(t) {
+  const form = document.createElement("form");
+  form.className = "edit";
+  const label = document.createElement("label");
+  label.htmlFor = `edit-${t.turnId}`;
+  label.textContent = "New message";
+  const text = document.createElement("textarea");
+  text.id = `edit-${t.turnId}`;
+  text.rows = 2;
+  text.required = true;
+  text.value = current.draft ?? t.message;
+  text.addEventListener("input", () => { current.draft = text.value; });
+  const cancel = button("Cancel edit", `Cancel the edit of turn ${t.turnId}`, () => { current.editing = null; render(); });
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.textContent = "Send edit";
+  form.append(label, text, save, cancel);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    current.editing = null;
+    current.draft = null;
+    branchRequest(`/turns/${encodeURIComponent(t.turnId)}/edit`, "POST", { message: text.value });
+  });
+  return form;
+}
+
+function button(text, label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function regenerate(turnId, later) {
+  return branchRequest(`/turns/${encodeURIComponent(turnId)}/regenerate`, "POST", later ? { later: true } : {});
+}
+
+function switchTo(sequence) {
+  return branchRequest("/branch", "PUT", { sequence });
+}
+
+/** A regenerate, edit or switch; every window (this one too) reads the history again on the session's branched event. */
+async function branchRequest(path, method, body) {
+  try {
+    await api(`/Chat/${encodeURIComponent(current.sessionId)}${path}`, {
+      method,
+      headers: { "Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID().replaceAll("-", "") },
+      body: JSON.stringify(body),
+    });
+    $("problem").hidden = true;
+    if (method === "PUT") reload();
+  } catch { /* shown */ }
 }
 
 // ---- actions --------------------------------------------------------------------------------------------------
