@@ -113,6 +113,18 @@ public class BranchTransitionsTests
     }
 
     [Fact]
+    public void A_variant_the_session_can_no_longer_make_stops_nothing_its_strategy_would_have_stopped()
+    {
+        var edited = SessionTransitions.Enqueue(Three(), Variant(Three(), "e2", "t2", "edited"), T0, Roomy).State;
+        var offLine = Variant(Three(), "r3", "t3") with { Strategy = MultitaskStrategy.Interrupt };
+
+        var refused = SessionTransitions.Enqueue(edited, offLine, T0, Roomy).State;
+
+        Assert.Equal(("e2", null), (refused.Active!.Turn.TurnId, refused.Active.Stop));
+        Assert.Equal(ErrorCodes.BranchInvalid, SessionQueries.FindTurn(refused, "r3")!.Finished!.ErrorCode);
+    }
+
+    [Fact]
     public void A_fork_is_taken_by_a_session_that_holds_nothing_and_only_by_it()
     {
         var seed = new ForkSeed("copy", 3, T0, [new ArchivedTurnKey("t3", Fingerprint.Of("message t3")) { Sequence = 3 }]) { SummaryThrough = 1 };

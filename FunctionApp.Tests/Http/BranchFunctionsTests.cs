@@ -102,6 +102,22 @@ public class BranchFunctionsTests
     }
 
     [Fact]
+    public async Task A_retried_regenerate_is_the_same_turn_even_once_its_turn_has_left_the_branch_and_an_edit_takes_a_message_of_any_allowed_size()
+    {
+        var http = Three();
+        await Regenerate(http, "t3", key: "r3");
+
+        var retry = await Regenerate(http, "t3", key: "r3");
+        string long5k = new('a', 5_000);
+        var edit = await Edit(http, "t1", $$"""{"message": "{{long5k}}"}""", key: "e1");
+
+        Assert.Equal("/Chat/session123/turns/r3", Assert.IsType<AcceptedResult>(retry).Location);
+        Assert.Single(http.Signals, s => ((TurnRequest)s.Input!).TurnId == "r3");
+        Assert.IsType<AcceptedResult>(edit);
+        Assert.Equal(long5k, http.Archive.Texts[(HttpHarness.Key(), ((TurnRequest)http.Signals[^1].Input!).MessageRef!)]);
+    }
+
+    [Fact]
     public async Task A_variant_of_a_queued_turn_a_turn_on_another_branch_or_past_the_branch_limit_is_409_with_nothing_sent()
     {
         var http = Three();

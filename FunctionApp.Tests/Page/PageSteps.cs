@@ -39,7 +39,7 @@ public static class PageSteps
 
     public static async Task Send(IPage page, string message, string? strategy = null)
     {
-        await page.GetByLabel("Message").FillAsync(message);
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync(message);
         if (strategy is not null)
         {
             await page.GetByLabel("If a turn is running").SelectOptionAsync(strategy);

@@ -44,4 +44,18 @@ public static class ArchiveLine
             }
         }
     }
+
+    /// <summary>Whether the line read from <paramref name="from"/> passes through turn <paramref name="sequence"/>.</summary>
+    public static async Task<bool> PassesThroughAsync(ITranscriptArchive archive, string sessionKey, long from, long sequence, CancellationToken cancellation)
+    {
+        await foreach (var turn in ReadAsync(archive, sessionKey, from, sequence - 1, cancellation))
+        {
+            if (turn.Sequence == sequence)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -35,21 +35,26 @@ public static class SessionFork
         return new(line, summary);
     }
 
-    /// <summary>Writes the copy into the new session's archive and says what the new session takes as its own.</summary>
-    public static async Task<ForkSeed> WriteAsync(ITranscriptArchive archive, string targetKey, string sessionId, Copy copy, DateTimeOffset acceptedAt, long generation, CancellationToken cancellation)
+    /// <summary>Writes the copy's turns into the new session's archive and says what the new session takes as its own.</summary>
+    public static async Task<ForkSeed> WriteAsync(ITranscriptArchive archive, string targetKey, string sessionId, Copy copy, DateTimeOffset acceptedAt, CancellationToken cancellation)
     {
         // The copies belong to the new session's life: accepted when the fork was, so an erasure of an earlier life of
         // that id (still on its way) leaves them, and a later delete takes them.
         var turns = copy.Line.Select((t, i) => t with { Sequence = i + 1, Parent = null, Branch = 0, MessageRef = null, AnswerRef = null, AcceptedAt = acceptedAt }).ToArray();
         await archive.WriteAsync(targetKey, turns, cancellation);
-        long summaryThrough = 0;
+        var keys = turns.TakeLast(SessionLimits.Default.ArchivedIdWindow).Select(t => new ArchivedTurnKey(t.TurnId, t.MessageHash) { Sequence = t.Sequence }).ToArray();
+        return new ForkSeed(sessionId, turns.Length, acceptedAt, keys) { SummaryThrough = SummaryThrough(copy) };
+    }
+
+    /// <summary>Writes the copy's summary, renumbered, under the new session's life; once the session is the fork's.</summary>
+    public static async Task WriteSummaryAsync(ITranscriptArchive archive, string targetKey, Copy copy, long generation, CancellationToken cancellation)
+    {
         if (copy.Summary is { } summary)
         {
-            summaryThrough = copy.Line.Select((t, i) => (t.Sequence, Index: i + 1)).First(p => p.Sequence == summary.Through).Index;
-            await archive.WriteSummaryAsync(targetKey, summary with { Through = summaryThrough, Generation = generation }, cancellation);
+            await archive.WriteSummaryAsync(targetKey, summary with { Through = SummaryThrough(copy), Generation = generation }, cancellation);
         }
-
-        var keys = turns.Select(t => new ArchivedTurnKey(t.TurnId, t.MessageHash) { Sequence = t.Sequence }).ToArray();
-        return new ForkSeed(sessionId, turns.Length, acceptedAt, keys) { SummaryThrough = summaryThrough };
     }
+
+    static long SummaryThrough(Copy copy) =>
+        copy.Summary is { } summary ? copy.Line.Select((t, i) => (t.Sequence, Index: i + 1)).First(p => p.Sequence == summary.Through).Index : 0;
 }

@@ -32,10 +32,10 @@ public static class BranchInput
         return badStrategy is not null ? (false, null, badStrategy) : (later, strategy, null);
     }
 
-    /// <summary>Whether an edit's body says its later turns may leave the conversation (<c>later</c>, default false).</summary>
+    /// <summary>Whether an edit's body (a message's, already checked) says its later turns may leave the conversation (<c>later</c>, default false).</summary>
     public static (bool Later, ApiProblem? Problem) Later(ReadOnlySpan<byte> body)
     {
-        var (root, problem) = Object(body);
+        var (root, problem) = Object(body, int.MaxValue);
         if (root is not { } found)
         {
             return (false, problem);
@@ -99,11 +99,11 @@ public static class BranchInput
         return (turnId, null, missing);
     }
 
-    static (JsonDocument? Document, ApiProblem? Problem) Object(ReadOnlySpan<byte> body)
+    static (JsonDocument? Document, ApiProblem? Problem) Object(ReadOnlySpan<byte> body, int maxBytes = MaxBodyBytes)
     {
-        if (body.Length > MaxBodyBytes)
+        if (body.Length > maxBytes)
         {
-            return (null, ApiProblem.InvalidJson($"The body is larger than {MaxBodyBytes} bytes."));
+            return (null, ApiProblem.InvalidJson($"The body is larger than {maxBytes} bytes."));
         }
 
         if (body.StartsWith("\uFEFF"u8))

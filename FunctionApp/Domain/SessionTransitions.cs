@@ -43,7 +43,10 @@ public static class SessionTransitions
         }
 
         var before = state;
-        if (request.Strategy is MultitaskStrategy.Interrupt or MultitaskStrategy.Rollback)
+        // A variant the API found possible may no longer be (another window moved the conversation on since): it is
+        // judged on the state as it came, before its strategy stops anything.
+        string? whyNot = request.VariantOf is { } asked ? Branches.WhyNot(state, asked, limits) : null;
+        if (whyNot is null && request.Strategy is MultitaskStrategy.Interrupt or MultitaskStrategy.Rollback)
         {
             // The message takes over: what was queued is cancelled, and the running turn is asked to stop.
             state = StopRunning(CancelAllQueued(state, now), request.Strategy == MultitaskStrategy.Interrupt ? TurnStatus.Interrupted : TurnStatus.RolledBack, now, limits);
@@ -51,8 +54,6 @@ public static class SessionTransitions
 
         var refused = state.Refused.Where(r => r.TurnId != request.TurnId).ToArray();
         long sequence = state.NextSequence;
-        // A variant the API found possible may no longer be (another window moved the conversation on since).
-        string? whyNot = request.VariantOf is { } asked ? Branches.WhyNot(state, asked, limits) : null;
         var variant = whyNot is null ? request.VariantOf : null;
         var (parent, branch) = variant is not null ? (variant.Parent, sequence) : Branches.NextAfterHead(state);
         long events = state.Events + (variant is null ? 1 : 2);
@@ -493,8 +494,12 @@ public static class SessionTransitions
             : new(turnId, null);
 
     /// <summary>A turn's summary step moved the summary on: later turns read it from there.</summary>
+    /// <summary>
+    /// The summary's reach as the turn's report gives it: only ever forward in a session that never branched; in one
+    /// that has, the summary row is the latest written, of whichever line, and may reach less far.
+    /// </summary>
     static ChatSessionState WithSummary(ChatSessionState state, long summaryThrough) =>
-        summaryThrough > state.SummaryThrough ? state with { SummaryThrough = summaryThrough } : state;
+        summaryThrough > state.SummaryThrough || (state.Head is not null && summaryThrough != state.SummaryThrough) ? state with { SummaryThrough = summaryThrough } : state;
 
     static ChatSessionState Reborn(ChatSessionState tombstone) => ChatSessionState.Empty with
     {

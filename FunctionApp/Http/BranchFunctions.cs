@@ -99,9 +99,19 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
             return missing.ToResult(request);
         }
 
-        if (await RefusalAsync(state!, sessionKey!, found!, turnId, edit, later, request.HttpContext.RequestAborted) is { } refused)
+        // A retry (its key already taken, or stored) is the same turn, whatever the conversation has become since.
+        var cancellation = request.HttpContext.RequestAborted;
+        bool retry = key is not null && (SessionQueries.FindOutcome(state!, key) is not null || await archive.ReadRequestAsync(sessionKey!, key, cancellation) is not null);
+        try
         {
-            return refused.ToResult(request);
+            if (!retry && await RefusalAsync(state!, sessionKey!, found!, turnId, edit, later, cancellation) is { } refused)
+            {
+                return refused.ToResult(request);
+            }
+        }
+        catch (Exception) when (!cancellation.IsCancellationRequested)
+        {
+            return SessionStore.Unavailable(request, sessionId);
         }
 
         var of = found!.Finished!;
@@ -138,19 +148,8 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
         return Branches.Count(state) >= max ? ApiProblem.TooManyBranches(max) : null;
     }
 
-    async Task<bool> OnArchivedLineAsync(ChatSessionState state, string sessionKey, long sequence, CancellationToken cancellation)
-    {
-        var (_, archivedFrom) = Branches.LineFrom(state, Branches.HeadOf(state));
-        await foreach (var turn in ArchiveLine.ReadAsync(archive, sessionKey, archivedFrom, sequence - 1, cancellation))
-        {
-            if (turn.Sequence == sequence)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    Task<bool> OnArchivedLineAsync(ChatSessionState state, string sessionKey, long sequence, CancellationToken cancellation) =>
+        ArchiveLine.PassesThroughAsync(archive, sessionKey, Branches.LineFrom(state, Branches.HeadOf(state)).ArchivedFrom, sequence, cancellation);
 
     /// <summary>
     /// Follows the branch line a turn is on, up to its newest turn: the next message continues it, and every window
@@ -302,28 +301,42 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
             return ApiProblem.SessionExists(newId!).ToResult(request);
         }
 
-        var copy = await SessionFork.CopyAsync(archive, sessionKey!, state!, found.Sequence, cancellation);
-
-        // The first fork stored under the new session holds it (as a message holds its key): a rival fork is refused
-        // before it writes a row, and a repeat of this one writes the same rows again.
-        var claim = TurnRequest.For(newId!, SessionFork.ClaimId, $"{sessionId}/{turnId}", clock.GetUtcNow());
-        if (await RequestIntake.StoreAsync(archive, targetKey!, target, claim, claim.Message, cancellation) is not { } kept)
+        try
         {
-            return ApiProblem.SessionExists(newId!).ToResult(request);
-        }
+            var copy = await SessionFork.CopyAsync(archive, sessionKey!, state!, found.Sequence, cancellation);
 
-        long generation = target is { IsTombstone: true } ? target.Generation + 1 : target?.Generation ?? 0;
-        var seed = await SessionFork.WriteAsync(archive, targetKey!, newId!, copy, kept.AcceptedAt, generation, cancellation);
-        if (!await SessionStore.TrySignalAsync(client, targetKey!, nameof(ChatSession.Adopt), seed, cancellation))
+            // The first fork stored under the new session holds it (as a message holds its key): a rival fork is
+            // refused before it writes a row, and a repeat of this one writes the same rows again.
+            var claim = TurnRequest.For(newId!, SessionFork.ClaimId, $"{sessionId}/{turnId}", clock.GetUtcNow());
+            if (await RequestIntake.StoreAsync(archive, targetKey!, target, claim, claim.Message, cancellation) is not { } kept)
+            {
+                return ApiProblem.SessionExists(newId!).ToResult(request);
+            }
+
+            long generation = target is { IsTombstone: true } ? target.Generation + 1 : target?.Generation ?? 0;
+            var seed = await SessionFork.WriteAsync(archive, targetKey!, newId!, copy, kept.AcceptedAt, cancellation);
+            if (!await SessionStore.TrySignalAsync(client, targetKey!, nameof(ChatSession.Adopt), seed, cancellation))
+            {
+                return cancellation.IsCancellationRequested ? new EmptyResult() : SessionStore.Unavailable(request, newId!);
+            }
+
+            var adopted = await waiter.UntilAsync(c => SessionStore.ReadAsync(client, targetKey!, c), s => s is { IsEmpty: false }, options.Value.AcceptTimeout, cancellation);
+            var view = new ForkView(newId!, new ForkOrigin(sessionId, turnId!), seed.Turns, ChatRoutes.HistoryUrl(newId!));
+            if (adopted is { IsEmpty: false } && adopted.BornAt != seed.AcceptedAt)
+            {
+                // Another request began the session first: its summary row is never touched.
+                return ApiProblem.SessionExists(newId!).ToResult(request);
+            }
+
+            // The summary is written once the session is the fork's: a summary row is never left in a session that
+            // turned out to be another's.
+            await SessionFork.WriteSummaryAsync(archive, targetKey!, copy, generation, cancellation);
+            return adopted is { IsEmpty: false } ? new CreatedResult(view.History, view) : new AcceptedResult(view.History, view);
+        }
+        catch (Exception) when (!cancellation.IsCancellationRequested)
         {
-            return cancellation.IsCancellationRequested ? new EmptyResult() : SessionStore.Unavailable(request, newId!);
+            return SessionStore.Unavailable(request, newId!);
         }
-
-        var adopted = await waiter.UntilAsync(c => SessionStore.ReadAsync(client, targetKey!, c), s => s is { IsEmpty: false }, options.Value.AcceptTimeout, cancellation);
-        var view = new ForkView(newId!, new ForkOrigin(sessionId, turnId!), seed.Turns, ChatRoutes.HistoryUrl(newId!));
-        return adopted is { IsEmpty: false } && adopted.BornAt != seed.AcceptedAt
-            ? ApiProblem.SessionExists(newId!).ToResult(request)
-            : adopted is { IsEmpty: false } ? new CreatedResult(view.History, view) : new AcceptedResult(view.History, view);
     }
 
     /// <summary>The small JSON body of a switch or a fork, once the session id and the content type are checked.</summary>

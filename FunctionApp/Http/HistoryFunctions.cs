@@ -61,7 +61,10 @@ public sealed class HistoryFunctions(ITranscriptArchive archive, CallerResolver 
             ? await LinearPageAsync(sessionKey!, state, before, limit, cancellation)
             : await LinePageAsync(sessionKey!, state, before, limit, cancellation);
         var stored = before is null && limit is null && state.ArchivedThrough > 0 ? await archive.ReadSummaryAsync(sessionKey!, cancellation) : null;
-        var summary = stored?.Belongs(state.Generation, state.ArchivedThrough) == true ? stored : null;
+        // A session that has branched shows the summary only of the branch it follows (the one its model is shown).
+        var summary = stored?.Belongs(state.Generation, state.ArchivedThrough) == true
+            && (state.Head is null || await ArchiveLine.PassesThroughAsync(archive, sessionKey!, Branches.LineFrom(state, Branches.HeadOf(state)).ArchivedFrom, stored.Through, cancellation))
+            ? stored : null;
 
         return new OkObjectResult(HistoryView.From(sessionId, state, turns, previous) with
         {
