@@ -118,6 +118,27 @@ public class BranchFunctionsTests
     }
 
     [Fact]
+    public async Task A_turn_archived_before_the_window_of_known_ids_is_found_by_the_sequence_the_history_gave_it()
+    {
+        var http = Three();
+        var t1 = http.State!.Turns[0];
+        await http.Archive.WriteAsync(HttpHarness.Key(), [t1], CancellationToken.None);
+        http.State = http.State with { Turns = [.. http.State.Turns.Skip(1)], ArchivedThrough = 1, ArchivedIds = [] };
+
+        var byId = await Regenerate(http, "t1", """{"later": true}""");
+        var request = HttpHarness.Request("POST", "/Chat/session123/turns/t1/regenerate", """{"later": true}""", idempotencyKey: "r1");
+        request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?sequence=1");
+        var bySequence = await http.Branches.RegenerateTurn(request, http.Client.Object, "session123", "t1");
+        var wrongTurn = HttpHarness.Request("POST", "/Chat/session123/turns/t9/regenerate", """{"later": true}""");
+        wrongTurn.QueryString = new Microsoft.AspNetCore.Http.QueryString("?sequence=1");
+
+        HttpHarness.Problem(byId, 404, "turn-not-found");
+        Assert.IsType<AcceptedResult>(bySequence);
+        Assert.Equal(new VariantRequest("t1", 1, 0, 0) { Later = true }, ((TurnRequest)Assert.Single(http.Signals).Input!).VariantOf);
+        HttpHarness.Problem(await http.Branches.RegenerateTurn(wrongTurn, http.Client.Object, "session123", "t9"), 404, "turn-not-found");
+    }
+
+    [Fact]
     public async Task A_variant_of_a_queued_turn_a_turn_on_another_branch_or_past_the_branch_limit_is_409_with_nothing_sent()
     {
         var http = Three();

@@ -93,7 +93,7 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
             return problem.ToResult(request);
         }
 
-        var (found, state, sessionKey, missing) = await TurnLookup.FindWithStateAsync(request, client, callers, archive, clock, sessionId, turnId);
+        var (found, state, sessionKey, missing) = await FindAsync(request, client, sessionId, turnId);
         if (missing is not null)
         {
             return missing.ToResult(request);
@@ -123,6 +123,27 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
         };
         System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
         return await admission.AdmitAsync(request, client, sessionKey!, turn, message ?? of.Message, untilFinished: false, stream: null);
+    }
+
+    /// <summary>
+    /// The turn a branch request names: by its id, as a turn's status is read; or, for a turn archived before the
+    /// session's window of known ids, by the sequence the history gives it (<c>?sequence=</c>), checked against its id.
+    /// </summary>
+    async Task<(TurnView? Turn, ChatSessionState? State, string? SessionKey, ApiProblem? Problem)> FindAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId)
+    {
+        var found = await TurnLookup.FindWithStateAsync(request, client, callers, archive, clock, sessionId, turnId);
+        if (found.Problem?.Type.EndsWith(":turn-not-found", StringComparison.Ordinal) != true
+            || !long.TryParse(request.Query["sequence"].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long sequence)
+            || found.State is not { } state || sequence < 1 || sequence > state.ArchivedThrough)
+        {
+            return found;
+        }
+
+        var (sessionKey, _) = await callers.SessionKeyAsync(request, sessionId);
+        var row = (await archive.ReadBeforeAsync(sessionKey!, sequence + 1, 1, request.HttpContext.RequestAborted)).FirstOrDefault(t => t.Sequence == sequence && t.TurnId == turnId);
+        return row is null
+            ? found
+            : (new TurnView(turnId, row.Sequence, row.Status, row.MessageHash, null, row) { AcceptedAt = row.AcceptedAt, Branch = row.Branch }, state, sessionKey, null);
     }
 
     /// <summary>Why the turn gets no new variant now, as the session would judge it (and the archive, for the part of the branch it holds).</summary>
@@ -217,7 +238,7 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
     {
         if (turnId is not null)
         {
-            var (found, _, sessionKey, missing) = await TurnLookup.FindWithStateAsync(request, client, callers, archive, clock, sessionId, turnId);
+            var (found, _, sessionKey, missing) = await FindAsync(request, client, sessionId, turnId);
             return missing is not null ? (null, null, missing)
                 : found!.Sequence == 0 ? (null, null, ApiProblem.TurnNotFinished(turnId))
                 : (new BranchSwitch(found.Sequence, found.Branch), sessionKey, null);
@@ -272,7 +293,7 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
             return ApiProblem.SessionExists(newId!).ToResult(request);
         }
 
-        var (found, state, sessionKey, missing) = await TurnLookup.FindWithStateAsync(request, client, callers, archive, clock, sessionId, turnId!);
+        var (found, state, sessionKey, missing) = await FindAsync(request, client, sessionId, turnId!);
         if (missing is not null)
         {
             return missing.ToResult(request);

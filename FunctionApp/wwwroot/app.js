@@ -283,7 +283,7 @@ function turnActions(t) {
   }
   const newest = t === [...current.turns.values()].filter((x) => x.status !== "queued" && x.status !== "running").sort((a, b) => b.sequence - a.sequence)[0];
   actions.append(
-    button(newest ? "Regenerate" : "Regenerate (new branch)", `Regenerate the answer to turn ${t.turnId}`, () => regenerate(t.turnId, !newest)),
+    button(newest ? "Regenerate" : "Regenerate (new branch)", `Regenerate the answer to turn ${t.turnId}`, () => regenerate(t, !newest)),
     button("Edit", `Edit the message of turn ${t.turnId}`, () => { current.editing = t.turnId; current.draft = null; render(); $(`edit-${t.turnId}`)?.focus(); }));
   return actions;
 }
@@ -309,7 +309,7 @@ function editForm(t) {
     e.preventDefault();
     current.editing = null;
     current.draft = null;
-    branchRequest(`/turns/${encodeURIComponent(t.turnId)}/edit`, "POST", { message: text.value });
+    branchRequest(`/turns/${encodeURIComponent(t.turnId)}/edit?sequence=${t.sequence}`, "POST", { message: text.value });
   });
   return form;
 }
@@ -323,8 +323,9 @@ function button(text, label, onClick) {
   return b;
 }
 
-function regenerate(turnId, later) {
-  return branchRequest(`/turns/${encodeURIComponent(turnId)}/regenerate`, "POST", later ? { later: true } : {});
+// The turn's sequence goes along: a turn archived long ago is found by it.
+function regenerate(t, later) {
+  return branchRequest(`/turns/${encodeURIComponent(t.turnId)}/regenerate?sequence=${t.sequence}`, "POST", later ? { later: true } : {});
 }
 
 function switchTo(sequence) {
