@@ -19,6 +19,7 @@ public static class ServiceRegistration
     public static IServiceCollection AddFunctionsChat(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FunctionsChat.Quota.QuotaOptions>().Bind(configuration.GetSection(FunctionsChat.Quota.QuotaOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LlmOptions>().Bind(configuration.GetSection(LlmOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();

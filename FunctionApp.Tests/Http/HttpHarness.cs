@@ -106,6 +106,9 @@ public sealed class HttpHarness
                 AfterRead?.Invoke(Reads.Count);
                 return Task.FromResult(state is null ? null : new EntityMetadata<ChatSessionState>(id, state));
             });
+        Entities.Setup(e => e.GetEntityAsync<CallerUsage>(It.IsAny<EntityInstanceId>(), true, It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) =>
+                Task.FromResult(Usages.GetValueOrDefault(id) is { } usage ? new EntityMetadata<CallerUsage>(id, usage) : null));
         Entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>(), It.IsAny<CancellationToken>()))
             .Callback<EntityInstanceId, string, object?, SignalEntityOptions?, CancellationToken>((id, op, input, _, _) =>
             {
@@ -118,6 +121,11 @@ public sealed class HttpHarness
                     ForkSeed seed when op == "Adopt" => SessionTransitions.Adopt(stored, seed, Clock.GetUtcNow(), Session.Limits).State,
                     _ => null,
                 };
+                if (EntityApplies && input is DateTimeOffset at && op == "Accepted")
+                {
+                    Usages[id] = CallerQuotaRules.Accepted(Usages.GetValueOrDefault(id) ?? new CallerUsage(), at, Quota.Limits);
+                }
+
                 if (applied is not null)
                 {
                     Store[id] = applied;
@@ -134,7 +142,13 @@ public sealed class HttpHarness
 
     public MessageFunctions Messages => new(Admission, Options.Create(Api), Clock, Callers, Events(Clock));
 
-    public MessageAdmission Admission => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Session), Clock, Archive, Events(Clock));
+    public MessageAdmission Admission => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Session), Clock, Archive, Events(Clock), Options.Create(Quota));
+
+    /// <summary>The per-caller limits the API enforces (all off unless a test sets them).</summary>
+    public FunctionsChat.Quota.QuotaOptions Quota { get; } = new();
+
+    /// <summary>Callers' quota states, by entity id.</summary>
+    public Dictionary<EntityInstanceId, CallerUsage> Usages { get; } = [];
 
     public BranchFunctions Branches => new(Admission, Callers, Archive, new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Api), Options.Create(Session), Clock);
 

@@ -48,6 +48,29 @@ public class MessageFunctionsTests
     }
 
     [Fact]
+    public async Task A_caller_past_their_messages_per_minute_is_429_with_Retry_After_across_sessions_and_nothing_of_it_is_stored()
+    {
+        var http = new HttpHarness { EntityApplies = true };
+        http.Quota.MessagesPerMinute = 2;
+
+        var first = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "one", "k1"), http.Client.Object, "session123");
+        var second = await http.Messages.SendMessage(HttpHarness.Post("/Chat/other/message/send", "two", "k2"), http.Client.Object, "other");
+        var third = HttpHarness.Post("/Chat/session123/message/send", "three", "k3");
+        var refused = await http.Messages.SendMessage(third, http.Client.Object, "session123");
+
+        Assert.IsType<AcceptedResult>(first);
+        Assert.IsType<AcceptedResult>(second);
+        HttpHarness.Problem(refused, 429, "message-rate-limited");
+        // The minute is counted in 5-second buckets: the first message leaves it 60 to 65 s after it came.
+        Assert.Equal("65", third.HttpContext.Response.Headers.RetryAfter.ToString());
+        var quota = FunctionsChat.Quota.CallerQuota.For(SessionKeys.OwnerOf(HttpHarness.Key()));
+        Assert.Equal(["Enqueue", "Accepted", "Enqueue", "Accepted"], http.Signals.Select(s => s.Operation));
+        Assert.Equal(2, http.Signals.Count(s => s.Id == quota));
+        Assert.DoesNotContain("three", http.Archive.Texts.Values);
+        Assert.DoesNotContain(http.Archive.Requests.Keys, k => k.TurnId == "k3");
+    }
+
+    [Fact]
     public async Task A_send_with_reject_to_a_session_with_a_turn_running_is_409_at_once_with_nothing_stored_or_signalled()
     {
         var http = new HttpHarness { State = HttpHarness.BusySession() };

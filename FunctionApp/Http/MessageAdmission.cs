@@ -17,7 +17,7 @@ namespace FunctionsChat.Http;
 /// its Location until the signal lands. A call, and a request only the session can judge, wait for the session's own
 /// word. Signals from a client may arrive late, twice or out of order, so only the session's committed state decides.
 /// </summary>
-public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions> sessions, TimeProvider clock, ITranscriptArchive archive, EventResponses events)
+public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions> sessions, TimeProvider clock, ITranscriptArchive archive, EventResponses events, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
 {
     /// <param name="stream">The event stream reserved for a streamed call (answered with the turn's events once the session holds it).</param>
     public async Task<IActionResult> AdmitAsync(HttpRequest request, DurableTaskClient client, string sessionKey, TurnRequest turn, string message, bool untilFinished, IDisposable? stream)
@@ -31,9 +31,20 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
             bool stored = false;
             // A request already settled (a retry) is not sent again; when the session cannot be read, it is sent: the
             // session takes a key once.
+            // The caller's quota is read beside the session, so fair use adds no round trip.
+            var limits = quota?.Value.Limits;
+            string caller = SessionKeys.OwnerOf(sessionKey);
+            var usage = limits is { Any: true } ? FunctionsChat.Quota.QuotaStore.TryReadAsync(client, caller, cancellation) : null;
             var (reached, before) = await SessionStore.TryReadAsync(client, sessionKey, cancellation);
             if (!SessionQueries.ReceiptOf(before, turn).IsSettled)
             {
+                if (usage is not null && CallerQuotaRules.Check(await usage, clock.GetUtcNow(), limits!) is { } over)
+                {
+                    stream?.Dispose();
+                    request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(over.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    return ApiProblem.QuotaExceeded(over, limits!).ToResult(request);
+                }
+
                 var admission = reached ? Admission.Check(before, turn, clock.GetUtcNow(), sessions.Value.Limits) : AdmissionCheck.Undecided;
                 if (admission is AdmissionCheck.QueueFull or AdmissionCheck.Busy)
                 {
@@ -51,7 +62,9 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
 
                 turn = kept;
                 stored = true;
-                await SessionStore.SignalAsync(client, sessionKey, nameof(ChatSession.Enqueue), turn, cancellation);
+                await Task.WhenAll(
+                    SessionStore.SignalAsync(client, sessionKey, nameof(ChatSession.Enqueue), turn, cancellation),
+                    usage is null ? Task.CompletedTask : FunctionsChat.Quota.QuotaStore.TellAsync(client, caller, nameof(FunctionsChat.Quota.CallerQuota.Accepted), turn.AcceptedAt, cancellation));
                 if (admission == AdmissionCheck.Taken && !untilFinished && stream is null)
                 {
                     return Accepted(sessionId, turn.TurnId);

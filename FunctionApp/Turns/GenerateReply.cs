@@ -16,7 +16,7 @@ namespace FunctionsChat.Turns;
 /// The model call: the only I/O of a turn. Its failures leave as <see cref="ModelCallException"/> so the
 /// orchestration's retry handler sees them; nothing here retries.
 /// </summary>
-public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry, SummarizeConversation? summaries = null, TurnNotices? notices = null)
+public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry, SummarizeConversation? summaries = null, TurnNotices? notices = null, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
 {
     [Function(nameof(GenerateReply))]
     public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, [DurableClient] DurableTaskClient? client, CancellationToken cancellation)
@@ -59,6 +59,11 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         if (client is not null && request is { SessionKey: { } key, Run: not null, MessageHash: not null })
         {
             await SessionStore.TrySignalAsync(client, key, nameof(Sessions.ChatSession.Complete), TurnReports.Completion(request, reply, clock.GetUtcNow(), null), cancellation);
+            if (quota?.Value.TokensPerPeriod > 0 && reply.Usage.InputTokens + reply.Usage.OutputTokens > 0)
+            {
+                // The caller's token budget is charged what the model reported (an attempt run again is charged again).
+                await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), new TokenCharge(reply.Usage.InputTokens + reply.Usage.OutputTokens, clock.GetUtcNow()), cancellation);
+            }
         }
     }
 

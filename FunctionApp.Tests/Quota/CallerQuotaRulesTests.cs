@@ -1,0 +1,60 @@
+using FunctionsChat.Domain;
+
+namespace FunctionsChat.Tests.Quota;
+
+public class CallerQuotaRulesTests
+{
+    static readonly DateTimeOffset T0 = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
+    static readonly QuotaLimits Limits = new(MessagesPerMinute: 3, TokensPerPeriod: 1_000, TokenPeriod: TimeSpan.FromHours(1));
+
+    [Fact]
+    public void The_message_past_the_rate_is_refused_until_the_oldest_of_the_minute_leaves_it()
+    {
+        var usage = new[] { 0, 10, 20 }.Aggregate(new CallerUsage(), (u, s) => CallerQuotaRules.Accepted(u, T0.AddSeconds(s), Limits));
+
+        var refused = CallerQuotaRules.Check(usage, T0.AddSeconds(30), Limits);
+        var later = CallerQuotaRules.Check(usage, T0.AddSeconds(65), Limits);
+
+        Assert.Equal(new QuotaRefusal(CallerQuotaRules.MessageRate, TimeSpan.FromSeconds(35)), refused);
+        Assert.Null(later);
+        Assert.Null(CallerQuotaRules.Check(CallerQuotaRules.Accepted(new CallerUsage(), T0, Limits), T0.AddSeconds(1), Limits));
+    }
+
+    [Fact]
+    public void Tokens_past_the_budget_refuse_messages_until_the_oldest_use_leaves_the_period_and_uses_count_in_any_order()
+    {
+        var usage = CallerQuotaRules.Used(new CallerUsage(), new TokenCharge(600, T0.AddMinutes(30)), Limits);
+        usage = CallerQuotaRules.Used(usage, new TokenCharge(400, T0), Limits);
+
+        var refused = CallerQuotaRules.Check(usage, T0.AddMinutes(31), Limits);
+
+        Assert.Equal(CallerQuotaRules.TokenBudget, refused!.Limit);
+        Assert.Equal(TimeSpan.FromMinutes(34), refused.RetryAfter);
+        Assert.Equal(1_000, CallerQuotaRules.TokensInPeriod(usage, T0.AddMinutes(31), Limits));
+        Assert.Equal(600, CallerQuotaRules.TokensInPeriod(usage, T0.AddMinutes(66), Limits));
+        Assert.Null(CallerQuotaRules.Check(usage, T0.AddMinutes(66), Limits));
+    }
+
+    [Fact]
+    public void The_usage_stays_bounded_and_is_idle_once_everything_has_left_its_window()
+    {
+        var usage = Enumerable.Range(0, 10_000).Aggregate(new CallerUsage(), (u, i) =>
+            CallerQuotaRules.Used(CallerQuotaRules.Accepted(u, T0.AddSeconds(i), Limits), new TokenCharge(1, T0.AddSeconds(i)), Limits));
+
+        Assert.InRange(usage.Messages.Count, 1, 13);
+        Assert.InRange(usage.Tokens.Count, 1, 13);
+        var allPassed = CallerQuotaRules.AllPassedAt(usage, Limits)!.Value;
+        Assert.True(CallerQuotaRules.Current(usage, allPassed, Limits).IsIdle);
+        Assert.False(CallerQuotaRules.Current(usage, allPassed.AddSeconds(-1), Limits).IsIdle);
+    }
+
+    [Fact]
+    public void No_limit_refuses_nothing()
+    {
+        var off = new QuotaLimits(0, 0, TimeSpan.FromDays(1));
+        var usage = CallerQuotaRules.Used(CallerQuotaRules.Accepted(new CallerUsage(), T0, off), new TokenCharge(1_000_000, T0), off);
+
+        Assert.False(off.Any);
+        Assert.Null(CallerQuotaRules.Check(usage, T0, off));
+    }
+}

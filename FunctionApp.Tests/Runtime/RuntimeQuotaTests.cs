@@ -1,0 +1,31 @@
+using System.Net;
+using System.Net.Http.Json;
+using static FunctionsChat.Tests.Hosting.ChatRequests;
+
+namespace FunctionsChat.Tests.Runtime;
+
+/// <summary>Fair use per caller on the real Durable runtime: the caller's quota entity, read beside the session.</summary>
+[Collection(DurableRuntimeCollection.Name)]
+public class RuntimeQuotaTests(DurableRuntimeFixture runtime)
+{
+    [Fact]
+    public async Task A_caller_past_their_messages_per_minute_across_sessions_is_429_and_their_usage_says_so()
+    {
+        await using var host = await runtime.StartAsync(("Llm:Provider", "Offline"), ("Quota:MessagesPerMinute", "2"));
+
+        await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/rt-quota-a/message/send", "one", "k1")));
+        await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/rt-quota-b/message/send", "two", "k2")));
+        // The quota entity counts each accepted message once its signal lands.
+        var usage = await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/usage")),
+            u => u.GetProperty("messagesPerMinute").GetProperty("used").GetInt64() == 2, TimeSpan.FromSeconds(30), "both messages counted");
+        var refused = await host.Http.SendAsync(Post("/Chat/rt-quota-a/message/send", "three", "k3"));
+
+        Assert.Equal(2, usage.GetProperty("messagesPerMinute").GetProperty("limit").GetInt64());
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("urn:functionschat:problem:message-rate-limited", (await refused.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("type").GetString());
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 65);
+        await Expect(HttpStatusCode.NotFound, await host.Http.GetAsync("/Chat/rt-quota-a/turns/k3"));
+        RuntimeReport.Line($"fair use: the third message in a minute of a caller allowed two was refused 429, Retry-After {refused.Headers.RetryAfter.Delta.Value.TotalSeconds:F0} s");
+    }
+}

@@ -1,0 +1,126 @@
+using System.Text.Json.Serialization;
+
+namespace FunctionsChat.Domain;
+
+/// <summary>A count over one stretch of time.</summary>
+public sealed record UsageBucket([property: JsonPropertyName("s")] DateTimeOffset Start, [property: JsonPropertyName("n")] long Count);
+
+/// <summary>
+/// One caller's recent use, across all their sessions: messages accepted, in buckets of
+/// <see cref="CallerQuotaRules.MessageBucket"/> over the last minute, and model tokens (input plus output, as the model
+/// reported them), in twelve buckets over the token period. Older buckets are dropped as they pass, so the state is
+/// bounded, and an idle caller's state is empty and goes away.
+/// </summary>
+public sealed record CallerUsage
+{
+    [JsonPropertyName("messages")]
+    public IReadOnlyList<UsageBucket> Messages { get; init; } = [];
+
+    [JsonPropertyName("tokens")]
+    public IReadOnlyList<UsageBucket> Tokens { get; init; } = [];
+
+    /// <summary>When the one pending prune signal is due (every bucket held then has passed); null while none is pending.</summary>
+    [JsonPropertyName("pruneAt")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? PruneAt { get; init; }
+
+    [JsonIgnore]
+    public bool IsIdle => Messages.Count == 0 && Tokens.Count == 0;
+}
+
+/// <summary>The per-caller limits; 0 turns a limit off.</summary>
+public sealed record QuotaLimits(int MessagesPerMinute, long TokensPerPeriod, TimeSpan TokenPeriod)
+{
+    public bool Any => MessagesPerMinute > 0 || TokensPerPeriod > 0;
+}
+
+/// <summary>A model call's tokens, charged to its caller when the turn's answer is stored.</summary>
+public sealed record TokenCharge([property: JsonPropertyName("tokens")] long Tokens, [property: JsonPropertyName("at")] DateTimeOffset At);
+
+/// <summary>A caller past one of their limits: which, and when to try again.</summary>
+public sealed record QuotaRefusal(string Limit, TimeSpan RetryAfter);
+
+/// <summary>The rules of fair use per caller. Pure: the API judges a request by them on the usage it read.</summary>
+public static class CallerQuotaRules
+{
+    public const string MessageRate = "messages-per-minute";
+    public const string TokenBudget = "tokens-per-period";
+
+    public static readonly TimeSpan MessageWindow = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MessageBucket = TimeSpan.FromSeconds(5);
+    const int TokenBuckets = 12;
+
+    public static TimeSpan TokenBucket(QuotaLimits limits) => limits.TokenPeriod / TokenBuckets;
+
+    /// <summary>The usage with what has passed out of each window dropped.</summary>
+    public static CallerUsage Current(CallerUsage usage, DateTimeOffset now, QuotaLimits limits) => usage with
+    {
+        Messages = [.. usage.Messages.Where(b => b.Start + MessageBucket > now - MessageWindow)],
+        Tokens = [.. usage.Tokens.Where(b => b.Start + TokenBucket(limits) > now - limits.TokenPeriod)],
+    };
+
+    public static CallerUsage Accepted(CallerUsage usage, DateTimeOffset at, QuotaLimits limits)
+    {
+        var current = Current(usage, at, limits);
+        return current with { Messages = Add(current.Messages, at, MessageBucket, 1) };
+    }
+
+    public static CallerUsage Used(CallerUsage usage, TokenCharge charge, QuotaLimits limits)
+    {
+        var current = Current(usage, charge.At, limits);
+        return charge.Tokens <= 0 ? current : current with { Tokens = Add(current.Tokens, charge.At, TokenBucket(limits), charge.Tokens) };
+    }
+
+    public static long MessagesInWindow(CallerUsage? usage, DateTimeOffset now, QuotaLimits limits) =>
+        usage is null ? 0 : Current(usage, now, limits).Messages.Sum(b => b.Count);
+
+    public static long TokensInPeriod(CallerUsage? usage, DateTimeOffset now, QuotaLimits limits) =>
+        usage is null ? 0 : Current(usage, now, limits).Tokens.Sum(b => b.Count);
+
+    /// <summary>
+    /// Whether one more message may be accepted now: under the message rate, with tokens left in the period. The
+    /// answer says when the oldest use that holds the caller back leaves its window.
+    /// </summary>
+    public static QuotaRefusal? Check(CallerUsage? usage, DateTimeOffset now, QuotaLimits limits)
+    {
+        if (usage is null)
+        {
+            return null;
+        }
+
+        var current = Current(usage, now, limits);
+        if (limits.MessagesPerMinute > 0 && current.Messages.Sum(b => b.Count) >= limits.MessagesPerMinute)
+        {
+            return new(MessageRate, Until(current.Messages[0].Start + MessageBucket + MessageWindow, now));
+        }
+
+        if (limits.TokensPerPeriod > 0 && current.Tokens.Sum(b => b.Count) >= limits.TokensPerPeriod)
+        {
+            return new(TokenBudget, Until(current.Tokens[0].Start + TokenBucket(limits) + limits.TokenPeriod, now));
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// When every bucket the usage holds has left its window: the moment to prune it, so an idle caller's state goes
+    /// away. Null when it holds nothing.
+    /// </summary>
+    public static DateTimeOffset? AllPassedAt(CallerUsage usage, QuotaLimits limits)
+    {
+        var ends = usage.Messages.Select(b => b.Start + MessageBucket + MessageWindow)
+            .Concat(usage.Tokens.Select(b => b.Start + TokenBucket(limits) + limits.TokenPeriod)).ToList();
+        return ends.Count == 0 ? null : ends.Max();
+    }
+
+    static TimeSpan Until(DateTimeOffset at, DateTimeOffset now) => at > now ? at - now : TimeSpan.FromSeconds(1);
+
+    static IReadOnlyList<UsageBucket> Add(IReadOnlyList<UsageBucket> buckets, DateTimeOffset at, TimeSpan width, long count)
+    {
+        // Signals arrive at least once and in any order: each use goes to the bucket of its own moment.
+        var start = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % width.Ticks), TimeSpan.Zero);
+        return buckets.Any(b => b.Start == start)
+            ? [.. buckets.Select(b => b.Start == start ? b with { Count = b.Count + count } : b)]
+            : [.. buckets.Where(b => b.Start < start), new UsageBucket(start, count), .. buckets.Where(b => b.Start > start)];
+    }
+}
