@@ -28,4 +28,24 @@ public class RuntimeQuotaTests(DurableRuntimeFixture runtime)
         await Expect(HttpStatusCode.NotFound, await host.Http.GetAsync("/Chat/rt-quota-a/turns/k3"));
         RuntimeReport.Line($"fair use: the third message in a minute of a caller allowed two was refused 429, Retry-After {refused.Headers.RetryAfter.Delta.Value.TotalSeconds:F0} s");
     }
+    [Fact]
+    public async Task A_caller_whose_model_tokens_used_up_the_period_is_429_until_it_passes()
+    {
+        runtime.Model.Respond = c => FunctionsChat.Tests.Llm.LoopbackModelServer.Ok(c, "an answer");
+        await using var host = await runtime.StartAsync(("Quota:TokensPerPeriod", "100"), ("Quota:TokenPeriod", "01:00:00"));
+
+        // Each answer costs 69 tokens (57 in, 12 out, as the loopback model reports them): two use up 100.
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-tokens/message", "one", "k1")));
+        await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/rt-tokens-2/message", "two", "k2")));
+        var usage = await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/usage")),
+            u => u.GetProperty("tokens").GetProperty("used").GetInt64() >= 138, TimeSpan.FromSeconds(30), "both answers charged");
+        var refused = await host.Http.SendAsync(Post("/Chat/rt-tokens/message", "three", "k3"));
+
+        Assert.Equal(100, usage.GetProperty("tokens").GetProperty("limit").GetInt64());
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("urn:functionschat:problem:token-budget-exhausted", (await refused.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("type").GetString());
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalMinutes, 1, 65);
+        RuntimeReport.Line($"fair use: after {usage.GetProperty("tokens").GetProperty("used").GetInt64()} tokens of a budget of 100 an hour, the next message was refused 429, Retry-After {refused.Headers.RetryAfter.Delta.Value.TotalMinutes:F0} min");
+    }
 }
