@@ -140,9 +140,9 @@ public sealed class HttpHarness
 
     public CallerResolver Callers => new(Options.Create(Auth));
 
-    public MessageFunctions Messages => new(Admission, Options.Create(Api), Clock, Callers, Events(Clock));
+    public MessageFunctions Messages => new(Admission, Options.Create(Api), Callers, Events(Clock));
 
-    public MessageAdmission Admission => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Session), Clock, Archive, Events(Clock), Options.Create(Quota));
+    public MessageAdmission Admission => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Session), Options.Create(Api), Clock, Archive, Events(Clock), Options.Create(Quota));
 
     /// <summary>The per-caller limits the API enforces (all off unless a test sets them).</summary>
     public FunctionsChat.Quota.QuotaOptions Quota { get; } = new();

@@ -115,13 +115,10 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
         }
 
         var of = found!.Finished!;
-        var turn = TurnRequest.For(sessionId, key ?? Guid.NewGuid().ToString("N"), message ?? of.Message, clock.GetUtcNow()) with
+        var turn = admission.NewTurn(sessionId, key, message ?? of.Message, strategy) with
         {
-            TraceParent = ChatTelemetry.CurrentTraceParent(),
-            Strategy = strategy ?? options.Value.MultitaskStrategy,
             VariantOf = new VariantRequest(of.TurnId, of.Sequence, Branches.ParentOf(of), of.Branch) { Edit = edit, Later = later || edit },
         };
-        System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
         return await admission.AdmitAsync(request, client, sessionKey!, turn, message ?? of.Message, untilFinished: false, stream: null);
     }
 

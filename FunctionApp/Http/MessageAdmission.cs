@@ -17,8 +17,23 @@ namespace FunctionsChat.Http;
 /// its Location until the signal lands. A call, and a request only the session can judge, wait for the session's own
 /// word. Signals from a client may arrive late, twice or out of order, so only the session's committed state decides.
 /// </summary>
-public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions> sessions, TimeProvider clock, ITranscriptArchive archive, EventResponses events, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
+public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions> sessions, IOptions<ApiOptions> api, TimeProvider clock, ITranscriptArchive archive, EventResponses events, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
 {
+    /// <summary>
+    /// The request a checked message makes: its turn id (the Idempotency-Key, or a new one), the trace it joins, and
+    /// the strategy it named (or the app's default); the request's span is tagged with the turn id.
+    /// </summary>
+    public TurnRequest NewTurn(string sessionId, string? key, string message, MultitaskStrategy? strategy)
+    {
+        var turn = TurnRequest.For(sessionId, key ?? Guid.NewGuid().ToString("N"), message, clock.GetUtcNow()) with
+        {
+            TraceParent = FunctionsChat.Telemetry.ChatTelemetry.CurrentTraceParent(),
+            Strategy = strategy ?? api.Value.MultitaskStrategy,
+        };
+        System.Diagnostics.Activity.Current?.SetTag(FunctionsChat.Telemetry.ChatTelemetry.TurnIdTag, turn.TurnId);
+        return turn;
+    }
+
     /// <param name="stream">The event stream reserved for a streamed call (answered with the turn's events once the session holds it).</param>
     public async Task<IActionResult> AdmitAsync(HttpRequest request, DurableTaskClient client, string sessionKey, TurnRequest turn, string message, bool untilFinished, IDisposable? stream)
     {

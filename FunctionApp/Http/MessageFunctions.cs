@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace FunctionsChat.Http;
 
 /// <summary>Call (enqueue and wait for the answer) and send (enqueue and answer at once).</summary>
-public sealed class MessageFunctions(MessageAdmission admission, IOptions<ApiOptions> options, TimeProvider clock, CallerResolver callers, EventResponses events)
+public sealed class MessageFunctions(MessageAdmission admission, IOptions<ApiOptions> options, CallerResolver callers, EventResponses events)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -94,12 +94,7 @@ public sealed class MessageFunctions(MessageAdmission admission, IOptions<ApiOpt
             return problem.ToResult(request);
         }
 
-        var turn = TurnRequest.For(sessionId, key ?? Guid.NewGuid().ToString("N"), message!, clock.GetUtcNow()) with
-        {
-            TraceParent = ChatTelemetry.CurrentTraceParent(),
-            Strategy = strategy ?? options.Value.MultitaskStrategy,
-        };
-        System.Diagnostics.Activity.Current?.SetTag(ChatTelemetry.TurnIdTag, turn.TurnId);
+        var turn = admission.NewTurn(sessionId, key, message!, strategy);
 
         // A streamed call answers with the turn's events once the session holds it, instead of waiting for the end. Its
         // stream is reserved first: past the caller's allowance nothing is stored or sent.
