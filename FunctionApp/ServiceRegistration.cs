@@ -39,6 +39,7 @@ public static class ServiceRegistration
         services.AddSingleton<StreamLimiter>();
         services.AddSingleton<EventResponses>();
         services.AddSingleton<SessionOperations>();
+        services.AddSingleton<FunctionsChat.Quota.QuotaOperations>();
 
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
             .Validate(o => o.Mode != AuthMode.Jwt || (o.Authority is { Length: > 0 } && o.Audience is { Length: > 0 }),

@@ -48,4 +48,52 @@ public class RuntimeQuotaTests(DurableRuntimeFixture runtime)
         Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalMinutes, 1, 65);
         RuntimeReport.Line($"fair use: after {usage.GetProperty("tokens").GetProperty("used").GetInt64()} tokens of a budget of 100 an hour, the next message was refused 429, Retry-After {refused.Headers.RetryAfter.Delta.Value.TotalMinutes:F0} min");
     }
+
+    [Fact]
+    public async Task A_turn_past_the_callers_running_turns_waits_queued_and_starts_when_the_callers_other_turn_finishes()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var probe = new ModelProbe();
+        runtime.Model.Respond = probe.Around(async c =>
+        {
+            // The first model call holds on until the test lets it finish; the later ones answer at once.
+            if (probe.Calls.IsEmpty && !release.Task.IsCompleted)
+            {
+                await release.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+
+            await FunctionsChat.Tests.Llm.LoopbackModelServer.Ok(c, "an answer");
+        });
+        await using var host = await runtime.StartAsync(("Quota:RunningTurns", "1"));
+
+        await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/rt-slots-a/message/send", "one", "k1")));
+        await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/rt-slots-a/turns/k1")),
+            t => t.GetProperty("status").GetString() == "running", TimeSpan.FromSeconds(30), "the first turn running");
+        await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/rt-slots-b/message/send", "two", "k2")));
+        var usage = await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/usage")),
+            u => u.GetProperty("runningTurns").GetProperty("waiting").GetInt32() == 1, TimeSpan.FromSeconds(30), "the second session waiting for a slot");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var waiting = await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/rt-slots-b/turns/k2"));
+
+        Assert.Equal("queued", waiting.GetProperty("status").GetString());
+        Assert.Equal((1, 1), (usage.GetProperty("runningTurns").GetProperty("used").GetInt32(), usage.GetProperty("runningTurns").GetProperty("limit").GetInt32()));
+        Assert.Equal(1, probe.MostAtOnce);
+
+        release.SetResult();
+        var second = await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/rt-slots-b/turns/k2")),
+            t => t.GetProperty("status").GetString() == "completed", TimeSpan.FromSeconds(30), "the second turn completed");
+        var idle = await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/usage")),
+            u => u.GetProperty("runningTurns").GetProperty("used").GetInt32() == 0, TimeSpan.FromSeconds(30), "every slot let go");
+
+        Assert.Equal("an answer", second.GetProperty("answer").GetString());
+        Assert.Equal(2, probe.Calls.Count);
+        Assert.Equal(1, probe.MostAtOnce);
+        Assert.Equal(0, idle.GetProperty("runningTurns").GetProperty("waiting").GetInt32());
+        var calls = probe.InOrder;
+        RuntimeReport.Line($"fair use: with one running turn allowed, the second session's turn waited queued and its model call began {(calls[1].BeganAt - calls[0].EndedAt) * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0} ms after the first ended");
+    }
 }

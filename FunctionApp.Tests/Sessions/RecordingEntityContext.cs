@@ -5,14 +5,19 @@ using Moq;
 
 namespace FunctionsChat.Tests.Sessions;
 
-/// <summary>A mocked entity context for one session that records every orchestration it schedules and every signal.</summary>
+/// <summary>A mocked entity context for one entity (a session unless told) that records every orchestration it schedules and every signal.</summary>
 public sealed class RecordingEntityContext
 {
     readonly Mock<TaskEntityContext> mock = new(MockBehavior.Strict);
 
     public RecordingEntityContext(string sessionKey = "session123")
+        : this(SessionEntityIds.For(sessionKey))
     {
-        mock.SetupGet(c => c.Id).Returns(SessionEntityIds.For(sessionKey));
+    }
+
+    public RecordingEntityContext(EntityInstanceId id)
+    {
+        mock.SetupGet(c => c.Id).Returns(id);
         mock.Setup(c => c.ScheduleNewOrchestration(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>()))
             .Callback<TaskName, object?, StartOrchestrationOptions?>((name, input, options) => Scheduled.Add((name.Name, input, options)))
             .Returns("instance");

@@ -45,7 +45,9 @@ public sealed partial class DurableSimulation
     long nextWorkId;
     long nextClientSender;
 
-    public DurableSimulation(int seed, SessionOptions? session = null, Faults? faults = null, DateTimeOffset? start = null)
+    /// <param name="quota">Fair use per caller (off unless given).</param>
+    /// <param name="auth">How callers are told apart (all anonymous unless given).</param>
+    public DurableSimulation(int seed, SessionOptions? session = null, Faults? faults = null, DateTimeOffset? start = null, FunctionsChat.Quota.QuotaOptions? quota = null, AuthOptions? auth = null)
     {
         Seed = seed;
         random = new Random(seed);
@@ -59,7 +61,9 @@ public sealed partial class DurableSimulation
             .AddSingleton(Options.Create(Session))
             .AddSingleton(Options.Create(Api))
             .AddSingleton(Options.Create(new LlmOptions { SystemPrompt = "Be brief." }))
-            .AddSingleton(Options.Create(new AuthOptions()))
+            .AddSingleton(Options.Create(auth ?? new AuthOptions()))
+            .AddSingleton(Options.Create(quota ?? new FunctionsChat.Quota.QuotaOptions()))
+            .AddSingleton<FunctionsChat.Quota.QuotaOperations>()
             .AddSingleton(TestTelemetry.Create())
             .AddSingleton(Fitter)
             .AddSingleton<ContextAssembler>()
@@ -138,6 +142,28 @@ public sealed partial class DurableSimulation
 
     public ChatSessionState? State(EntityInstanceId id) =>
         Entities.TryGetValue(id, out var json) ? JsonSerializer.Deserialize<ChatSessionState>(json, Serializer) : null;
+
+    /// <summary>A caller quota's committed usage.</summary>
+    public CallerUsage? Usage(EntityInstanceId id) =>
+        Entities.TryGetValue(id, out var json) ? JsonSerializer.Deserialize<CallerUsage>(json, Serializer) : null;
+
+    /// <summary>When each use a caller's quota was told of was first committed there, and how much it was: by quota, operation and the use's moment.</summary>
+    public Dictionary<(string Caller, string Operation, DateTimeOffset At), (DateTimeOffset CommittedAt, long Amount)> QuotaCommitted { get; } = [];
+
+    /// <summary>
+    /// Slot messages (a quota's grants, a session's release) that went out with their operation's state not saved, by
+    /// caller's key, over the whole history: each can let one of that caller's sessions run a turn the quota's saved
+    /// state does not count, until that turn ends.
+    /// </summary>
+    public Dictionary<string, int> UnsavedSlotMessages { get; } = [];
+
+    void SlotMessages(string callerKey, RecordingEntityContext context, bool partial)
+    {
+        if (partial && context.Signals.Any(s => s.Operation is nameof(ChatSession.Granted) or nameof(FunctionsChat.Quota.CallerQuota.Release)))
+        {
+            UnsavedSlotMessages[callerKey] = UnsavedSlotMessages.GetValueOrDefault(callerKey) + 1;
+        }
+    }
 
     public void Count(string what, int by = 1) => Counts[what] = Counts.GetValueOrDefault(what) + by;
 
@@ -332,21 +358,39 @@ public sealed partial class DurableSimulation
         return at;
     }
 
+    /// <summary>A client's read of an entity's committed state, which fails as often as the faults say.</summary>
+    Task<EntityMetadata<T>?> Read<T>(EntityInstanceId id, Func<EntityInstanceId, T?> committed)
+        where T : class
+    {
+        if (Chance(Faults.ClientReadFails))
+        {
+            FailedReads.Add((id, Now));
+            Count("client reads that failed");
+            return Task.FromException<EntityMetadata<T>?>(new TimeoutException("The entity read timed out."));
+        }
+
+        return Task.FromResult(committed(id) is { } state ? new EntityMetadata<T>(id, state) : null);
+    }
+
+    /// <summary>A history that broke a promise: its trace saved where FUNCTIONSCHAT_SIM_TRACE says, and how to replay it.</summary>
+    public Exception Broke(string what, Exception e, string replay)
+    {
+        if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_TRACE") is { Length: > 0 } tracePath)
+        {
+            File.WriteAllLines(tracePath, Trace);
+        }
+
+        return new InvalidOperationException(
+            $"Seed {Seed} broke {what}: {e.Message}{Environment.NewLine}Replay with {replay}. Last steps:{Environment.NewLine}" + string.Join(Environment.NewLine, Trace.TakeLast(40)), e);
+    }
+
     DurableTaskClient CreateClient()
     {
         var entities = new Mock<DurableEntityClient>(MockBehavior.Strict, "sim");
         entities.Setup(e => e.GetEntityAsync<ChatSessionState>(It.IsAny<EntityInstanceId>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) =>
-            {
-                if (Chance(Faults.ClientReadFails))
-                {
-                    FailedReads.Add((id, Now));
-                    Count("client reads that failed");
-                    return Task.FromException<EntityMetadata<ChatSessionState>?>(new TimeoutException("The entity read timed out."));
-                }
-
-                return Task.FromResult(State(id) is { } state ? new EntityMetadata<ChatSessionState>(id, state) : null);
-            });
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) => Read(id, State));
+        entities.Setup(e => e.GetEntityAsync<CallerUsage>(It.IsAny<EntityInstanceId>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, _, _) => Read(id, Usage));
         entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>(), It.IsAny<CancellationToken>()))
             .Returns<EntityInstanceId, string, object?, SignalEntityOptions?, CancellationToken>((id, operation, input, _, _) =>
             {
@@ -447,6 +491,12 @@ public sealed partial class DurableSimulation
 
     void RunEntity(Work item, EntityInstanceId id, string operation, string? input, CallWork? call)
     {
+        if (string.Equals(id.Name, nameof(FunctionsChat.Quota.CallerQuota), StringComparison.OrdinalIgnoreCase))
+        {
+            RunQuota(item, id, operation, input);
+            return;
+        }
+
         // As TaskEntity<T> dispatches: one public method of that name, any case; its input read by the worker's serializer.
         var method = typeof(ChatSession).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
             .Single(m => string.Equals(m.Name, operation, StringComparison.OrdinalIgnoreCase));
@@ -506,6 +556,21 @@ public sealed partial class DurableSimulation
             Entities[id] = Serialize(outcome.State)!;
         }
 
+        SlotMessages(SessionKeys.OwnerOf(id.Key), context, partial);
+        SendFrom(id, context, partial);
+        if (call is not null)
+        {
+            string? result = method.ReturnType == typeof(void) ? null : method.ReturnType == typeof(bool) ? Serialize(outcome.Answer == true) : Serialize(outcome.Verdict);
+            Answers[(call.Caller, call.Incarnation, call.Slot)] = result;
+            Add(new ResultWork(call.Caller, call.Incarnation, call.Slot, new SlotResult(result, null, Now)) { DueAt = Now });
+        }
+
+        Note($"{id.Key}.{method.Name}({Shorten(input)}) -> {(outcome.State is null ? "no state" : Describe(outcome.State))}");
+    }
+
+    /// <summary>What an entity operation sends: its orchestration starts and its signals, out even when its state is not saved.</summary>
+    void SendFrom(EntityInstanceId id, RecordingEntityContext context, bool partial)
+    {
         foreach (var (name, orchestrationInput, options) in context.Scheduled)
         {
             Add(new StartWork(name, options?.InstanceId ?? $"auto-{nextWorkId}", Serialize(orchestrationInput)) { DueAt = Now });
@@ -524,15 +589,52 @@ public sealed partial class DurableSimulation
                 Count("delayed signals");
             }
         }
+    }
 
-        if (call is not null)
+    /// <summary>As TaskEntity&lt;CallerUsage&gt; dispatches a caller's quota: one of its operations over the committed usage.</summary>
+    void RunQuota(Work item, EntityInstanceId id, string operation, string? input)
+    {
+        var method = typeof(FunctionsChat.Quota.QuotaOperations).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Single(m => string.Equals(m.Name, operation, StringComparison.OrdinalIgnoreCase));
+        var inputType = method.GetParameters().Select(p => p.ParameterType).Skip(1).FirstOrDefault(t => t != typeof(TaskEntityContext));
+        var context = new RecordingEntityContext(id);
+        object? argument = inputType is null || input is null ? null : JsonSerializer.Deserialize(input, inputType, Serializer);
+        object?[] arguments = inputType is null ? [Usage(id) ?? new CallerUsage(), context.Object] : [Usage(id) ?? new CallerUsage(), argument, context.Object];
+        var usage = (CallerUsage?)method.Invoke(Services.GetRequiredService<FunctionsChat.Quota.QuotaOperations>(), arguments);
+        if (Crashes(item))
         {
-            string? result = method.ReturnType == typeof(void) ? null : method.ReturnType == typeof(bool) ? Serialize(outcome.Answer == true) : Serialize(outcome.Verdict);
-            Answers[(call.Caller, call.Incarnation, call.Slot)] = result;
-            Add(new ResultWork(call.Caller, call.Incarnation, call.Slot, new SlotResult(result, null, Now)) { DueAt = Now });
+            return;
         }
 
-        Note($"{id.Key}.{method.Name}({Shorten(input)}) -> {(outcome.State is null ? "no state" : Describe(outcome.State))}");
+        bool partial = Chance(Faults.PartialCommit);
+        Count($"quota {method.Name}");
+        if (partial)
+        {
+            Count("entity operations whose messages went out unsaved");
+            Note($"{id}.{method.Name}: messages sent, state not saved; it runs again");
+            item.DueAt = Now + TimeSpan.FromMilliseconds(random.Next(1_000, (int)Faults.VisibilityTimeout.TotalMilliseconds));
+            work.Add(item);
+        }
+        else
+        {
+            if (((argument as DateTimeOffset?) ?? (argument as TokenCharge)?.At) is { } at)
+            {
+                QuotaCommitted.TryAdd((id.Key, method.Name, at), (Now, (argument as TokenCharge)?.Tokens ?? 1));
+            }
+
+            if (usage is null)
+            {
+                Entities.Remove(id);
+            }
+            else
+            {
+                Entities[id] = Serialize(usage)!;
+            }
+        }
+
+        SlotMessages(id.Key, context, partial);
+        SendFrom(id, context, partial);
+        Note($"{id}.{method.Name}({Shorten(input)}) -> running [{string.Join(",", usage?.Running?.Select(h => h.Session) ?? [])}] waiting [{string.Join(",", usage?.Waiting?.Select(h => h.Session) ?? [])}]");
     }
 
     static string Describe(ChatSessionState s) =>

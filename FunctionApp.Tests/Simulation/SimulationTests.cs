@@ -127,14 +127,7 @@ public class SimulationTests(ITestOutputHelper output)
         }
         catch (Exception e)
         {
-            if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_TRACE") is { Length: > 0 } tracePath)
-            {
-                File.WriteAllLines(tracePath, sim.Trace);
-            }
-
-            throw new InvalidOperationException(
-                $"Seed {seed} broke a promise: {e.Message}{Environment.NewLine}Replay with FUNCTIONSCHAT_SIM_FIRST_SEED={seed} FUNCTIONSCHAT_SIM_SEEDS=1. Last steps:{Environment.NewLine}"
-                + string.Join(Environment.NewLine, sim.Trace.TakeLast(40)), e);
+            throw sim.Broke("a promise", e, $"FUNCTIONSCHAT_SIM_FIRST_SEED={seed} FUNCTIONSCHAT_SIM_SEEDS=1");
         }
     }
 

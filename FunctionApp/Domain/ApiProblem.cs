@@ -92,11 +92,15 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
         $"Send a JSON object with a string property '{name}', for example {example}.");
 
     /// <summary>A caller past a fair-use limit (<see cref="CallerQuotaRules"/>): nothing was stored.</summary>
-    public static ApiProblem QuotaExceeded(QuotaRefusal refusal, QuotaLimits limits) => refusal.Limit == CallerQuotaRules.MessageRate
-        ? new(429, Base + "message-rate-limited", "Too many messages this minute.",
-            $"A caller may have {limits.MessagesPerMinute} messages accepted in any minute, across all their sessions; nothing was stored. Try again after the Retry-After.")
-        : new(429, Base + "token-budget-exhausted", "The model token budget is used up.",
-            $"A caller may use {limits.TokensPerPeriod} model tokens in any {limits.TokenPeriod}, across all their sessions; nothing was stored. Try again after the Retry-After.");
+    public static ApiProblem QuotaExceeded(QuotaRefusal refusal, QuotaLimits limits) => refusal.Limit switch
+    {
+        CallerQuotaRules.MessageRate => new(429, Base + "message-rate-limited", "Too many messages this minute.",
+            $"A caller may have {limits.MessagesPerMinute} messages accepted in any minute, across all their sessions; nothing was stored. Try again after the Retry-After."),
+        CallerQuotaRules.RunningTurns => new(429, Base + "running-turns-limited", "Too many sessions are waiting to run a turn.",
+            $"A caller may run {limits.RunningTurns} turns at once; {CallerSlotRules.MaxWaiting} of their other sessions already wait for one, so nothing was stored. Try again after the Retry-After, or send to a session that is already waiting."),
+        _ => new(429, Base + "token-budget-exhausted", "The model token budget is used up.",
+            $"A caller may use {limits.TokensPerPeriod} model tokens in any {limits.TokenPeriod}, across all their sessions; nothing was stored. Try again after the Retry-After."),
+    };
 
     public static ApiProblem AssetNotFound(string name) => new(404, Base + "not-found", "There is no such page.",
         $"The page has no file '{Shorten(name)}'.");

@@ -24,14 +24,27 @@ public sealed record CallerUsage
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? PruneAt { get; init; }
 
+    /// <summary>The caller's sessions that hold a running-turn slot, by the ask each was granted for.</summary>
+    [JsonPropertyName("running")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public IReadOnlyList<SlotHolder>? Running { get; init; }
+
+    /// <summary>The caller's sessions waiting for a slot, oldest ask first.</summary>
+    [JsonPropertyName("waiting")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public IReadOnlyList<SlotHolder>? Waiting { get; init; }
+
     [JsonIgnore]
-    public bool IsIdle => Messages.Count == 0 && Tokens.Count == 0;
+    public bool IsIdle => Messages.Count == 0 && Tokens.Count == 0 && (Running?.Count ?? 0) == 0 && (Waiting?.Count ?? 0) == 0;
 }
 
 /// <summary>The per-caller limits; 0 turns a limit off.</summary>
 public sealed record QuotaLimits(int MessagesPerMinute, long TokensPerPeriod, TimeSpan TokenPeriod)
 {
-    public bool Any => MessagesPerMinute > 0 || TokensPerPeriod > 0;
+    /// <summary>Turns that may run at once across the caller's sessions; 0: no limit.</summary>
+    public int RunningTurns { get; init; }
+
+    public bool Any => MessagesPerMinute > 0 || TokensPerPeriod > 0 || RunningTurns > 0;
 }
 
 /// <summary>A model call's tokens, charged to its caller when the turn's answer is stored.</summary>
@@ -45,6 +58,7 @@ public static class CallerQuotaRules
 {
     public const string MessageRate = "messages-per-minute";
     public const string TokenBudget = "tokens-per-period";
+    public const string RunningTurns = "running-turns";
 
     public static readonly TimeSpan MessageWindow = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan MessageBucket = TimeSpan.FromSeconds(5);
@@ -101,6 +115,20 @@ public static class CallerQuotaRules
 
         return null;
     }
+
+    /// <summary>Whether one more message to the session may be accepted now, by every limit; null when it may.</summary>
+    public static QuotaRefusal? Admit(CallerUsage? usage, string sessionId, DateTimeOffset now, QuotaLimits limits) =>
+        Check(usage, now, limits) ?? CheckWaiting(usage, sessionId, limits);
+
+    /// <summary>
+    /// Whether a message to the session may be accepted while the caller's sessions wait for running-turn slots: a
+    /// session that already holds or waits for one always may; another may only while the waiting line has room.
+    /// </summary>
+    public static QuotaRefusal? CheckWaiting(CallerUsage? usage, string sessionId, QuotaLimits limits) =>
+        limits.RunningTurns > 0 && usage?.Waiting is { Count: >= CallerSlotRules.MaxWaiting } waiting
+            && !waiting.Any(h => h.Session == sessionId) && !(usage.Running ?? []).Any(h => h.Session == sessionId)
+            ? new(RunningTurns, CallerSlotRules.AskAgainAfter)
+            : null;
 
     /// <summary>
     /// When every bucket the usage holds has left its window: the moment to prune it, so an idle caller's state goes

@@ -149,6 +149,14 @@ public sealed record ChatSessionState
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long BranchedEvent { get; init; }
 
+    /// <summary>
+    /// The running-turn slot the session asked its caller's quota for, or holds (<see cref="CallerSlotRules"/>): only
+    /// while the caller's running turns are limited and the session has a turn to run.
+    /// </summary>
+    [JsonPropertyName("slot")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CallerSlot? Slot { get; init; }
+
     // Fields written by a newer version survive a round trip through this one.
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
@@ -163,5 +171,5 @@ public sealed record ChatSessionState
 
     /// <summary>Nothing worth storing at all: no words, no tombstone and no signal on its way.</summary>
     [JsonIgnore]
-    public bool IsVoid => IsEmpty && DeletedAt is null && ExpiryCheckAt is null && StopCheckAt is null && RetentionCheckAt is null && Refused.Count == 0 && RefusedThrough is null;
+    public bool IsVoid => IsEmpty && DeletedAt is null && ExpiryCheckAt is null && StopCheckAt is null && RetentionCheckAt is null && Refused.Count == 0 && RefusedThrough is null && Slot is null;
 }

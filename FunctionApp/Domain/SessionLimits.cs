@@ -54,6 +54,12 @@ public sealed record SessionLimits(int MaxPendingTurns, TimeSpan TurnTimeout)
     /// <summary>When to purge again an orchestration that was still running at its first purge: a turn timeout and a minute later.</summary>
     public TimeSpan PurgeLinger => TurnTimeout + TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Whether the caller's running turns are limited: a turn then starts only while the session holds one of the
+    /// caller's slots (<see cref="CallerSlotRules"/>), and waits, queued, until it does.
+    /// </summary>
+    public bool CallerSlots { get; init; }
+
     /// <summary>Whether the working set is bounded at all (benchmarks compare against an unbounded transcript).</summary>
     public bool Archives { get; init; } = true;
 }

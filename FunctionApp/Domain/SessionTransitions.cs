@@ -93,6 +93,31 @@ public static class SessionTransitions
     }
 
     /// <summary>
+    /// The caller's quota granted a slot: the session's next turn starts. A grant of an ask the session no longer
+    /// waits for (it let the ask go, or it is a copy of an older one) goes back at once.
+    /// </summary>
+    public static Transition Granted(ChatSessionState state, SlotGrant grant, DateTimeOffset now, SessionLimits limits)
+    {
+        if (state.Slot is not { } slot || slot.Ask != grant.Ask)
+        {
+            return new(state, TransitionNote.Stale) { ReleaseSlot = grant.Ask };
+        }
+
+        return slot.Held
+            ? new(state, TransitionNote.Duplicate)
+            : Done(StartNextIfIdle(state with { Slot = slot with { Held = true } }, now, limits), now, limits);
+    }
+
+    /// <summary>
+    /// The session's own check on an ask: still waiting under it, the session asks again (the quota may have let it
+    /// go, told so by a release whose operation's state was lost); otherwise the check is stale.
+    /// </summary>
+    public static Transition SlotCheck(ChatSessionState state, SlotGrant check, DateTimeOffset now, SessionLimits limits) =>
+        state.Slot is { Held: false } slot && slot.Ask == check.Ask
+            ? new(state, TransitionNote.Rearmed) { AskSlot = slot.Ask, SlotCheckAt = now + CallerSlotRules.RecheckAfter }
+            : new(state, TransitionNote.Stale);
+
+    /// <summary>
     /// Begins a forked session: its archive already holds the copied line, which it takes as its own. Only a session
     /// that holds nothing (never used, or deleted) takes a fork; a repeat of the same fork changes nothing.
     /// </summary>
@@ -412,6 +437,7 @@ public static class SessionTransitions
             ExpiryCheckAt = state.ExpiryCheckAt,
             StopCheckAt = state.StopCheckAt,
             RetentionCheckAt = state.RetentionCheckAt,
+            Slot = state.Slot,
         };
         var purge = new SessionPurge(
             [.. state.Turns.Select(t => (t.TurnId, t.Sequence)).Concat(state.Active is { } a ? [(a.Turn.TurnId, a.Turn.Sequence)] : [])
@@ -450,6 +476,7 @@ public static class SessionTransitions
     /// <summary>Arms the session's expiry, stop-check and retention signals where one is needed and none is on its way: one of each at most.</summary>
     static Transition Arm(Transition transition, DateTimeOffset now, SessionLimits limits)
     {
+        transition = LetSlotGo(transition);
         var state = transition.State;
         DateTimeOffset? expiry = null;
         DateTimeOffset? retention = null;
@@ -476,6 +503,12 @@ public static class SessionTransitions
             ? transition
             : transition with { State = state, ExpiryCheckAt = expiry, StopCheckAt = stopCheck, RetentionCheckAt = retention };
     }
+
+    /// <summary>A session with no turn to run (finished, cancelled or deleted) lets its caller's slot, or its ask, go.</summary>
+    static Transition LetSlotGo(Transition transition) =>
+        transition.State is { Slot: { } slot, Active: null, Pending.Count: 0 }
+            ? transition with { State = transition.State with { Slot = null }, ReleaseSlot = slot.Ask }
+            : transition;
 
     static Transition Done(Transition transition, DateTimeOffset now, SessionLimits limits)
     {
@@ -530,6 +563,17 @@ public static class SessionTransitions
         {
             // No room for the turn's result until the archive takes finished turns: it waits, queued (Settle archives).
             return new(state, TransitionNote.Applied);
+        }
+
+        if (limits.CallerSlots && state.Slot is not { Held: true })
+        {
+            // The caller's running turns are limited: the turn waits, queued, until the caller's quota grants a slot.
+            // The ask names the session's life, event and moment: a state that was never saved (the worker lost after
+            // its messages went out) may ask again at the same event, but never at the same moment.
+            string ask = $"{state.Generation}.{state.Events}.{now.UtcTicks}";
+            return state.Slot is null
+                ? new(state with { Slot = new CallerSlot(ask, Held: false) }, TransitionNote.Applied) { AskSlot = ask, SlotCheckAt = now + CallerSlotRules.RecheckAfter }
+                : new(state, TransitionNote.Applied);
         }
 
         var (line, archivedFrom) = Branches.LineFrom(state, Branches.ParentOf(head));

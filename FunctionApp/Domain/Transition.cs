@@ -138,6 +138,15 @@ public sealed record Transition(ChatSessionState State, TransitionNote Note, Tur
     /// <summary>Arm the session's one stop check for then (it is not armed yet).</summary>
     public DateTimeOffset? StopCheckAt { get; init; }
 
+    /// <summary>Ask the caller's quota for a running-turn slot, under this ask (the next turn waits for it).</summary>
+    public string? AskSlot { get; init; }
+
+    /// <summary>With <see cref="AskSlot"/>: when the session checks that its ask was granted, and asks again if not.</summary>
+    public DateTimeOffset? SlotCheckAt { get; init; }
+
+    /// <summary>Let the caller's quota have this ask's slot back (the session has no turn to run, or never wanted it).</summary>
+    public string? ReleaseSlot { get; init; }
+
     /// <summary>What the session recorded for the turn a Complete or Fail reported on.</summary>
     public TurnVerdict? Verdict { get; init; }
 }

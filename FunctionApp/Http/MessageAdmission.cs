@@ -53,7 +53,8 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
             var (reached, before) = await SessionStore.TryReadAsync(client, sessionKey, cancellation);
             if (!SessionQueries.ReceiptOf(before, turn).IsSettled)
             {
-                if (usage is not null && CallerQuotaRules.Check(await usage, clock.GetUtcNow(), limits!) is { } over)
+                if (usage is not null && CallerQuotaRules.Admit(await usage, sessionId, clock.GetUtcNow(), limits!) is { } over
+                    && !await RequestIntake.IsHeldAsync(archive, sessionKey, before, turn, cancellation))
                 {
                     stream?.Dispose();
                     request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(over.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -75,11 +76,13 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
                     return Answer(request, new Receipt(ReceiptStatus.Conflict, null), turn, untilFinished);
                 }
 
+                // A retry of a request already stored is the same message: the caller's quota counted it once.
+                bool counted = kept.AcceptedAt != turn.AcceptedAt;
                 turn = kept;
                 stored = true;
                 await Task.WhenAll(
                     SessionStore.SignalAsync(client, sessionKey, nameof(ChatSession.Enqueue), turn, cancellation),
-                    usage is null ? Task.CompletedTask : FunctionsChat.Quota.QuotaStore.TellAsync(client, caller, nameof(FunctionsChat.Quota.CallerQuota.Accepted), turn.AcceptedAt, cancellation));
+                    usage is null || counted ? Task.CompletedTask : FunctionsChat.Quota.QuotaStore.TellAsync(client, caller, nameof(FunctionsChat.Quota.CallerQuota.Accepted), turn.AcceptedAt, cancellation));
                 if (admission == AdmissionCheck.Taken && !untilFinished && stream is null)
                 {
                     return Accepted(sessionId, turn.TurnId);

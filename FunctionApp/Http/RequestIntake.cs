@@ -50,6 +50,15 @@ public static class RequestIntake
     }
 
     /// <summary>
+    /// Whether an earlier attempt of this very message already holds the key: a retry of a request already accepted,
+    /// which a limit reached since must not refuse (its first attempt goes on regardless).
+    /// </summary>
+    public static async Task<bool> IsHeldAsync(ITranscriptArchive archive, string sessionKey, ChatSessionState? state, TurnRequest turn, CancellationToken cancellation) =>
+        await archive.ReadRequestAsync(sessionKey, turn.TurnId, cancellation) is { } held
+            && held.MessageHash == turn.MessageHash
+            && Holds(state, held.AsRequest(turn.SessionId), turn.AcceptedAt);
+
+    /// <summary>
     /// Whether a stored request still holds its key: the session took it, or may still (a copy of its signal can
     /// arrive within the redelivery horizon); not when the session refused it or a delete dropped it.
     /// </summary>

@@ -16,9 +16,16 @@ public sealed class QuotaOptions
     [Range(0, long.MaxValue)]
     public long TokensPerPeriod { get; set; }
 
+    /// <summary>
+    /// Turns a caller may have running at once across all their sessions; 0: no limit. A turn past it waits, queued,
+    /// until one of the caller's turns finishes.
+    /// </summary>
+    [Range(0, 1_000)]
+    public int RunningTurns { get; set; }
+
     /// <summary>The rolling period of <see cref="TokensPerPeriod"/>.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "31.00:00:00")]
     public TimeSpan TokenPeriod { get; set; } = TimeSpan.FromDays(1);
 
-    public QuotaLimits Limits => new(MessagesPerMinute, TokensPerPeriod, TokenPeriod);
+    public QuotaLimits Limits => new(MessagesPerMinute, TokensPerPeriod, TokenPeriod) { RunningTurns = RunningTurns };
 }

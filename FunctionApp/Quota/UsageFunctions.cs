@@ -33,9 +33,11 @@ public sealed class UsageFunctions(CallerResolver callers, IOptions<QuotaOptions
         var limits = options.Value.Limits;
         var now = clock.GetUtcNow();
         var usage = await QuotaStore.TryReadAsync(client, SessionKeys.OwnerOf(SessionKeys.For(caller!, "-")), request.HttpContext.RequestAborted);
+        var (running, waiting) = CallerSlotRules.Count(usage);
         return new OkObjectResult(new UsageView(
             new(CallerQuotaRules.MessagesInWindow(usage, now, limits), limits.MessagesPerMinute == 0 ? null : limits.MessagesPerMinute),
-            new(CallerQuotaRules.TokensInPeriod(usage, now, limits), limits.TokensPerPeriod == 0 ? null : limits.TokensPerPeriod) { Period = limits.TokenPeriod }));
+            new(CallerQuotaRules.TokensInPeriod(usage, now, limits), limits.TokensPerPeriod == 0 ? null : limits.TokensPerPeriod) { Period = limits.TokenPeriod },
+            new(running, limits.RunningTurns == 0 ? null : limits.RunningTurns) { Waiting = waiting }));
     }
 }
 
@@ -45,8 +47,18 @@ public sealed record UsageLine([property: JsonPropertyName("used")] long Used, [
     [JsonPropertyName("period")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TimeSpan? Period { get; init; }
+
+    /// <summary>For running turns: the caller's sessions waiting for one of their slots.</summary>
+    [JsonPropertyName("waiting")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Waiting { get; init; }
 }
 
+/// <summary>
+/// The caller's use against each limit: messages accepted in the last minute, model tokens in the token period, and
+/// sessions holding a running-turn slot (each runs one turn at a time) with those waiting for one.
+/// </summary>
 public sealed record UsageView(
     [property: JsonPropertyName("messagesPerMinute")] UsageLine MessagesPerMinute,
-    [property: JsonPropertyName("tokens")] UsageLine Tokens);
+    [property: JsonPropertyName("tokens")] UsageLine Tokens,
+    [property: JsonPropertyName("runningTurns")] UsageLine RunningTurns);

@@ -32,6 +32,10 @@ public sealed class ChatSession(SessionOperations operations) : TaskEntity<ChatS
 
     public void Adopt(ForkSeed seed, TaskEntityContext context) => Keep(operations.Adopt(State, seed, context));
 
+    public void Granted(SlotGrant grant, TaskEntityContext context) => Keep(operations.Granted(State, grant, context));
+
+    public void SlotCheck(SlotGrant check, TaskEntityContext context) => Keep(operations.SlotCheck(State, check, context));
+
     public bool Erasable(Erasure erasure, TaskEntityContext context) => Answer(operations.Erasable(State, erasure, context));
 
     [Function(nameof(ChatSession))]

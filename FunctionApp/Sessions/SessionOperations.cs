@@ -18,9 +18,9 @@ public sealed record SessionOutcome(ChatSessionState? State, TurnVerdict? Verdic
 /// <see cref="SessionStep"/>. <see cref="ChatSession"/> calls these with its stored state; being plain methods, they
 /// run the same under any host that dispatches operations by name.
 /// </summary>
-public sealed class SessionOperations(IOptions<SessionOptions> options, TimeProvider clock, ChatTelemetry telemetry, ILogger<ChatSession> logger)
+public sealed class SessionOperations(IOptions<SessionOptions> options, TimeProvider clock, ChatTelemetry telemetry, ILogger<ChatSession> logger, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
 {
-    SessionLimits Limits => options.Value.Limits;
+    SessionLimits Limits => options.Value.Limits with { CallerSlots = quota?.Value.RunningTurns > 0 };
 
     DateTimeOffset Now => clock.GetUtcNow();
 
@@ -57,6 +57,12 @@ public sealed class SessionOperations(IOptions<SessionOptions> options, TimeProv
 
     public SessionOutcome Adopt(ChatSessionState state, ForkSeed seed, TaskEntityContext context) =>
         Run(context, nameof(Adopt), null, null, () => SessionTransitions.Adopt(state, seed, Now, Limits));
+
+    public SessionOutcome Granted(ChatSessionState state, SlotGrant grant, TaskEntityContext context) =>
+        Run(context, nameof(Granted), null, null, () => SessionTransitions.Granted(state, grant, Now, Limits));
+
+    public SessionOutcome SlotCheck(ChatSessionState state, SlotGrant check, TaskEntityContext context) =>
+        Run(context, nameof(SlotCheck), null, null, () => SessionTransitions.SlotCheck(state, check, Now, Limits));
 
     public SessionOutcome SwitchBranch(ChatSessionState state, BranchSwitch to, TaskEntityContext context) =>
         Run(context, nameof(SwitchBranch), null, null, () => SessionTransitions.SwitchBranch(state, to, Now, Limits));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FunctionsChat.Archive;
 using FunctionsChat.Domain;
+using FunctionsChat.Quota;
 using FunctionsChat.Telemetry;
 using FunctionsChat.Turns;
 using Microsoft.DurableTask;
@@ -122,6 +123,20 @@ public static partial class SessionStep
         {
             // One retention signal per session at a time; when it finds the deadline moved, it arms itself again.
             context.SignalEntity(context.Id, nameof(ChatSession.RetentionCheck), new RetentionDue(checkAt), new SignalEntityOptions { SignalTime = checkAt });
+        }
+
+        if (transition.AskSlot is { } ask)
+        {
+            context.SignalEntity(CallerQuota.For(SessionKeys.OwnerOf(sessionKey)), nameof(CallerQuota.Ask), new SlotHolder(SessionKeys.SessionIdOf(sessionKey), ask));
+            if (transition.SlotCheckAt is { } recheckAt)
+            {
+                context.SignalEntity(context.Id, nameof(ChatSession.SlotCheck), new SlotGrant(ask), new SignalEntityOptions { SignalTime = recheckAt });
+            }
+        }
+
+        if (transition.ReleaseSlot is { } release)
+        {
+            context.SignalEntity(CallerQuota.For(SessionKeys.OwnerOf(sessionKey)), nameof(CallerQuota.Release), new SlotHolder(SessionKeys.SessionIdOf(sessionKey), release));
         }
 
         if (transition.Note is not (TransitionNote.Applied or TransitionNote.Deleted or TransitionNote.Kept or TransitionNote.Rearmed))
