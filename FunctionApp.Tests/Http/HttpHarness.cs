@@ -142,7 +142,10 @@ public sealed class HttpHarness
 
     public MessageFunctions Messages => new(Admission, Options.Create(Api), Callers, Events(Clock));
 
-    public MessageAdmission Admission => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Session), Options.Create(Api), Clock, Archive, Events(Clock), Options.Create(Quota));
+    public MessageAdmission Admission => new(new TurnWaiter(Options.Create(Api), Clock, Archive), Options.Create(Session), Options.Create(Api), Clock, Archive, Events(Clock), Options.Create(Quota), Telemetry);
+
+    /// <summary>The telemetry the API records to (none unless a test gives one).</summary>
+    public FunctionsChat.Telemetry.ChatTelemetry? Telemetry { get; set; }
 
     /// <summary>The per-caller limits the API enforces (all off unless a test sets them).</summary>
     public FunctionsChat.Quota.QuotaOptions Quota { get; } = new();

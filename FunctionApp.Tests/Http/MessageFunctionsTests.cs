@@ -71,6 +71,27 @@ public class MessageFunctionsTests
     }
 
     [Fact]
+    public async Task A_retry_of_a_message_already_accepted_is_neither_refused_by_a_limit_reached_since_nor_counted_again()
+    {
+        var http = new HttpHarness();
+        http.Quota.MessagesPerMinute = 1;
+        var quota = FunctionsChat.Quota.CallerQuota.For(SessionKeys.OwnerOf(HttpHarness.Key()));
+
+        var first = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "one", "k1"), http.Client.Object, "session123");
+        // The quota has counted it; the session has not taken it yet (its signal is on its way).
+        http.Usages[quota] = CallerQuotaRules.Accepted(new CallerUsage(), http.Clock.GetUtcNow(), http.Quota.Limits);
+        http.Clock.Advance(TimeSpan.FromSeconds(2));
+        var retry = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "one", "k1"), http.Client.Object, "session123");
+        var another = await http.Messages.SendMessage(HttpHarness.Post("/Chat/session123/message/send", "two", "k2"), http.Client.Object, "session123");
+
+        Assert.IsType<AcceptedResult>(first);
+        Assert.IsType<AcceptedResult>(retry);
+        HttpHarness.Problem(another, 429, "message-rate-limited");
+        Assert.Equal(["Enqueue", "Accepted", "Enqueue"], http.Signals.Select(s => s.Operation));
+        Assert.Equal(1, http.Signals.Count(s => s.Id == quota));
+    }
+
+    [Fact]
     public async Task A_send_with_reject_to_a_session_with_a_turn_running_is_409_at_once_with_nothing_stored_or_signalled()
     {
         var http = new HttpHarness { State = HttpHarness.BusySession() };

@@ -8,10 +8,10 @@ namespace FunctionsChat.Tests.Telemetry;
 /// <summary>A telemetry instance of its own for a test, on its own meter factory, so metric counts are the test's alone.</summary>
 public static class TestTelemetry
 {
-    public static (ChatTelemetry Telemetry, IMeterFactory Meters) WithMeters(bool recordMessageText = false)
+    public static (ChatTelemetry Telemetry, IMeterFactory Meters) WithMeters(bool recordMessageText = false, bool callerMetrics = true)
     {
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        return (new ChatTelemetry(meters, Options.Create(new TelemetryOptions { RecordMessageText = recordMessageText })), meters);
+        return (new ChatTelemetry(meters, Options.Create(new TelemetryOptions { RecordMessageText = recordMessageText, CallerMetrics = callerMetrics })), meters);
     }
 
     public static ChatTelemetry Create(bool recordMessageText = false) => WithMeters(recordMessageText).Telemetry;

@@ -66,6 +66,13 @@ public static class CallerSlotRules
     public static SlotDecision Release(CallerUsage usage, SlotHolder release, QuotaLimits limits) =>
         Fill(With(usage, [.. (usage.Running ?? []).Where(h => h != release)], [.. (usage.Waiting ?? []).Where(h => h != release)]), limits);
 
+    /// <summary>When a session asked under an ask (its last part is the moment's ticks); null for an ask of another form.</summary>
+    public static DateTimeOffset? AskedAt(string ask) =>
+        long.TryParse(ask.AsSpan(ask.LastIndexOf('.') + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long ticks)
+            && ticks >= DateTimeOffset.MinValue.UtcTicks && ticks <= DateTimeOffset.MaxValue.UtcTicks
+            ? new DateTimeOffset(ticks, TimeSpan.Zero)
+            : null;
+
     /// <summary>Sessions holding a slot, and sessions waiting for one.</summary>
     public static (int Running, int Waiting) Count(CallerUsage? usage) => (usage?.Running?.Count ?? 0, usage?.Waiting?.Count ?? 0);
 

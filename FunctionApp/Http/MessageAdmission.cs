@@ -17,7 +17,7 @@ namespace FunctionsChat.Http;
 /// its Location until the signal lands. A call, and a request only the session can judge, wait for the session's own
 /// word. Signals from a client may arrive late, twice or out of order, so only the session's committed state decides.
 /// </summary>
-public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions> sessions, IOptions<ApiOptions> api, TimeProvider clock, ITranscriptArchive archive, EventResponses events, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
+public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions> sessions, IOptions<ApiOptions> api, TimeProvider clock, ITranscriptArchive archive, EventResponses events, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null, FunctionsChat.Telemetry.ChatTelemetry? telemetry = null)
 {
     /// <summary>
     /// The request a checked message makes: its turn id (the Idempotency-Key, or a new one), the trace it joins, and
@@ -57,6 +57,7 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
                     && !await RequestIntake.IsHeldAsync(archive, sessionKey, before, turn, cancellation))
                 {
                     stream?.Dispose();
+                    telemetry?.CallerRefused(caller, over.Limit);
                     request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(over.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                     return ApiProblem.QuotaExceeded(over, limits!).ToResult(request);
                 }
@@ -78,6 +79,11 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
 
                 // A retry of a request already stored is the same message: the caller's quota counted it once.
                 bool counted = kept.AcceptedAt != turn.AcceptedAt;
+                if (!counted)
+                {
+                    telemetry?.CallerMessage(caller);
+                }
+
                 turn = kept;
                 stored = true;
                 await Task.WhenAll(

@@ -34,6 +34,10 @@ public static partial class SessionStep
         var transition = decide();
         span?.SetTag("chat.transition", transition.Note.ToString());
         Count(telemetry, operation, transition);
+        if (operation == nameof(ChatSession.Granted) && transition is { Start: { } granted, State.Slot.Ask: { } ask } && CallerSlotRules.AskedAt(ask) is { } askedAt)
+        {
+            telemetry.SlotWait(SessionKeys.OwnerOf(context.Id.Key), granted.StartedAt - askedAt);
+        }
         return new(Carry(context, transition, retry, logger), transition.Verdict);
     }
 

@@ -15,6 +15,10 @@ public sealed class ChatTelemetry : IDisposable
     public const string TurnIdTag = "chat.turn_id";
     public const string ErrorCodeTag = "error.code";
 
+    /// <summary>The caller a use is counted to: their hashed id (the owner part of their session keys), never the id itself.</summary>
+    public const string CallerTag = "chat.caller";
+    public const string QuotaLimitTag = "chat.quota.limit";
+
     public static readonly ActivitySource Source = new(Name, "1.0.0");
 
     readonly Meter meter;
@@ -27,6 +31,11 @@ public sealed class ChatTelemetry : IDisposable
     readonly Histogram<double> turnDuration;
     readonly Histogram<double> modelDuration;
     readonly Histogram<long> tokens;
+    readonly bool callerMetrics;
+    readonly Counter<long> callerMessages;
+    readonly Counter<long> callerTokens;
+    readonly Counter<long> callerRefusals;
+    readonly Histogram<double> slotWait;
 
     public ChatTelemetry(IMeterFactory meters, IOptions<TelemetryOptions> options)
     {
@@ -41,6 +50,11 @@ public sealed class ChatTelemetry : IDisposable
         turnDuration = meter.CreateHistogram<double>("chat.turn.duration", "s", "From a turn's start to its result.");
         modelDuration = meter.CreateHistogram<double>("gen_ai.client.operation.duration", "s", "Duration of one model call attempt.");
         tokens = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens per model call, by gen_ai.token.type and model.");
+        callerMetrics = options.Value.CallerMetrics;
+        callerMessages = meter.CreateCounter<long>("chat.caller.messages", "{message}", "Messages accepted, by chat.caller (the caller's hashed id).");
+        callerTokens = meter.CreateCounter<long>("chat.caller.tokens", "{token}", "Model tokens charged to the caller's budget, by chat.caller.");
+        callerRefusals = meter.CreateCounter<long>("chat.caller.refusals", "{request}", "Requests refused by a fair-use limit, by chat.caller and chat.quota.limit.");
+        slotWait = meter.CreateHistogram<double>("chat.caller.slot.wait", "s", "How long a session's next turn waited for one of its caller's running-turn slots, by chat.caller.");
     }
 
     public bool RecordMessageText { get; }
@@ -56,6 +70,40 @@ public sealed class ChatTelemetry : IDisposable
     public void TurnExpired() => expired.Add(1);
 
     public void QueueLength(int waiting) => queueLength.Record(waiting);
+
+    public void CallerMessage(string caller)
+    {
+        if (callerMetrics)
+        {
+            callerMessages.Add(1, Caller(caller));
+        }
+    }
+
+    public void CallerTokens(string caller, long charged)
+    {
+        if (callerMetrics)
+        {
+            callerTokens.Add(charged, Caller(caller));
+        }
+    }
+
+    public void CallerRefused(string caller, string limit)
+    {
+        if (callerMetrics)
+        {
+            callerRefusals.Add(1, Caller(caller), new(QuotaLimitTag, limit));
+        }
+    }
+
+    public void SlotWait(string caller, TimeSpan waited)
+    {
+        if (callerMetrics)
+        {
+            slotWait.Record(Math.Max(0, waited.TotalSeconds), Caller(caller));
+        }
+    }
+
+    static KeyValuePair<string, object?> Caller(string caller) => new(CallerTag, caller);
 
     public void TurnDuration(TimeSpan duration, string status) =>
         turnDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("chat.turn.status", status));

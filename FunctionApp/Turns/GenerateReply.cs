@@ -59,10 +59,12 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         if (client is not null && request is { SessionKey: { } key, Run: not null, MessageHash: not null })
         {
             await SessionStore.TrySignalAsync(client, key, nameof(Sessions.ChatSession.Complete), TurnReports.Completion(request, reply, clock.GetUtcNow(), null), cancellation);
-            if (quota?.Value.TokensPerPeriod > 0 && reply.Usage.InputTokens + reply.Usage.OutputTokens > 0)
+            long used = reply.Usage.InputTokens + reply.Usage.OutputTokens;
+            telemetry.CallerTokens(SessionKeys.OwnerOf(key), used);
+            if (quota?.Value.TokensPerPeriod > 0 && used > 0)
             {
                 // The caller's token budget is charged what the model reported (an attempt run again is charged again).
-                await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), new TokenCharge(reply.Usage.InputTokens + reply.Usage.OutputTokens, clock.GetUtcNow()), cancellation);
+                await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), new TokenCharge(used, clock.GetUtcNow()), cancellation);
             }
         }
     }
