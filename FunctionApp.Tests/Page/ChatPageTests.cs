@@ -48,6 +48,35 @@ public class ChatPageTests(BrowserFixture browser) : IClassFixture<BrowserFixtur
     }
 
     [Fact]
+    public async Task The_page_shows_the_callers_use_against_their_limits_and_a_message_past_the_rate_is_refused_with_nothing_added()
+    {
+        await using var host = await LiveChatHost.StartAsync(
+            sim => sim.Model.Answerer = new OfflineChatClient(new ContextFitter(ContextFitter.CreateTokenizer())),
+            new FunctionsChat.Quota.QuotaOptions { MessagesPerMinute = 2, RunningTurns = 1 });
+        var page = await Open(host, "fair");
+        await Expect(page.Locator("#usage-messages")).ToHaveTextAsync("0 of 2", Patience);
+        await Expect(page.Locator("#usage-turns")).ToHaveTextAsync("0 of 1", Patience);
+        await Expect(page.Locator("#usage-tokens")).ToHaveTextAsync("0 (no limit)", Patience);
+        await Expect(page.Locator("#usage-tokens-label")).ToHaveTextAsync("Model tokens per 1 day", Patience);
+
+        await Send(page, "one");
+        // Signals from a client are unordered: the second is sent once the session has taken the first.
+        await Expect(page.Locator("#messages .user")).ToHaveTextAsync(["one"], Patience);
+        await Send(page, "two");
+        await Expect(page.Locator("#messages > li[data-status=completed]")).ToHaveCountAsync(2, new() { Timeout = 20_000 });
+        await Expect(page.Locator("#usage-messages")).ToHaveTextAsync("2 of 2", Patience);
+        await page.Locator("#message").FillAsync("three");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+
+        await Expect(page.Locator("#problem-title")).ToHaveTextAsync("Too many messages this minute.", Patience);
+        await Expect(page.Locator("#problem-detail")).ToContainTextAsync("(Retry-After: ", Contains);
+        await Expect(page.Locator("#usage-messages")).ToHaveClassAsync("at-limit");
+        await Expect(page.Locator("#usage-turns")).ToHaveTextAsync("0 of 1", Patience);
+        await Expect(page.Locator("#messages .user")).ToHaveTextAsync(["one", "two"], Patience);
+        await Shot(page, "fair-use", askedForAProblem: true);
+    }
+
+    [Fact]
     public async Task Two_pages_on_one_session_see_each_others_messages_and_answers_live()
     {
         await using var host = await Host();

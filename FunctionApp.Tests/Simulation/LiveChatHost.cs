@@ -38,9 +38,10 @@ public sealed class LiveChatHost : IAsyncDisposable
     public Exception? Failure { get; private set; }
 
     /// <summary>Starts the runtime and the server; <paramref name="configure"/> sets up the simulation first (faults, model).</summary>
-    public static async Task<LiveChatHost> StartAsync(Action<DurableSimulation>? configure = null)
+    /// <param name="quota">Fair use per caller (off unless given).</param>
+    public static async Task<LiveChatHost> StartAsync(Action<DurableSimulation>? configure = null, FunctionsChat.Quota.QuotaOptions? quota = null)
     {
-        var sim = new DurableSimulation(seed: 1, faults: Faults.None, start: DateTimeOffset.UtcNow);
+        var sim = new DurableSimulation(seed: 1, faults: Faults.None, start: DateTimeOffset.UtcNow, quota: quota);
         configure?.Invoke(sim);
         var builder = HttpFunctionsOnKestrel.Builder();
         builder.Services
@@ -52,6 +53,7 @@ public sealed class LiveChatHost : IAsyncDisposable
             .AddSingleton<TurnWaiter>()
             .AddSingleton<MessageAdmission>()
             .AddSingleton(Options.Create(sim.Session))
+            .AddSingleton(sim.Services.GetRequiredService<IOptions<FunctionsChat.Quota.QuotaOptions>>())
             .AddSingleton(sim.Services.GetRequiredService<FunctionsChat.Turns.TurnNotices>())
             .AddSingleton<StreamLimiter>()
             .AddSingleton<EventResponses>()
@@ -77,6 +79,14 @@ public sealed class LiveChatHost : IAsyncDisposable
                 lock (gate)
                 {
                     return Task.FromResult(inner.GetEntityAsync<FunctionsChat.Domain.ChatSessionState>(id, state, c).Result);
+                }
+            });
+        entities.Setup(e => e.GetEntityAsync<FunctionsChat.Domain.CallerUsage>(It.IsAny<EntityInstanceId>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns<EntityInstanceId, bool, CancellationToken>((id, state, c) =>
+            {
+                lock (gate)
+                {
+                    return Task.FromResult(inner.GetEntityAsync<FunctionsChat.Domain.CallerUsage>(id, state, c).Result);
                 }
             });
         entities.Setup(e => e.SignalEntityAsync(It.IsAny<EntityInstanceId>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<SignalEntityOptions?>(), It.IsAny<CancellationToken>()))

@@ -25,6 +25,8 @@ async function api(path, options = {}) {
   const body = type.includes("json") ? await response.json() : null;
   if (!response.ok) {
     const problem = body ?? { title: `HTTP ${response.status}`, detail: response.statusText };
+    const retryAfter = response.headers.get("retry-after");
+    if (retryAfter) problem.detail = `${problem.detail ?? ""} (Retry-After: ${retryAfter} s)`;
     showProblem(problem);
     throw Object.assign(new Error(problem.title), { problem });
   }
@@ -64,6 +66,38 @@ $("new-session").addEventListener("submit", (e) => {
   e.preventDefault();
   openSession($("new-session-id").value.trim());
 });
+
+// ---- the caller's use -----------------------------------------------------------------------------------------
+/** "1.00:00:00" (a .NET TimeSpan) as "1 day", "01:00:00" as "1 hour", "00:10:00" as "10 minutes". */
+function period(span) {
+  const [, days, h, m] = /^(?:(\d+)\.)?(\d+):(\d+):/.exec(span) ?? [];
+  const parts = [[Number(days ?? 0), "day"], [Number(h ?? 0), "hour"], [Number(m ?? 0), "minute"]].filter(([n]) => n > 0);
+  return parts.map(([n, unit]) => `${n} ${unit}${n === 1 ? "" : "s"}`).join(" ") || span;
+}
+
+function showUse(id, { used, limit }, extra = "") {
+  $(id).textContent = (limit == null ? `${used} (no limit)` : `${used} of ${limit}`) + extra;
+  $(id).classList.toggle("at-limit", limit != null && used >= limit);
+}
+
+let usageTimer = null;
+
+/** The caller's use and limits, read again shortly after anything that may change them; a failed read leaves the view as it was. */
+function loadUsage(delay = 0) {
+  clearTimeout(usageTimer);
+  usageTimer = setTimeout(async () => {
+    try {
+      const response = await fetch("/Chat/usage", { headers: headers() });
+      if (!response.ok) return;
+      const use = await response.json();
+      showUse("usage-messages", use.messagesPerMinute);
+      $("usage-tokens-label").textContent = use.tokens.period ? `Model tokens per ${period(use.tokens.period)}` : "Model tokens";
+      showUse("usage-tokens", use.tokens);
+      showUse("usage-turns", use.runningTurns, use.runningTurns.waiting ? `, ${use.runningTurns.waiting} waiting` : "");
+      $("usage").hidden = false;
+    } catch { /* the view is left as it was */ }
+  }, delay);
+}
 
 // ---- one session ----------------------------------------------------------------------------------------------
 /** The session on screen: its turns by id (sequence, message, status, answer), and the live events' reader. */
@@ -204,6 +238,7 @@ function apply({ type, data }) {
     case "deleted": current.turns.clear(); $("summary").hidden = true; break;
     case "sync": case "branched": reload(); break;
   }
+  if (["started", "completed", "failed", "cancelled", "interrupted", "rolledBack"].includes(type)) loadUsage(500);
   // A new variant's end changes the history's variants: read it again.
   if (["completed", "failed", "cancelled", "interrupted", "rolledBack"].includes(type) && current.newVariants.delete(e.turnId)) { reload(); return; }
   render();
@@ -343,6 +378,7 @@ async function branchRequest(path, method, body) {
     $("problem").hidden = true;
     if (method === "PUT") reload();
   } catch { /* shown */ }
+  loadUsage(300);
 }
 
 // ---- actions --------------------------------------------------------------------------------------------------
@@ -361,6 +397,7 @@ $("send").addEventListener("submit", async (e) => {
     $("problem").hidden = true;
     if (!current.listed) { current.listed = true; loadSessions().catch(() => {}); }
   } catch { /* shown */ }
+  loadUsage(300);
 });
 
 async function cancelTurn(turnId) {
@@ -380,4 +417,5 @@ $("delete-session").addEventListener("click", async () => {
 });
 
 loadSessions().catch(() => {});
+loadUsage();
 if (params.get("session")) openSession(params.get("session"));
