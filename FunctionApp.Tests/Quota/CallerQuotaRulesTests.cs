@@ -36,6 +36,39 @@ public class CallerQuotaRulesTests
     }
 
     [Fact]
+    public void An_estimate_counts_until_the_calls_reported_usage_replaces_it_in_its_bucket_and_every_disorder_counts_more_never_less()
+    {
+        var estimate = new TokenCharge(300, T0.AddMinutes(1)) { Call = "c1", Estimate = true };
+        var report = new TokenCharge(250, T0.AddMinutes(2)) { Call = "c1" };
+        var usage = CallerQuotaRules.Used(CallerQuotaRules.Used(new CallerUsage(), new TokenCharge(100, T0.AddMinutes(20)), Limits), estimate, Limits);
+
+        var copied = CallerQuotaRules.Used(usage, estimate, Limits);
+        var replaced = CallerQuotaRules.Used(usage, report, Limits);
+        var reportTwice = CallerQuotaRules.Used(replaced, report, Limits);
+        var reportFirst = CallerQuotaRules.Used(CallerQuotaRules.Used(new CallerUsage(), report, Limits), estimate, Limits);
+
+        Assert.Equal(400, CallerQuotaRules.TokensInPeriod(usage, T0.AddMinutes(30), Limits));
+        Assert.Equal(400, CallerQuotaRules.TokensInPeriod(copied, T0.AddMinutes(30), Limits));
+        Assert.Equal(350, CallerQuotaRules.TokensInPeriod(replaced, T0.AddMinutes(30), Limits));
+        Assert.Null(replaced.Estimates);
+        Assert.Equal(600, CallerQuotaRules.TokensInPeriod(reportTwice, T0.AddMinutes(30), Limits));
+        Assert.Equal(550, CallerQuotaRules.TokensInPeriod(reportFirst, T0.AddMinutes(30), Limits));
+        // The replaced estimate's bucket is the one corrected: the report leaves with the estimate's minute.
+        Assert.Equal(100, CallerQuotaRules.TokensInPeriod(replaced, T0.AddMinutes(66), Limits));
+    }
+
+    [Fact]
+    public void Estimates_held_stay_bounded_and_pass_out_of_the_period()
+    {
+        var usage = Enumerable.Range(0, 1_000).Aggregate(new CallerUsage(), (u, i) =>
+            CallerQuotaRules.Used(u, new TokenCharge(1, T0.AddSeconds(i)) { Call = $"c{i}", Estimate = true }, Limits));
+
+        Assert.Equal(CallerQuotaRules.MaxEstimates, usage.Estimates!.Count);
+        Assert.Equal(1_000, CallerQuotaRules.TokensInPeriod(usage, T0.AddSeconds(1_000), Limits));
+        Assert.True(CallerQuotaRules.Current(usage, CallerQuotaRules.AllPassedAt(usage, Limits)!.Value, Limits).IsIdle);
+    }
+
+    [Fact]
     public void The_usage_stays_bounded_and_is_idle_once_everything_has_left_its_window()
     {
         var usage = Enumerable.Range(0, 10_000).Aggregate(new CallerUsage(), (u, i) =>

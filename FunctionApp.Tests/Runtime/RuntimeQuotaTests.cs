@@ -64,7 +64,7 @@ public class RuntimeQuotaTests(DurableRuntimeFixture runtime)
 
             await FunctionsChat.Tests.Llm.LoopbackModelServer.Ok(c, "an answer");
         });
-        await using var host = await runtime.StartAsync(("Quota:RunningTurns", "1"));
+        await using var host = await runtime.StartAsync(("Quota:RunningTurns", "1"), ("Quota:TokensPerPeriod", "100000"));
 
         await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/rt-slots-a/message/send", "one", "k1")));
         await Until(
@@ -73,10 +73,14 @@ public class RuntimeQuotaTests(DurableRuntimeFixture runtime)
         await Expect(HttpStatusCode.Accepted, await host.Http.SendAsync(Post("/Chat/rt-slots-b/message/send", "two", "k2")));
         var usage = await Until(
             async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/usage")),
-            u => u.GetProperty("runningTurns").GetProperty("waiting").GetInt32() == 1, TimeSpan.FromSeconds(30), "the second session waiting for a slot");
+            u => u.GetProperty("runningTurns").GetProperty("waiting").GetInt32() == 1 && u.GetProperty("tokens").GetProperty("used").GetInt64() > 0,
+            TimeSpan.FromSeconds(30), "the second session waiting for a slot, and the running turn's tokens estimated");
         await Task.Delay(TimeSpan.FromSeconds(2));
         var waiting = await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/rt-slots-b/turns/k2"));
 
+        // The running turn counts against the token budget by the tokenizer's estimate of its prompt until the model reports.
+        long estimated = usage.GetProperty("tokens").GetProperty("used").GetInt64();
+        Assert.InRange(estimated, 5, 200);
         Assert.Equal("queued", waiting.GetProperty("status").GetString());
         Assert.Equal((1, 1), (usage.GetProperty("runningTurns").GetProperty("used").GetInt32(), usage.GetProperty("runningTurns").GetProperty("limit").GetInt32()));
         Assert.Equal(1, probe.MostAtOnce);
@@ -93,7 +97,11 @@ public class RuntimeQuotaTests(DurableRuntimeFixture runtime)
         Assert.Equal(2, probe.Calls.Count);
         Assert.Equal(1, probe.MostAtOnce);
         Assert.Equal(0, idle.GetProperty("runningTurns").GetProperty("waiting").GetInt32());
+        // Each answer is charged what the model reported (57 in, 12 out): the estimates are corrected away.
+        var charged = await Until(
+            async () => await Expect(HttpStatusCode.OK, await host.Http.GetAsync("/Chat/usage")),
+            u => u.GetProperty("tokens").GetProperty("used").GetInt64() == 138, TimeSpan.FromSeconds(30), "both answers charged as reported");
         var calls = probe.InOrder;
-        RuntimeReport.Line($"fair use: with one running turn allowed, the second session's turn waited queued and its model call began {(calls[1].BeganAt - calls[0].EndedAt) * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0} ms after the first ended");
+        RuntimeReport.Line($"fair use: with one running turn allowed, the second session's turn waited queued and its model call began {(calls[1].BeganAt - calls[0].EndedAt) * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0} ms after the first ended; the running turn was charged an estimate of {estimated} tokens, corrected to {charged.GetProperty("tokens").GetProperty("used").GetInt64()} for both answers");
     }
 }

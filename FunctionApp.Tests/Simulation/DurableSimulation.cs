@@ -147,8 +147,8 @@ public sealed partial class DurableSimulation
     public CallerUsage? Usage(EntityInstanceId id) =>
         Entities.TryGetValue(id, out var json) ? JsonSerializer.Deserialize<CallerUsage>(json, Serializer) : null;
 
-    /// <summary>When each use a caller's quota was told of was first committed there, and how much it was: by quota, operation and the use's moment.</summary>
-    public Dictionary<(string Caller, string Operation, DateTimeOffset At), (DateTimeOffset CommittedAt, long Amount)> QuotaCommitted { get; } = [];
+    /// <summary>When each operation a caller's quota was told of was first committed there: by quota, operation and input (copies are one).</summary>
+    public Dictionary<(string Caller, string Operation, string? Input), DateTimeOffset> QuotaCommitted { get; } = [];
 
     /// <summary>
     /// Slot messages (a quota's grants, a session's release) that went out with their operation's state not saved, by
@@ -617,10 +617,7 @@ public sealed partial class DurableSimulation
         }
         else
         {
-            if (((argument as DateTimeOffset?) ?? (argument as TokenCharge)?.At) is { } at)
-            {
-                QuotaCommitted.TryAdd((id.Key, method.Name, at), (Now, (argument as TokenCharge)?.Tokens ?? 1));
-            }
+            QuotaCommitted.TryAdd((id.Key, method.Name, input), Now);
 
             if (usage is null)
             {

@@ -226,11 +226,13 @@ public class FairUseSimulationTests(ITestOutputHelper output)
 
         /// <summary>
         /// Every message the quota was told of was accepted only while the uses the quota had committed by then were
-        /// under each limit: the limits hold but for uses still on their way (the stated tolerance).
+        /// under each limit: messages of the minute, and model tokens the model reported in the period (each counted
+        /// from its call's estimate, which it replaced). The limits hold but for uses still on their way (the stated
+        /// tolerance): the quota counts at least these, and more for copies and estimates.
         /// </summary>
         public void CheckLimits()
         {
-            foreach (var ((callerKey, _, at), _) in sim.QuotaCommitted.Where(q => q.Key.Operation == nameof(CallerQuota.Accepted)))
+            foreach (var (callerKey, at) in Uses(nameof(CallerQuota.Accepted)).Select(u => (u.Caller, u.At)))
             {
                 if (sim.FailedReads.Any(r => r.Entity == CallerQuota.For(callerKey) && r.At == at))
                 {
@@ -239,30 +241,38 @@ public class FairUseSimulationTests(ITestOutputHelper output)
                     continue;
                 }
 
-                int known = Known(callerKey, nameof(CallerQuota.Accepted), at, CallerQuotaRules.MessageWindow).Count();
-                long tokens = Known(callerKey, nameof(CallerQuota.Used), at, Limits.TokenPeriod).Sum(u => u.Amount);
+                int known = Uses(nameof(CallerQuota.Accepted)).Count(u => u.Caller == callerKey && u.At > at - CallerQuotaRules.MessageWindow && u.At < at && u.CommittedAt < at);
+                long tokens = Reported().Where(u => u.Caller == callerKey && u.At > at - Limits.TokenPeriod && u.CommittedAt < at).Sum(u => u.Tokens);
                 Assert.True(known < Limits.MessagesPerMinute, $"a message at {at:HH:mm:ss.fff} was accepted with {known} messages of the minute already counted");
-                Assert.True(tokens < Limits.TokensPerPeriod, $"a message at {at:HH:mm:ss.fff} was accepted with {tokens} tokens of the period already counted");
+                Assert.True(tokens < Limits.TokensPerPeriod, $"a message at {at:HH:mm:ss.fff} was accepted with {tokens} reported tokens of the period already counted");
             }
         }
 
-        IEnumerable<(DateTimeOffset At, long Amount)> Known(string callerKey, string operation, DateTimeOffset at, TimeSpan window) =>
-            sim.QuotaCommitted
-                .Where(q => q.Key.Caller == callerKey && q.Key.Operation == operation && q.Key.At > at - window && q.Key.At < at && q.Value.CommittedAt < at)
-                .Select(q => (q.Key.At, q.Value.Amount));
+        /// <summary>The operations each quota committed, once each: the caller, the use's moment, the charge (for tokens), and when.</summary>
+        IEnumerable<(string Caller, DateTimeOffset At, TokenCharge? Charge, DateTimeOffset CommittedAt)> Uses(string operation) =>
+            sim.QuotaCommitted.Where(q => q.Key.Operation == operation).Select(q => q.Key.Operation == nameof(CallerQuota.Used)
+                ? JsonSerializer.Deserialize<TokenCharge>(q.Key.Input!, DurableSimulation.Serializer) is var charge ? (q.Key.Caller, charge!.At, (TokenCharge?)charge, q.Value) : default
+                : (q.Key.Caller, JsonSerializer.Deserialize<DateTimeOffset>(q.Key.Input!, DurableSimulation.Serializer), null, q.Value));
 
-        public int MostAcceptedInAMinute() =>
-            Most(nameof(CallerQuota.Accepted), CallerQuotaRules.MessageWindow, uses => uses.Count());
-
-        public long MostTokensInAPeriod() =>
-            Most(nameof(CallerQuota.Used), Limits.TokenPeriod, uses => uses.Sum(u => u.Amount));
-
-        T Most<T>(string operation, TimeSpan window, Func<IEnumerable<(DateTimeOffset At, long Amount)>, T> measure)
-            where T : IComparable<T>
+        /// <summary>Reported usage committed, each at the moment of its call's estimate when the quota held that (its bucket).</summary>
+        IEnumerable<(string Caller, DateTimeOffset At, long Tokens, DateTimeOffset CommittedAt)> Reported()
         {
-            var uses = sim.QuotaCommitted.Where(q => q.Key.Operation == operation).Select(q => (q.Key.Caller, q.Key.At, q.Value.Amount)).ToList();
-            return uses.Select(u => measure(uses.Where(o => o.Caller == u.Caller && o.At > u.At - window && o.At <= u.At).Select(o => (o.At, o.Amount))))
-                .DefaultIfEmpty(default!).Max()!;
+            var used = Uses(nameof(CallerQuota.Used)).ToList();
+            return used.Where(u => !u.Charge!.Estimate).Select(u => (u.Caller,
+                used.FirstOrDefault(e => e.Charge!.Estimate && e.Charge.Call == u.Charge!.Call && u.Charge.Call is not null && e.CommittedAt < u.CommittedAt) is { Charge: { } estimate } ? estimate.At : u.At,
+                u.Charge!.Tokens, u.CommittedAt));
+        }
+
+        public int MostAcceptedInAMinute()
+        {
+            var uses = Uses(nameof(CallerQuota.Accepted)).ToList();
+            return uses.Select(u => uses.Count(o => o.Caller == u.Caller && o.At > u.At - CallerQuotaRules.MessageWindow && o.At <= u.At)).DefaultIfEmpty(0).Max();
+        }
+
+        public long MostTokensInAPeriod()
+        {
+            var uses = Reported().ToList();
+            return uses.Select(u => uses.Where(o => o.Caller == u.Caller && o.At > u.At - Limits.TokenPeriod && o.At <= u.At).Sum(o => o.Tokens)).DefaultIfEmpty(0).Max();
         }
 
         /// <summary>

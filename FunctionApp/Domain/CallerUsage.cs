@@ -34,8 +34,13 @@ public sealed record CallerUsage
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public IReadOnlyList<SlotHolder>? Waiting { get; init; }
 
+    /// <summary>Model calls charged an estimate whose reported usage has not come yet, oldest first.</summary>
+    [JsonPropertyName("estimates")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public IReadOnlyList<TokenEstimate>? Estimates { get; init; }
+
     [JsonIgnore]
-    public bool IsIdle => Messages.Count == 0 && Tokens.Count == 0 && (Running?.Count ?? 0) == 0 && (Waiting?.Count ?? 0) == 0;
+    public bool IsIdle => Messages.Count == 0 && Tokens.Count == 0 && (Running?.Count ?? 0) == 0 && (Waiting?.Count ?? 0) == 0 && (Estimates?.Count ?? 0) == 0;
 }
 
 /// <summary>The per-caller limits; 0 turns a limit off.</summary>
@@ -47,8 +52,25 @@ public sealed record QuotaLimits(int MessagesPerMinute, long TokensPerPeriod, Ti
     public bool Any => MessagesPerMinute > 0 || TokensPerPeriod > 0 || RunningTurns > 0;
 }
 
-/// <summary>A model call's tokens, charged to its caller when the turn's answer is stored.</summary>
-public sealed record TokenCharge([property: JsonPropertyName("tokens")] long Tokens, [property: JsonPropertyName("at")] DateTimeOffset At);
+/// <summary>
+/// A model call's tokens charged to its caller: an estimate before the call (the tokenizer's count of its prompt), then
+/// what the model reported, which replaces the estimate of the same <see cref="Call"/>.
+/// </summary>
+public sealed record TokenCharge([property: JsonPropertyName("tokens")] long Tokens, [property: JsonPropertyName("at")] DateTimeOffset At)
+{
+    /// <summary>The model call (one execution of the model activity) the charge is for; null for a charge of its own.</summary>
+    [JsonPropertyName("call")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Call { get; init; }
+
+    /// <summary>An estimate, to be replaced by the call's reported usage.</summary>
+    [JsonPropertyName("estimate")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Estimate { get; init; }
+}
+
+/// <summary>A model call's estimate the caller's quota holds until the call's reported usage replaces it.</summary>
+public sealed record TokenEstimate([property: JsonPropertyName("c")] string Call, [property: JsonPropertyName("n")] long Tokens, [property: JsonPropertyName("s")] DateTimeOffset At);
 
 /// <summary>A caller past one of their limits: which, and when to try again.</summary>
 public sealed record QuotaRefusal(string Limit, TimeSpan RetryAfter);
@@ -71,6 +93,7 @@ public static class CallerQuotaRules
     {
         Messages = [.. usage.Messages.Where(b => b.Start + MessageBucket > now - MessageWindow)],
         Tokens = [.. usage.Tokens.Where(b => b.Start + TokenBucket(limits) > now - limits.TokenPeriod)],
+        Estimates = usage.Estimates?.Where(e => e.At > now - limits.TokenPeriod).ToList() is { Count: > 0 } open ? open : null,
     };
 
     public static CallerUsage Accepted(CallerUsage usage, DateTimeOffset at, QuotaLimits limits)
@@ -79,11 +102,41 @@ public static class CallerQuotaRules
         return current with { Messages = Add(current.Messages, at, MessageBucket, 1) };
     }
 
+    /// <summary>
+    /// Tokens used. An estimate is held by its call (a copy of it counts once); the call's reported usage replaces it,
+    /// in the estimate's bucket. A report whose estimate is not held (it came first, or the estimate passed out of the
+    /// period or the bounded list) counts as a use of its own: every disorder counts more, never less.
+    /// </summary>
     public static CallerUsage Used(CallerUsage usage, TokenCharge charge, QuotaLimits limits)
     {
         var current = Current(usage, charge.At, limits);
+        var estimates = current.Estimates ?? [];
+        var held = charge.Call is { } call ? estimates.FirstOrDefault(e => e.Call == call) : null;
+        if (charge.Estimate)
+        {
+            return held is not null || charge.Call is null ? current : current with
+            {
+                Tokens = Add(current.Tokens, charge.At, TokenBucket(limits), charge.Tokens),
+                Estimates = [.. estimates.TakeLast(MaxEstimates - 1), new TokenEstimate(charge.Call, charge.Tokens, charge.At)],
+            };
+        }
+
+        if (held is not null)
+        {
+            var start = BucketStart(held.At, TokenBucket(limits));
+            var rest = estimates.Where(e => e != held).ToList();
+            return current with
+            {
+                Tokens = [.. current.Tokens.Select(b => b.Start == start ? b with { Count = Math.Max(0, b.Count + charge.Tokens - held.Tokens) } : b).Where(b => b.Count > 0)],
+                Estimates = rest.Count == 0 ? null : rest,
+            };
+        }
+
         return charge.Tokens <= 0 ? current : current with { Tokens = Add(current.Tokens, charge.At, TokenBucket(limits), charge.Tokens) };
     }
+
+    /// <summary>Estimates a caller's quota holds at most (model calls running at once); past it the oldest stays counted as it was.</summary>
+    public const int MaxEstimates = 64;
 
     public static long MessagesInWindow(CallerUsage? usage, DateTimeOffset now, QuotaLimits limits) =>
         usage is null ? 0 : Current(usage, now, limits).Messages.Sum(b => b.Count);
@@ -143,10 +196,12 @@ public static class CallerQuotaRules
 
     static TimeSpan Until(DateTimeOffset at, DateTimeOffset now) => at > now ? at - now : TimeSpan.FromSeconds(1);
 
+    static DateTimeOffset BucketStart(DateTimeOffset at, TimeSpan width) => new(at.UtcTicks - (at.UtcTicks % width.Ticks), TimeSpan.Zero);
+
     static IReadOnlyList<UsageBucket> Add(IReadOnlyList<UsageBucket> buckets, DateTimeOffset at, TimeSpan width, long count)
     {
         // Signals arrive at least once and in any order: each use goes to the bucket of its own moment.
-        var start = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % width.Ticks), TimeSpan.Zero);
+        var start = BucketStart(at, width);
         return buckets.Any(b => b.Start == start)
             ? [.. buckets.Select(b => b.Start == start ? b with { Count = b.Count + count } : b)]
             : [.. buckets.Where(b => b.Start < start), new UsageBucket(start, count), .. buckets.Where(b => b.Start > start)];

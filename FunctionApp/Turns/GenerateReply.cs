@@ -16,7 +16,7 @@ namespace FunctionsChat.Turns;
 /// The model call: the only I/O of a turn. Its failures leave as <see cref="ModelCallException"/> so the
 /// orchestration's retry handler sees them; nothing here retries.
 /// </summary>
-public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry, SummarizeConversation? summaries = null, TurnNotices? notices = null, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
+public sealed class GenerateReply(IChatClient chat, ContextAssembler context, ITranscriptArchive archive, ITurnStreams streams, TimeProvider clock, IOptions<LlmOptions> options, ChatTelemetry telemetry, SummarizeConversation? summaries = null, TurnNotices? notices = null, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null, ContextFitter? fitter = null)
 {
     [Function(nameof(GenerateReply))]
     public async Task<ModelReply> Run([ActivityTrigger] ReplyRequest request, [DurableClient] DurableTaskClient? client, CancellationToken cancellation)
@@ -39,7 +39,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         // The summary step, when the turn asks for it here: its outcome travels with the answer.
         var (summary, assembled) = request.SummarizeFirst && summaries is not null ? await summaries.BeforeAnswerAsync(request, session?.Stopped ?? CancellationToken.None, cancellation) : default;
         request = summary?.SummaryThrough is { } through ? request with { SummaryThrough = through } : request;
-        var reply = await AnswerAsync(request, requestModel, session, span, watch, assembled, cancellation) with { SummaryThrough = summary?.SummaryThrough, Warning = summary?.Warning };
+        var reply = await AnswerAsync(client, request, requestModel, session, span, watch, assembled, cancellation) with { SummaryThrough = summary?.SummaryThrough, Warning = summary?.Warning };
         await ReportAsync(client, request, reply, cancellation);
         if (request.SessionKey is { } reported)
         {
@@ -61,16 +61,36 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
             await SessionStore.TrySignalAsync(client, key, nameof(Sessions.ChatSession.Complete), TurnReports.Completion(request, reply, clock.GetUtcNow(), null), cancellation);
             long used = reply.Usage.InputTokens + reply.Usage.OutputTokens;
             telemetry.CallerTokens(SessionKeys.OwnerOf(key), used);
-            if (quota?.Value.TokensPerPeriod > 0 && used > 0)
+            // The caller's token budget is charged what the model reported, which replaces the estimate charged before
+            // the call; a stopped call keeps its estimate. An attempt run again is charged again.
+            var charge = quota?.Value.TokensPerPeriod > 0 && !(reply.Stopped && reply.Estimate is not null)
+                ? new TokenCharge(used, clock.GetUtcNow()) { Call = reply.Estimate?.Call }
+                : null;
+            if (charge is not null && (used > 0 || charge.Call is not null))
             {
-                // The caller's token budget is charged what the model reported (an attempt run again is charged again).
-                await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), new TokenCharge(used, clock.GetUtcNow()), cancellation);
+                await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), charge, cancellation);
             }
         }
     }
 
+    /// <summary>
+    /// Charges the caller's token budget the prompt's tokens, as the tokenizer counts them, before the model is called:
+    /// a running turn counts against the budget until the model reports its usage. Null when no budget is set.
+    /// </summary>
+    async Task<TokenCharge?> ChargeEstimateAsync(DurableTaskClient? client, ReplyRequest request, IReadOnlyList<ChatMessage> prompt, CancellationToken cancellation)
+    {
+        if (client is null || fitter is null || quota?.Value.TokensPerPeriod is not > 0 || request.SessionKey is not { } key)
+        {
+            return null;
+        }
+
+        var estimate = new TokenCharge(fitter.Count(prompt), clock.GetUtcNow()) { Call = Guid.NewGuid().ToString("N"), Estimate = true };
+        await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), estimate, cancellation);
+        return estimate;
+    }
+
     /// <param name="assembled">The prompt the summary step assembled for this request and left as it was, if it did.</param>
-    async Task<ModelReply> AnswerAsync(ReplyRequest request, string requestModel, TurnWatch? session, Activity? span, Stopwatch watch, AssembledContext? assembled, CancellationToken cancellation)
+    async Task<ModelReply> AnswerAsync(DurableTaskClient? client, ReplyRequest request, string requestModel, TurnWatch? session, Activity? span, Stopwatch watch, AssembledContext? assembled, CancellationToken cancellation)
     {
         var llm = options.Value;
 
@@ -95,6 +115,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
                 span?.SetTag("gen_ai.input.messages", JsonSerializer.Serialize(prompt.Select(m => new { role = m.Role.Value, content = m.Text })));
             }
 
+            var estimate = await ChargeEstimateAsync(client, request, prompt, cancellation);
             var writer = request.SessionKey is { } key ? new TurnStreamWriter(streams, clock, key, StreamKeys.Of(request.AcceptedAt, request.TurnId), session is null ? null : () => session.Events) : null;
             var streamed = await StreamAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, writer, session?.Stopped ?? CancellationToken.None, cancellation);
             span?.SetTag("chat.stream.chunks", writer?.Chunks);
@@ -103,7 +124,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
                 // Stopped by the session: the answer is what this attempt had streamed, every chunk of it appended.
                 span?.SetTag("chat.stopped", true);
                 telemetry.ModelCall(watch.Elapsed, requestModel, null, 0, 0, null);
-                return await StoreAsync(request, new ModelReply(writer?.Text ?? "", requestModel, new TokenUsage(0, 0), null) { Attempt = writer?.Attempt, Stopped = true }, cancellation);
+                return await StoreAsync(request, new ModelReply(writer?.Text ?? "", requestModel, new TokenUsage(0, 0), null) { Attempt = writer?.Attempt, Stopped = true, Estimate = estimate }, cancellation);
             }
 
             response = whole;
@@ -116,7 +137,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
             string model = PayloadBudget.Clip(response.ModelId ?? requestModel, PayloadBudget.NoteBytes);
             var tokens = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
             // The answer is exactly what this attempt streamed.
-            reply = await StoreAsync(request, new ModelReply(writer?.Text ?? response.Text, model, tokens, response.FinishReason?.Value) { Attempt = writer?.Attempt }, cancellation);
+            reply = await StoreAsync(request, new ModelReply(writer?.Text ?? response.Text, model, tokens, response.FinishReason?.Value) { Attempt = writer?.Attempt, Estimate = estimate }, cancellation);
         }
         catch (Exception exception) when (ModelErrorClassifier.Classify(exception, cancellation) is { } failure)
         {

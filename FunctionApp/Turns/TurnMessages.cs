@@ -192,6 +192,13 @@ public sealed record ModelReply(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? TextRef { get; init; }
 
+    /// <summary>
+    /// What the caller's token budget was charged before the model was called (the tokenizer's count of the prompt),
+    /// to be corrected to the reported usage; never stored.
+    /// </summary>
+    [JsonIgnore]
+    public TokenCharge? Estimate { get; init; }
+
     /// <summary>The session stopped the turn: <see cref="Text"/> is what the model had said by then.</summary>
     [JsonPropertyName("stopped")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
