@@ -30,10 +30,25 @@ public class TurnCostBenchmarks(DurableRuntimeFixture runtime)
     }
 
     [Fact]
-    public async Task A_warm_call_costs_what_the_report_shows()
+    public Task A_warm_call_costs_what_the_report_shows() => WarmCallsAsync("warm call");
+
+    /// <summary>With the message rate and the token budget on: the quota is read beside the session, so no round trip is added.</summary>
+    [Fact]
+    public Task A_warm_call_under_the_message_and_token_limits_costs_what_the_report_shows() =>
+        WarmCallsAsync("warm call under the message and token limits", ("Quota:MessagesPerMinute", "1000"), ("Quota:TokensPerPeriod", "100000000"));
+
+    /// <summary>
+    /// With every fair-use limit on: the quota is read beside the session (no round trip), and each call, on a session
+    /// that holds no running-turn slot between calls, asks its caller's quota for one (two entity hops).
+    /// </summary>
+    [Fact]
+    public Task A_warm_call_under_every_fair_use_limit_costs_what_the_report_shows() =>
+        WarmCallsAsync("warm call under every fair-use limit", ("Quota:MessagesPerMinute", "1000"), ("Quota:TokensPerPeriod", "100000000"), ("Quota:RunningTurns", "4"));
+
+    async Task WarmCallsAsync(string what, params (string Key, string? Value)[] settings)
     {
         var model = Model();
-        await using var host = await runtime.StartAsync();
+        await using var host = await runtime.StartAsync(settings);
         await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/cost-call/message", "warm up", "w")));
 
         var before = new List<double>();
@@ -53,9 +68,9 @@ public class TurnCostBenchmarks(DurableRuntimeFixture runtime)
         long traced = Stopwatch.GetTimestamp();
         await Expect(HttpStatusCode.OK, await host.Http.SendAsync(Post("/Chat/cost-call/message", "one more", "t21")));
         var last = model.InOrder[^1];
-        RuntimeReport.Line($"cost, one warm call's timeline (ms after the request): {RuntimeCounters.Timeline(traced)}; model +{RuntimeReport.Milliseconds(traced, last.BeganAt):F0} to +{RuntimeReport.Milliseconds(traced, last.EndedAt):F0}; answered +{RuntimeReport.Milliseconds(traced, Stopwatch.GetTimestamp()):F0}");
+        RuntimeReport.Line($"cost, one {what}'s timeline (ms after the request): {RuntimeCounters.Timeline(traced)}; model +{RuntimeReport.Milliseconds(traced, last.BeganAt):F0} to +{RuntimeReport.Milliseconds(traced, last.EndedAt):F0}; answered +{RuntimeReport.Milliseconds(traced, Stopwatch.GetTimestamp()):F0}");
         Assert.Equal(22, model.Calls.Count);
-        RuntimeReport.Line($"cost, warm call (median of 20): {RuntimeReport.Median(before):F0} ms from the request to the model, {RuntimeReport.Median(after):F0} ms from the model to the answer, {RuntimeReport.Median(before) + RuntimeReport.Median(after):F0} ms beyond the model; per turn {PerTurn(cost, 20)}");
+        RuntimeReport.Line($"cost, {what} (median of 20): {RuntimeReport.Median(before):F0} ms from the request to the model, {RuntimeReport.Median(after):F0} ms from the model to the answer, {RuntimeReport.Median(before) + RuntimeReport.Median(after):F0} ms beyond the model; per turn {PerTurn(cost, 20)}");
     }
 
     [Fact]

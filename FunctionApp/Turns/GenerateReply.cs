@@ -74,8 +74,8 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
     }
 
     /// <summary>
-    /// Charges the caller's token budget the prompt's tokens, as the tokenizer counts them, before the model is called:
-    /// a running turn counts against the budget until the model reports its usage. Null when no budget is set.
+    /// Charges the caller's token budget the prompt's tokens, as the tokenizer counts them, as the model is called: a
+    /// running turn counts against the budget until the model reports its usage. Null when no budget is set.
     /// </summary>
     async Task<TokenCharge?> ChargeEstimateAsync(DurableTaskClient? client, ReplyRequest request, IReadOnlyList<ChatMessage> prompt, CancellationToken cancellation)
     {
@@ -115,7 +115,8 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
                 span?.SetTag("gen_ai.input.messages", JsonSerializer.Serialize(prompt.Select(m => new { role = m.Role.Value, content = m.Text })));
             }
 
-            var estimate = await ChargeEstimateAsync(client, request, prompt, cancellation);
+            // The estimate's signal goes out while the model is called, not before it.
+            var estimating = ChargeEstimateAsync(client, request, prompt, cancellation);
             var writer = request.SessionKey is { } key ? new TurnStreamWriter(streams, clock, key, StreamKeys.Of(request.AcceptedAt, request.TurnId), session is null ? null : () => session.Events) : null;
             var streamed = await StreamAsync(prompt, new ChatOptions { MaxOutputTokens = llm.MaxOutputTokens }, writer, session?.Stopped ?? CancellationToken.None, cancellation);
             span?.SetTag("chat.stream.chunks", writer?.Chunks);
@@ -124,7 +125,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
                 // Stopped by the session: the answer is what this attempt had streamed, every chunk of it appended.
                 span?.SetTag("chat.stopped", true);
                 telemetry.ModelCall(watch.Elapsed, requestModel, null, 0, 0, null);
-                return await StoreAsync(request, new ModelReply(writer?.Text ?? "", requestModel, new TokenUsage(0, 0), null) { Attempt = writer?.Attempt, Stopped = true, Estimate = estimate }, cancellation);
+                return await StoreAsync(request, new ModelReply(writer?.Text ?? "", requestModel, new TokenUsage(0, 0), null) { Attempt = writer?.Attempt, Stopped = true, Estimate = await estimating }, cancellation);
             }
 
             response = whole;
@@ -137,7 +138,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
             string model = PayloadBudget.Clip(response.ModelId ?? requestModel, PayloadBudget.NoteBytes);
             var tokens = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
             // The answer is exactly what this attempt streamed.
-            reply = await StoreAsync(request, new ModelReply(writer?.Text ?? response.Text, model, tokens, response.FinishReason?.Value) { Attempt = writer?.Attempt, Estimate = estimate }, cancellation);
+            reply = await StoreAsync(request, new ModelReply(writer?.Text ?? response.Text, model, tokens, response.FinishReason?.Value) { Attempt = writer?.Attempt, Estimate = await estimating }, cancellation);
         }
         catch (Exception exception) when (ModelErrorClassifier.Classify(exception, cancellation) is { } failure)
         {
