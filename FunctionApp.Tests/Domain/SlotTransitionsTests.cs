@@ -8,8 +8,8 @@ public class SlotTransitionsTests
 {
     static readonly SessionLimits Slotted = Limits with { CallerSlots = true };
 
-    // The first ask: life 0, event 1 (the message queued), at the moment of the message.
-    static readonly string A1 = $"0.1.{T0.UtcTicks}";
+    // The first ask: event 1 (the message queued), at the moment of the message.
+    static readonly string A1 = $"1.{T0.UtcTicks}";
 
     static Transition Send(ChatSessionState state, string turnId) => SessionTransitions.Enqueue(state, Request(turnId, "message " + turnId), T0, Slotted);
 
@@ -48,7 +48,7 @@ public class SlotTransitionsTests
         Assert.Equal(A1, last.ReleaseSlot);
         Assert.Null(last.State.Slot);
         // The next message asks anew, under an ask of its own.
-        Assert.Equal($"0.{last.State.Events + 1}.{T0.UtcTicks}", Send(last.State, "t3").AskSlot);
+        Assert.Equal($"{last.State.Events + 1}.{T0.UtcTicks}", Send(last.State, "t3").AskSlot);
     }
 
     [Fact]

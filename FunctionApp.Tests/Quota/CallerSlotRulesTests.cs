@@ -38,7 +38,8 @@ public class CallerSlotRulesTests
         Assert.Equal([S(1)], copyOfGranted.Granted);
         Assert.Equal(asked.Usage, copyOfGranted.Usage);
         Assert.Empty(copyOfWaiting.Granted);
-        Assert.Equal(asked.Usage, copyOfWaiting.Usage);
+        Assert.Equal(asked.Usage.Running, copyOfWaiting.Usage.Running!);
+        Assert.Equal(asked.Usage.Waiting, copyOfWaiting.Usage.Waiting!);
     }
 
     [Fact]
@@ -56,7 +57,7 @@ public class CallerSlotRulesTests
     }
 
     [Fact]
-    public void The_waiting_line_is_bounded_an_ask_past_it_is_taken_again_later_and_admission_refuses_other_sessions()
+    public void The_waiting_line_is_bounded_an_ask_past_it_is_dropped_for_its_session_to_ask_again_and_admission_refuses_other_sessions()
     {
         var one = Two with { RunningTurns = 1 };
         var full = AskAll(one, [.. Enumerable.Range(0, CallerSlotRules.MaxWaiting + 1).Select(n => S(n))]);
@@ -64,13 +65,43 @@ public class CallerSlotRulesTests
         var over = CallerSlotRules.Ask(full.Usage, S(999), one);
 
         Assert.Equal(CallerSlotRules.MaxWaiting, full.Usage.Waiting!.Count);
-        Assert.Equal(S(999), over.AskAgain);
+        Assert.Empty(over.Granted);
         Assert.Equal(full.Usage, over.Usage);
-        Assert.Equal(new QuotaRefusal(CallerQuotaRules.RunningTurns, CallerSlotRules.AskAgainAfter), CallerQuotaRules.Admit(full.Usage, "s999", DateTimeOffset.UnixEpoch, one));
+        Assert.Equal(new QuotaRefusal(CallerQuotaRules.RunningTurns, CallerSlotRules.RecheckAfter), CallerQuotaRules.Admit(full.Usage, "s999", DateTimeOffset.UnixEpoch, one));
         Assert.Null(CallerQuotaRules.Admit(full.Usage, "s5", DateTimeOffset.UnixEpoch, one));
         Assert.Null(CallerQuotaRules.Admit(full.Usage, "s0", DateTimeOffset.UnixEpoch, one));
-        var stored = System.Text.Json.JsonSerializer.Serialize(full.Usage with { Waiting = [.. full.Usage.Waiting.Select(h => new SlotHolder(new string('x', SessionIds.MaxLength), "999999.999999"))] });
-        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(stored), 1, PayloadBudget.MaxBytes);
+    }
+
+    [Fact]
+    public void A_quota_full_to_every_bound_stays_within_the_stored_state_budget()
+    {
+        // The most the state holds: the largest running-turn limit, a full waiting line, as many estimates as are kept,
+        // and every bucket, with the longest session ids and the widest asks, as the backend stores it.
+        var at = DateTimeOffset.MaxValue.AddDays(-1);
+        string Longest(int n) => $"{n}".PadRight(SessionIds.MaxLength, 'x');
+        var full = new CallerUsage
+        {
+            Messages = [.. Enumerable.Range(0, 13).Select(i => new UsageBucket(at.AddSeconds(-5 * i), long.MaxValue))],
+            Tokens = [.. Enumerable.Range(0, 13).Select(i => new UsageBucket(at.AddHours(-i), long.MaxValue))],
+            PruneAt = at,
+            Running = [.. Enumerable.Range(0, FunctionsChat.Quota.QuotaOptions.MaxRunningTurns).Select(n => new SlotHolder(Longest(n), $"{long.MaxValue}.{at.UtcTicks}"))],
+            Waiting = [.. Enumerable.Range(0, CallerSlotRules.MaxWaiting).Select(n => new SlotHolder(Longest(n), $"{long.MaxValue}.{at.UtcTicks}"))],
+            Estimates = [.. Enumerable.Range(0, CallerQuotaRules.MaxEstimates).Select(n => new TokenEstimate(Guid.NewGuid().ToString("N"), long.MaxValue, at))],
+        };
+
+        Assert.InRange(PayloadBudget.Bytes(full), 1, PayloadBudget.MaxBytes);
+    }
+
+    [Fact]
+    public void A_session_asking_again_while_it_waits_is_granted_the_room_a_raised_limit_made()
+    {
+        var one = Two with { RunningTurns = 1 };
+        var asked = AskAll(one, S(1), S(2));
+
+        var again = CallerSlotRules.Ask(asked.Usage, S(2), Two);
+
+        Assert.Equal([S(2)], again.Granted);
+        Assert.Equal([S(1), S(2)], again.Usage.Running);
     }
 
     [Fact]

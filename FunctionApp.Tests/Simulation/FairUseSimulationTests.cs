@@ -177,7 +177,8 @@ public class FairUseSimulationTests(ITestOutputHelper output)
                 var request = As(caller, HttpHarness.Request("GET", "/Chat/usage", contentType: null));
                 var usage = sim.Request((_, client) => sim.Create<UsageFunctions>().GetUsage(request, client));
                 sim.RunUntil(() => usage.IsCompleted);
-                Assert.Equal(200, Sent.StatusOf(usage.Result));
+                // 503 usage-unavailable when the quota's read fails, never a use of nothing.
+                Assert.Contains(Sent.StatusOf(usage.Result), new int?[] { 200, 503 });
             }
         }
 

@@ -32,6 +32,62 @@ public class GenerateReplyTests
         return (new GenerateReply(chat.Object, new ContextAssembler(Fitter, store, Options.Create(llm)), store, streams, TimeProvider.System, Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create()), chat, sent);
     }
 
+    /// <summary>
+    /// A running turn of session123, as the session started it, its request as the orchestration gives it, and a client
+    /// over that state recording the signals the activity sends; the caller's token budget is on.
+    /// </summary>
+    static (ReplyRequest Request, FunctionsChat.Tests.Http.HttpHarness Http) Running()
+    {
+        var http = new FunctionsChat.Tests.Http.HttpHarness();
+        var limits = SessionLimits.Default;
+        var started = SessionTransitions.Enqueue(ChatSessionState.Empty, TurnRequest.For("session123", "t1", "third", http.Clock.GetUtcNow()), http.Clock.GetUtcNow(), limits);
+        http.State = started.State;
+        return (ReplyRequest.For(ChatTurnInput.For(FunctionsChat.Tests.Http.HttpHarness.Key(), started.Start!, new FunctionsChat.Sessions.SessionOptions().Retry)), http);
+    }
+
+    static GenerateReply Metered(IChatClient chat, FunctionsChat.Tests.Http.HttpHarness http)
+    {
+        var llm = new LlmOptions { SystemPrompt = "Be brief." };
+        var store = new FunctionsChat.Tests.Http.InMemoryArchive();
+        return new GenerateReply(chat, new ContextAssembler(Fitter, store, Options.Create(llm)), store, store, TimeProvider.System, Options.Create(llm), FunctionsChat.Tests.Telemetry.TestTelemetry.Create(),
+            quota: Options.Create(new FunctionsChat.Quota.QuotaOptions { TokensPerPeriod = 1_000_000 }), fitter: Fitter);
+    }
+
+    static List<TokenCharge> Charges(FunctionsChat.Tests.Http.HttpHarness http) =>
+        [.. http.Signals.Where(s => s.Operation == nameof(FunctionsChat.Quota.CallerQuota.Used)).Select(s => (TokenCharge)s.Input!)];
+
+    [Fact]
+    public async Task The_callers_budget_is_charged_the_prompts_estimate_as_the_model_is_called_then_what_it_reported_under_the_same_call()
+    {
+        var (request, http) = Running();
+        var (_, chat, sent) = Activity();
+
+        var reply = await Metered(chat.Object, http).Run(request, http.Client.Object, CancellationToken.None);
+
+        var charges = Charges(http);
+        Assert.Equal(2, charges.Count);
+        var (estimate, reported) = (charges.Single(c => c.Estimate), charges.Single(c => !c.Estimate));
+        Assert.Equal(Fitter.Count(sent), estimate.Tokens);
+        Assert.Equal((150L, estimate.Call), (reported.Tokens, reported.Call));
+        Assert.Matches("^[0-9a-f]{32}$", estimate.Call);
+        Assert.All(http.Signals.Where(s => s.Operation == nameof(FunctionsChat.Quota.CallerQuota.Used)), s => Assert.Equal(FunctionsChat.Quota.CallerQuota.For(SessionKeys.OwnerOf(FunctionsChat.Tests.Http.HttpHarness.Key())), s.Id));
+        Assert.Equal(150, reply.Usage.InputTokens + reply.Usage.OutputTokens);
+    }
+
+    [Fact]
+    public async Task A_call_whose_model_reported_no_usage_keeps_its_estimate()
+    {
+        var (request, http) = Running();
+        var chat = new Mock<IChatClient>(MockBehavior.Strict).StreamingItsResponses();
+        chat.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new ChatResponse(new ChatMessage(ChatRole.Assistant, "the answer")) { FinishReason = ChatFinishReason.Stop });
+
+        await Metered(chat.Object, http).Run(request, http.Client.Object, CancellationToken.None);
+
+        var charge = Assert.Single(Charges(http));
+        Assert.True(charge.Estimate);
+    }
+
     [Fact]
     public async Task The_model_is_sent_the_system_prompt_first_then_the_history_in_order_then_the_new_message()
     {

@@ -47,6 +47,15 @@ public class SummaryTests
         return (chat.Object, sent);
     }
 
+    /// <summary>A summariser that reports its usage as a model does: 700 tokens in, 40 out.</summary>
+    static IChatClient Metered()
+    {
+        var chat = new Mock<IChatClient>(MockBehavior.Strict);
+        chat.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new ChatResponse(new ChatMessage(ChatRole.Assistant, "S")) { FinishReason = ChatFinishReason.Stop, Usage = new UsageDetails { InputTokenCount = 700, OutputTokenCount = 40 } });
+        return chat.Object;
+    }
+
     static SummarizeConversation Activity(IChatClient chat, InMemoryArchive archive, LlmOptions llm) =>
         new(chat, new ContextAssembler(Fitter, archive, Options.Create(llm)), Fitter, archive, archive, Options.Create(llm), TimeProvider.System);
 
@@ -90,6 +99,19 @@ public class SummaryTests
         Assert.Equal((through, $"S{sent.Count}"), (archive.Summaries[Key].Through, archive.Summaries[Key].Text));
         var (_, after) = await new ContextAssembler(Fitter, archive, Options.Create(llm)).AssembleAsync("Be brief.", Request(300, through), 100_000, CancellationToken.None);
         Assert.True(after.LeftOutThrough - through < llm.SummaryTrigger, "caught up: what is left out is within the trigger");
+    }
+
+    [Fact]
+    public async Task The_summary_steps_model_call_reports_its_tokens_so_the_caller_is_charged_for_them_on_either_path()
+    {
+        var archive = new InMemoryArchive();
+        await archive.WriteAsync(Key, [.. Enumerable.Range(1, 300).Select(Turn)], CancellationToken.None);
+
+        var alone = await Activity(Metered(), archive, Llm()).Run(Request(300), null, CancellationToken.None);
+        var (first, _) = await Activity(Metered(), archive, Llm()).BeforeAnswerAsync(Request(300), CancellationToken.None, CancellationToken.None);
+
+        Assert.Equal((true, 740L), (alone.Written, alone.Tokens));
+        Assert.Equal(740, first.SummaryTokens);
     }
 
     [Fact]

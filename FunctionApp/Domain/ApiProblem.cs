@@ -40,6 +40,9 @@ public sealed record ApiProblem(int Status, string Type, string Title, string De
     public static ApiProblem SessionsUnavailable() => new(503, Base + "sessions-unavailable", "The sessions could not be listed.",
         "The task hub could not be queried just now. Repeat the request after the Retry-After.");
 
+    public static ApiProblem UsageUnavailable() => new(503, Base + "usage-unavailable", "Your use could not be read.",
+        "The caller's quota could not be read just now. Repeat the request after the Retry-After.");
+
     public static ApiProblem NotConfirmed(string turnId) => new(503, Base + "not-confirmed", "The session has not confirmed the message yet.",
         $"The message was sent to the session as turn '{turnId}' but not confirmed in time. Repeat the request with the header Idempotency-Key: {turnId}; it is never taken twice.");
 

@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace FunctionsChat.Domain;
 
 /// <summary>
-/// A session's ask for one of its caller's running-turn slots: which session, and which ask (the session's life, event
-/// number and moment when it asked, so a grant of an older ask is never taken for a newer one).
+/// A session's ask for one of its caller's running-turn slots: which session, and which ask (the session's event number
+/// and moment when it asked, so a grant of an older ask is never taken for a newer one).
 /// </summary>
 public sealed record SlotHolder([property: JsonPropertyName("s")] string Session, [property: JsonPropertyName("a")] string Ask);
 
@@ -14,8 +14,8 @@ public sealed record SlotGrant([property: JsonPropertyName("ask")] string Ask);
 /// <summary>The slot a session asked for (not yet granted) or holds; the session starts a turn only while it holds one.</summary>
 public sealed record CallerSlot([property: JsonPropertyName("ask")] string Ask, [property: JsonPropertyName("held")] bool Held);
 
-/// <summary>What the caller's quota decided: its usage, the asks it granted (each to be told), and an ask it could not yet keep.</summary>
-public sealed record SlotDecision(CallerUsage Usage, IReadOnlyList<SlotHolder> Granted, SlotHolder? AskAgain = null);
+/// <summary>What the caller's quota decided: its usage, and the asks it granted (each to be told).</summary>
+public sealed record SlotDecision(CallerUsage Usage, IReadOnlyList<SlotHolder> Granted);
 
 /// <summary>
 /// Turns running at once across a caller's sessions. A session that has a turn to start asks the caller's quota for a
@@ -25,11 +25,11 @@ public sealed record SlotDecision(CallerUsage Usage, IReadOnlyList<SlotHolder> G
 /// </summary>
 public static class CallerSlotRules
 {
-    /// <summary>Sessions a caller may have waiting for a slot; past it new messages to other sessions are refused (429).</summary>
-    public const int MaxWaiting = 128;
-
-    /// <summary>When an ask that found the waiting line full is taken again.</summary>
-    public static readonly TimeSpan AskAgainAfter = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Asks the quota keeps waiting; past it an ask is dropped (its session asks again after <see cref="RecheckAfter"/>)
+    /// and new messages to the caller's other sessions are refused (429).
+    /// </summary>
+    public const int MaxWaiting = 64;
 
     /// <summary>
     /// How long a session waits for its grant before it asks again under the same ask. An ask the quota let go of (a
@@ -49,14 +49,15 @@ public static class CallerSlotRules
 
         if (waiting.Contains(ask))
         {
-            return new(usage, []);
+            // Asked again while waiting: any room the limit has (it may have been raised) is handed out.
+            return Fill(usage, limits);
         }
 
         // Another ask of the same session is kept beside its earlier one: an ask sent from a state that was never
         // saved may arrive after the one that replaced it, and its grant goes back once the session sees it is stale.
         if (waiting.Count >= MaxWaiting)
         {
-            return new(usage, [], ask);
+            return new(usage, []);
         }
 
         return Fill(With(usage, running, [.. waiting, ask]), limits);
@@ -73,8 +74,9 @@ public static class CallerSlotRules
             ? new DateTimeOffset(ticks, TimeSpan.Zero)
             : null;
 
-    /// <summary>Sessions holding a slot, and sessions waiting for one.</summary>
-    public static (int Running, int Waiting) Count(CallerUsage? usage) => (usage?.Running?.Count ?? 0, usage?.Waiting?.Count ?? 0);
+    /// <summary>Sessions holding a slot, and sessions waiting for one (a session with an older ask beside its newer one counts once).</summary>
+    public static (int Running, int Waiting) Count(CallerUsage? usage) =>
+        (usage?.Running?.Select(h => h.Session).Distinct().Count() ?? 0, usage?.Waiting?.Select(h => h.Session).Distinct().Count() ?? 0);
 
     static SlotDecision Fill(CallerUsage usage, QuotaLimits limits)
     {

@@ -136,7 +136,7 @@ public static class CallerQuotaRules
     }
 
     /// <summary>Estimates a caller's quota holds at most (model calls running at once); past it the oldest stays counted as it was.</summary>
-    public const int MaxEstimates = 64;
+    public const int MaxEstimates = 32;
 
     public static long MessagesInWindow(CallerUsage? usage, DateTimeOffset now, QuotaLimits limits) =>
         usage is null ? 0 : Current(usage, now, limits).Messages.Sum(b => b.Count);
@@ -180,7 +180,7 @@ public static class CallerQuotaRules
     public static QuotaRefusal? CheckWaiting(CallerUsage? usage, string sessionId, QuotaLimits limits) =>
         limits.RunningTurns > 0 && usage?.Waiting is { Count: >= CallerSlotRules.MaxWaiting } waiting
             && !waiting.Any(h => h.Session == sessionId) && !(usage.Running ?? []).Any(h => h.Session == sessionId)
-            ? new(RunningTurns, CallerSlotRules.AskAgainAfter)
+            ? new(RunningTurns, CallerSlotRules.RecheckAfter)
             : null;
 
     /// <summary>

@@ -568,9 +568,9 @@ public static class SessionTransitions
         if (limits.CallerSlots && state.Slot is not { Held: true })
         {
             // The caller's running turns are limited: the turn waits, queued, until the caller's quota grants a slot.
-            // The ask names the session's life, event and moment: a state that was never saved (the worker lost after
-            // its messages went out) may ask again at the same event, but never at the same moment.
-            string ask = $"{state.Generation}.{state.Events}.{now.UtcTicks}";
+            // The ask names the session's event and moment: a state that was never saved (the worker lost after its
+            // messages went out) may ask again at the same event, but never at the same moment, nor may a later life.
+            string ask = $"{state.Events}.{now.UtcTicks}";
             return state.Slot is null
                 ? new(state with { Slot = new CallerSlot(ask, Held: false) }, TransitionNote.Applied) { AskSlot = ask, SlotCheckAt = now + CallerSlotRules.RecheckAfter }
                 : new(state, TransitionNote.Applied);

@@ -54,7 +54,7 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
             if (!SessionQueries.ReceiptOf(before, turn).IsSettled)
             {
                 if (usage is not null && CallerQuotaRules.Admit(await usage, sessionId, clock.GetUtcNow(), limits!) is { } over
-                    && !await RequestIntake.IsHeldAsync(archive, sessionKey, before, turn, cancellation))
+                    && !await RequestIntake.IsHeldAsync(archive, sessionKey, before, turn, cancellation).ConfigureAwait(false))
                 {
                     stream?.Dispose();
                     telemetry?.CallerRefused(caller, over.Limit);
@@ -77,18 +77,19 @@ public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions>
                     return Answer(request, new Receipt(ReceiptStatus.Conflict, null), turn, untilFinished);
                 }
 
-                // A retry of a request already stored is the same message: the caller's quota counted it once.
-                bool counted = kept.AcceptedAt != turn.AcceptedAt;
-                if (!counted)
+                if (kept.AcceptedAt == turn.AcceptedAt)
                 {
                     telemetry?.CallerMessage(caller);
                 }
 
                 turn = kept;
                 stored = true;
+                // The caller's quota is told of every request signalled, a retry of one the session has not taken yet
+                // too (an over-count), and even when the client goes away meanwhile: a count that never lands would
+                // let the message past every limit.
                 await Task.WhenAll(
                     SessionStore.SignalAsync(client, sessionKey, nameof(ChatSession.Enqueue), turn, cancellation),
-                    usage is null || counted ? Task.CompletedTask : FunctionsChat.Quota.QuotaStore.TellAsync(client, caller, nameof(FunctionsChat.Quota.CallerQuota.Accepted), turn.AcceptedAt, cancellation));
+                    usage is null ? Task.CompletedTask : FunctionsChat.Quota.QuotaStore.TellAsync(client, caller, nameof(FunctionsChat.Quota.CallerQuota.Accepted), turn.AcceptedAt, CancellationToken.None));
                 if (admission == AdmissionCheck.Taken && !untilFinished && stream is null)
                 {
                     return Accepted(sessionId, turn.TurnId);

@@ -53,10 +53,20 @@ public static class RequestIntake
     /// Whether an earlier attempt of this very message already holds the key: a retry of a request already accepted,
     /// which a limit reached since must not refuse (its first attempt goes on regardless).
     /// </summary>
-    public static async Task<bool> IsHeldAsync(ITranscriptArchive archive, string sessionKey, ChatSessionState? state, TurnRequest turn, CancellationToken cancellation) =>
-        await archive.ReadRequestAsync(sessionKey, turn.TurnId, cancellation) is { } held
-            && held.MessageHash == turn.MessageHash
-            && Holds(state, held.AsRequest(turn.SessionId), turn.AcceptedAt);
+    /// <returns>False too when the record could not be read: the request is then judged as a new one.</returns>
+    public static async Task<bool> IsHeldAsync(ITranscriptArchive archive, string sessionKey, ChatSessionState? state, TurnRequest turn, CancellationToken cancellation)
+    {
+        try
+        {
+            return await archive.ReadRequestAsync(sessionKey, turn.TurnId, cancellation) is { } held
+                && held.MessageHash == turn.MessageHash
+                && Holds(state, held.AsRequest(turn.SessionId), turn.AcceptedAt);
+        }
+        catch (Exception) when (!cancellation.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Whether a stored request still holds its key: the session took it, or may still (a copy of its signal can

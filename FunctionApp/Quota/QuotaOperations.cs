@@ -25,17 +25,12 @@ public sealed class QuotaOperations(IOptions<QuotaOptions> options, TimeProvider
 
     public CallerUsage? Release(CallerUsage usage, SlotHolder release, TaskEntityContext context) => Grant(CallerSlotRules.Release(usage, release, Limits), context);
 
-    /// <summary>Tells each session granted a slot, and takes an ask the waiting line had no room for again later.</summary>
+    /// <summary>Tells each session granted a slot.</summary>
     CallerUsage? Grant(SlotDecision decision, TaskEntityContext context)
     {
         foreach (var granted in decision.Granted)
         {
             context.SignalEntity(SessionEntityIds.For($"{context.Id.Key}:{granted.Session}"), nameof(ChatSession.Granted), new SlotGrant(granted.Ask));
-        }
-
-        if (decision.AskAgain is { } again)
-        {
-            context.SignalEntity(context.Id, nameof(CallerQuota.Ask), again, new SignalEntityOptions { SignalTime = clock.GetUtcNow() + CallerSlotRules.AskAgainAfter });
         }
 
         return Keep(decision.Usage, context);

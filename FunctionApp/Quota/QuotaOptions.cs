@@ -20,8 +20,11 @@ public sealed class QuotaOptions
     /// Turns a caller may have running at once across all their sessions; 0: no limit. A turn past it waits, queued,
     /// until one of the caller's turns finishes.
     /// </summary>
-    [Range(0, 1_000)]
+    [Range(0, MaxRunningTurns)]
     public int RunningTurns { get; set; }
+
+    /// <summary>The largest running-turn limit: the caller's quota holds one entry per session running, within its stored-state budget.</summary>
+    public const int MaxRunningTurns = 32;
 
     /// <summary>The rolling period of <see cref="TokensPerPeriod"/>.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "31.00:00:00")]

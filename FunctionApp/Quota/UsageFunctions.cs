@@ -32,7 +32,17 @@ public sealed class UsageFunctions(CallerResolver callers, IOptions<QuotaOptions
 
         var limits = options.Value.Limits;
         var now = clock.GetUtcNow();
-        var usage = await QuotaStore.TryReadAsync(client, SessionKeys.OwnerOf(SessionKeys.For(caller!, "-")), request.HttpContext.RequestAborted);
+        CallerUsage? usage;
+        try
+        {
+            usage = await QuotaStore.ReadAsync(client, SessionKeys.OwnerOf(SessionKeys.For(caller!, "-")), request.HttpContext.RequestAborted);
+        }
+        catch (Exception) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return ApiProblem.UsageUnavailable().ToResult(request);
+        }
+
         var (running, waiting) = CallerSlotRules.Count(usage);
         return new OkObjectResult(new UsageView(
             new(CallerQuotaRules.MessagesInWindow(usage, now, limits), limits.MessagesPerMinute == 0 ? null : limits.MessagesPerMinute),

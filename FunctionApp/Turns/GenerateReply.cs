@@ -39,7 +39,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         // The summary step, when the turn asks for it here: its outcome travels with the answer.
         var (summary, assembled) = request.SummarizeFirst && summaries is not null ? await summaries.BeforeAnswerAsync(request, session?.Stopped ?? CancellationToken.None, cancellation) : default;
         request = summary?.SummaryThrough is { } through ? request with { SummaryThrough = through } : request;
-        var reply = await AnswerAsync(client, request, requestModel, session, span, watch, assembled, cancellation) with { SummaryThrough = summary?.SummaryThrough, Warning = summary?.Warning };
+        var reply = await AnswerAsync(client, request, requestModel, session, span, watch, assembled, cancellation) with { SummaryThrough = summary?.SummaryThrough, Warning = summary?.Warning, SummaryTokens = summary?.SummaryTokens ?? 0 };
         await ReportAsync(client, request, reply, cancellation);
         if (request.SessionKey is { } reported)
         {
@@ -60,17 +60,31 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         {
             await SessionStore.TrySignalAsync(client, key, nameof(Sessions.ChatSession.Complete), TurnReports.Completion(request, reply, clock.GetUtcNow(), null), cancellation);
             long used = reply.Usage.InputTokens + reply.Usage.OutputTokens;
-            telemetry.CallerTokens(SessionKeys.OwnerOf(key), used);
-            // The caller's token budget is charged what the model reported, which replaces the estimate charged before
-            // the call; a stopped call keeps its estimate. An attempt run again is charged again.
-            var charge = quota?.Value.TokensPerPeriod > 0 && !(reply.Stopped && reply.Estimate is not null)
-                ? new TokenCharge(used, clock.GetUtcNow()) { Call = reply.Estimate?.Call }
-                : null;
-            if (charge is not null && (used > 0 || charge.Call is not null))
+            telemetry.CallerTokens(SessionKeys.OwnerOf(key), used + reply.SummaryTokens);
+            if (quota?.Value.TokensPerPeriod > 0)
             {
-                await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), charge, cancellation);
+                await Task.WhenAll(
+                    FunctionsChat.Quota.QuotaStore.ChargeAsync(client, key, Charge(reply, used), cancellation),
+                    FunctionsChat.Quota.QuotaStore.ChargeAsync(client, key, new TokenCharge(reply.SummaryTokens, clock.GetUtcNow()), cancellation));
             }
         }
+    }
+
+    /// <summary>
+    /// What the caller's token budget is charged for the answer's call, replacing the estimate charged as it began: what
+    /// the model reported; for a call stopped before it reported, the estimate and the tokenizer's count of what it had
+    /// said; nothing more when the model reported no usage (the estimate stands). An attempt run again is charged again.
+    /// </summary>
+    TokenCharge Charge(ModelReply reply, long used)
+    {
+        var now = clock.GetUtcNow();
+        return reply.Estimate switch
+        {
+            null => new(used, now),
+            { } estimate when reply.Stopped => new(estimate.Tokens + (fitter?.Count(ChatRole.Assistant.Value, reply.Text) ?? 0), now) { Call = estimate.Call },
+            { } when used == 0 => new(0, now),
+            { } estimate => new(used, now) { Call = estimate.Call },
+        };
     }
 
     /// <summary>
@@ -85,7 +99,7 @@ public sealed class GenerateReply(IChatClient chat, ContextAssembler context, IT
         }
 
         var estimate = new TokenCharge(fitter.Count(prompt), clock.GetUtcNow()) { Call = Guid.NewGuid().ToString("N"), Estimate = true };
-        await FunctionsChat.Quota.QuotaStore.TellAsync(client, SessionKeys.OwnerOf(key), nameof(FunctionsChat.Quota.CallerQuota.Used), estimate, cancellation);
+        await FunctionsChat.Quota.QuotaStore.ChargeAsync(client, key, estimate, cancellation);
         return estimate;
     }
 

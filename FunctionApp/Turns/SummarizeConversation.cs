@@ -18,7 +18,13 @@ public sealed record AssembledContext(IReadOnlyList<ChatMessage> Prompt, Context
 /// <summary>What the summary step left behind: the last turn the session's summary covers, and whether it wrote one.</summary>
 public sealed record SummaryOutcome(
     [property: JsonPropertyName("through")] long Through,
-    [property: JsonPropertyName("written")] bool Written);
+    [property: JsonPropertyName("written")] bool Written)
+{
+    /// <summary>The model tokens (input plus output) the summary's model call reported.</summary>
+    [JsonPropertyName("tokens")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Tokens { get; init; }
+}
 
 /// <summary>
 /// A turn's summary step, before its model call: when at least <see cref="LlmOptions.SummaryTrigger"/> turns have
@@ -27,7 +33,7 @@ public sealed record SummaryOutcome(
 /// summary, covering turns 1..N exactly, replaces the old in the session's archive; a long backlog catches up over
 /// the next turns. Its own activity, retried like any model call; the transcript keeps every word.
 /// </summary>
-public sealed class SummarizeConversation(IChatClient chat, ContextAssembler context, ContextFitter fitter, ITranscriptArchive archive, ITurnStreams streams, IOptions<LlmOptions> options, TimeProvider clock)
+public sealed class SummarizeConversation(IChatClient chat, ContextAssembler context, ContextFitter fitter, ITranscriptArchive archive, ITurnStreams streams, IOptions<LlmOptions> options, TimeProvider clock, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null)
 {
     public const string Instructions =
         "You keep the memory of a long conversation between a user and an assistant. Rewrite the summary so far, "
@@ -49,7 +55,14 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
         using var model = CancellationTokenSource.CreateLinkedTokenSource(cancellation, watch?.Stopped ?? CancellationToken.None);
         try
         {
-            return (await SummarizeAsync(request, model.Token)).Outcome;
+            var outcome = (await SummarizeAsync(request, model.Token)).Outcome;
+            if (client is not null && quota?.Value.TokensPerPeriod > 0 && request.SessionKey is { } key)
+            {
+                // The summary's model call is the caller's use too.
+                await FunctionsChat.Quota.QuotaStore.ChargeAsync(client, key, new TokenCharge(outcome.Tokens, clock.GetUtcNow()), cancellation);
+            }
+
+            return outcome;
         }
         catch (Exception) when (watch?.Stopped.IsCancellationRequested == true && !cancellation.IsCancellationRequested)
         {
@@ -71,7 +84,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
         try
         {
             var (outcome, assembled) = await SummarizeAsync(request, model.Token);
-            return (Unanswered(outcome.Through, null), !outcome.Written && outcome.Through == request.SummaryThrough ? assembled : null);
+            return (Unanswered(outcome.Through, null) with { SummaryTokens = outcome.Tokens }, !outcome.Written && outcome.Through == request.SummaryThrough ? assembled : null);
         }
         catch (Exception exception) when (!cancellation.IsCancellationRequested)
         {
@@ -110,16 +123,17 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
         // One context's worth of the oldest turns not yet summarised per turn: the summary is written after it, so a
         // long backlog is caught up over the next turns and no attempt grows past one model call.
         var (chunk, through) = await NextChunkAsync(key, report.SummaryThrough, report.LeftOutThrough, llm.ContextTokenBudget - outputLimit, text, cancellation);
+        long tokens = 0;
         if (chunk.Count > 0)
         {
-            text = await FoldAsync(text, chunk, outputLimit, cancellation);
+            (text, tokens) = await FoldAsync(text, chunk, outputLimit, cancellation);
         }
 
         var summary = new ConversationSummary(through, text, clock.GetUtcNow()) { Generation = request.Generation };
         await archive.WriteSummaryAsync(key, summary, cancellation);
         span?.SetTag("chat.summary.through", summary.Through);
         span?.SetTag("chat.summary.turns_added", chunk.Count);
-        return (new(summary.Through, true), null);
+        return (new(summary.Through, true) { Tokens = tokens }, null);
     }
 
     /// <summary>
@@ -187,7 +201,8 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
 
     static string Cut(string text, double keep) => text.Length < 16 ? text : text[..(int)(text.Length * keep)] + " [cut]";
 
-    async Task<string> FoldAsync(string summary, List<TranscriptTurn> turns, int outputLimit, CancellationToken cancellation)
+    /// <returns>The new summary, and the tokens (input plus output) its model call reported.</returns>
+    async Task<(string Text, long Tokens)> FoldAsync(string summary, List<TranscriptTurn> turns, int outputLimit, CancellationToken cancellation)
     {
         var content = new StringBuilder().Append(SoFar).Append('\n').Append(summary.Length == 0 ? "(none yet)" : summary).Append("\n\n")
             .Append("Turns ").Append(turns[0].Sequence).Append(" to ").Append(turns[^1].Sequence).Append(":\n");
@@ -207,7 +222,7 @@ public sealed class SummarizeConversation(IChatClient chat, ContextAssembler con
                 throw new ModelCallException(new(ModelFailure.ContentFiltered, "The summary was withheld or empty."));
             }
 
-            return response.Text.Trim();
+            return (response.Text.Trim(), (response.Usage?.InputTokenCount ?? 0) + (response.Usage?.OutputTokenCount ?? 0));
         }
         catch (Exception exception) when (ModelErrorClassifier.Classify(exception, cancellation) is { } failure)
         {

@@ -199,6 +199,10 @@ public sealed record ModelReply(
     [JsonIgnore]
     public TokenCharge? Estimate { get; init; }
 
+    /// <summary>With <see cref="ReplyRequest.SummarizeFirst"/>: the tokens the summary step's model call reported; never stored.</summary>
+    [JsonIgnore]
+    public long SummaryTokens { get; init; }
+
     /// <summary>The session stopped the turn: <see cref="Text"/> is what the model had said by then.</summary>
     [JsonPropertyName("stopped")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
