@@ -50,11 +50,16 @@ public class FairUseSimulationTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine(
+        string summary =
             $"fair use: {seeds} seeded histories (seeds {first}..{first + seeds - 1}) of {CallerNames.Length} callers with {SessionNames.Length} sessions each in {watch.Elapsed.TotalSeconds:0.0} s; "
             + $"limits: {Limits.MessagesPerMinute} messages a minute, {Limits.RunningTurns} running turn, {Limits.TokensPerPeriod} tokens in {Limits.TokenPeriod.TotalMinutes:0} min; "
             + $"most seen for one caller: {mostRunning} turns running, {mostPerMinute} messages accepted in a minute, {mostTokens} tokens used in a period, {mostOpenCalls} model calls open; "
-            + string.Join(", ", totals.Where(t => !t.Key.StartsWith("entity ", StringComparison.Ordinal)).OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}")));
+            + string.Join(", ", totals.Where(t => !t.Key.StartsWith("entity ", StringComparison.Ordinal)).OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}"));
+        output.WriteLine(summary);
+        if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_SUMMARY") is { Length: > 0 } path)
+        {
+            File.AppendAllText(path, summary + Environment.NewLine);
+        }
     }
 
     static World History(int seed)

@@ -51,7 +51,7 @@ public class SimulationTests(ITestOutputHelper output)
         output.WriteLine(summary);
         if (Environment.GetEnvironmentVariable("FUNCTIONSCHAT_SIM_SUMMARY") is { Length: > 0 } path)
         {
-            File.WriteAllText(path, summary + Environment.NewLine);
+            File.AppendAllText(path, summary + Environment.NewLine);
         }
     }
 
