@@ -75,6 +75,36 @@ public class GenerateReplyTests
     }
 
     [Fact]
+    public async Task A_call_the_session_stops_is_charged_its_estimate_and_the_tokenizers_count_of_what_it_had_said()
+    {
+        var (request, http) = Running();
+        var said = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chat = new Mock<IChatClient>(MockBehavior.Strict);
+        chat.Setup(c => c.GetStreamingResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns((IEnumerable<ChatMessage> _, ChatOptions? _, CancellationToken cancellation) => Unfinished(said, cancellation));
+
+        var running = Metered(chat.Object, http).Run(request, http.Client.Object, CancellationToken.None);
+        await said.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The session stops the turn; the activity sees it at its next read of the session.
+        http.State = SessionTransitions.Cancel(http.State!, new TurnCancellation("t1"), http.Clock.GetUtcNow(), SessionLimits.Default).State;
+        var reply = await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(reply.Stopped);
+        var charges = Charges(http);
+        var estimate = charges.Single(c => c.Estimate);
+        var stopped = charges.Single(c => !c.Estimate);
+        Assert.Equal((estimate.Call, estimate.Tokens + Fitter.Count("assistant", "Once upon a time")), (stopped.Call, stopped.Tokens));
+    }
+
+    /// <summary>A model that says a few words and then goes on until it is stopped.</summary>
+    static async IAsyncEnumerable<ChatResponseUpdate> Unfinished(TaskCompletionSource said, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
+    {
+        yield return new ChatResponseUpdate(ChatRole.Assistant, "Once upon a time");
+        said.TrySetResult();
+        await Task.Delay(Timeout.Infinite, cancellation);
+    }
+
+    [Fact]
     public async Task A_call_whose_model_reported_no_usage_keeps_its_estimate()
     {
         var (request, http) = Running();
