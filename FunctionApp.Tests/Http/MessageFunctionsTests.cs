@@ -71,6 +71,31 @@ public class MessageFunctionsTests
     }
 
     [Fact]
+    public async Task A_message_to_another_session_while_the_waiting_line_for_running_turns_is_full_is_429_with_nothing_stored()
+    {
+        var http = new HttpHarness();
+        http.Quota.RunningTurns = 1;
+        var quota = FunctionsChat.Quota.CallerQuota.For(SessionKeys.OwnerOf(HttpHarness.Key()));
+        http.Usages[quota] = new CallerUsage
+        {
+            Running = [new SlotHolder("busy", "1.1")],
+            Waiting = [.. Enumerable.Range(0, CallerSlotRules.MaxWaiting).Select(n => new SlotHolder($"waiting{n}", $"1.{n}"))],
+        };
+        var refusedRequest = HttpHarness.Post("/Chat/session123/message/send", "one", "k1");
+
+        var refused = await http.Messages.SendMessage(refusedRequest, http.Client.Object, "session123");
+        var waiting = await http.Messages.SendMessage(HttpHarness.Post("/Chat/waiting7/message/send", "two", "k2"), http.Client.Object, "waiting7");
+
+        HttpHarness.Problem(refused, 429, "running-turns-limited");
+        Assert.Equal("30", refusedRequest.HttpContext.Response.Headers.RetryAfter.ToString());
+        Assert.DoesNotContain(http.Archive.Requests.Keys, k => k.TurnId == "k1");
+        Assert.DoesNotContain("one", http.Archive.Texts.Values);
+        // A session already waiting takes messages as usual.
+        Assert.IsType<AcceptedResult>(waiting);
+        Assert.Equal(["Enqueue", "Accepted"], http.Signals.Select(s => s.Operation));
+    }
+
+    [Fact]
     public async Task A_retry_of_a_message_accepted_but_not_yet_taken_is_not_refused_by_a_limit_reached_since_and_counts_again()
     {
         var http = new HttpHarness();
