@@ -54,10 +54,10 @@ public sealed class BranchFunctions(MessageAdmission admission, CallerResolver c
     /// </summary>
     async Task<IActionResult> VariantAsync(HttpRequest request, DurableTaskClient client, string sessionId, string turnId, bool edit)
     {
-        string? key = request.Headers[MessageFunctions.IdempotencyKeyHeader];
-        if (key is not null && !SessionIds.IsValid(key))
+        var (key, badKey) = MessageAdmission.IdempotencyKey(request);
+        if (badKey is not null)
         {
-            return ApiProblem.InvalidTurnId(key).ToResult(request);
+            return badKey.ToResult(request);
         }
 
         bool hasBody = edit || request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0;

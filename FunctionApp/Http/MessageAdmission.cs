@@ -19,6 +19,13 @@ namespace FunctionsChat.Http;
 /// </summary>
 public sealed class MessageAdmission(TurnWaiter waiter, IOptions<SessionOptions> sessions, IOptions<ApiOptions> api, TimeProvider clock, ITranscriptArchive archive, EventResponses events, IOptions<FunctionsChat.Quota.QuotaOptions>? quota = null, FunctionsChat.Telemetry.ChatTelemetry? telemetry = null)
 {
+    /// <summary>The request's Idempotency-Key (null when it has none), or the problem when it is not a valid turn id.</summary>
+    public static (string? Key, ApiProblem? Problem) IdempotencyKey(HttpRequest request)
+    {
+        string? key = request.Headers[MessageFunctions.IdempotencyKeyHeader];
+        return key is not null && !SessionIds.IsValid(key) ? (null, ApiProblem.InvalidTurnId(key)) : (key, null);
+    }
+
     /// <summary>
     /// The request a checked message makes: its turn id (the Idempotency-Key, or a new one), the trace it joins, and
     /// the strategy it named (or the app's default); the request's span is tagged with the turn id.

@@ -64,10 +64,10 @@ public sealed class MessageFunctions(MessageAdmission admission, IOptions<ApiOpt
             return denied.ToResult(request);
         }
 
-        string? key = request.Headers[IdempotencyKeyHeader];
-        if (key is not null && !SessionIds.IsValid(key))
+        var (key, badKey) = MessageAdmission.IdempotencyKey(request);
+        if (badKey is not null)
         {
-            return ApiProblem.InvalidTurnId(key).ToResult(request);
+            return badKey.ToResult(request);
         }
 
         if (!MessageInput.IsJson(request.ContentType))

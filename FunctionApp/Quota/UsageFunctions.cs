@@ -35,7 +35,7 @@ public sealed class UsageFunctions(CallerResolver callers, IOptions<QuotaOptions
         CallerUsage? usage;
         try
         {
-            usage = await QuotaStore.ReadAsync(client, SessionKeys.OwnerOf(SessionKeys.For(caller!, "-")), request.HttpContext.RequestAborted);
+            usage = await QuotaStore.ReadAsync(client, SessionKeys.Owner(caller!), request.HttpContext.RequestAborted);
         }
         catch (Exception) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
         {

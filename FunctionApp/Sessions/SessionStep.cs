@@ -129,9 +129,11 @@ public static partial class SessionStep
             context.SignalEntity(context.Id, nameof(ChatSession.RetentionCheck), new RetentionDue(checkAt), new SignalEntityOptions { SignalTime = checkAt });
         }
 
+        var quota = CallerQuota.For(SessionKeys.OwnerOf(sessionKey));
+        string sessionId = SessionKeys.SessionIdOf(sessionKey);
         if (transition.AskSlot is { } ask)
         {
-            context.SignalEntity(CallerQuota.For(SessionKeys.OwnerOf(sessionKey)), nameof(CallerQuota.Ask), new SlotHolder(SessionKeys.SessionIdOf(sessionKey), ask));
+            context.SignalEntity(quota, nameof(CallerQuota.Ask), new SlotHolder(sessionId, ask));
             if (transition.SlotCheckAt is { } recheckAt)
             {
                 context.SignalEntity(context.Id, nameof(ChatSession.SlotCheck), new SlotGrant(ask), new SignalEntityOptions { SignalTime = recheckAt });
@@ -140,7 +142,7 @@ public static partial class SessionStep
 
         if (transition.ReleaseSlot is { } release)
         {
-            context.SignalEntity(CallerQuota.For(SessionKeys.OwnerOf(sessionKey)), nameof(CallerQuota.Release), new SlotHolder(SessionKeys.SessionIdOf(sessionKey), release));
+            context.SignalEntity(quota, nameof(CallerQuota.Release), new SlotHolder(sessionId, release));
         }
 
         if (transition.Note is not (TransitionNote.Applied or TransitionNote.Deleted or TransitionNote.Kept or TransitionNote.Rearmed))
